@@ -1,0 +1,317 @@
+"""Command line of the PII tagger: prepare -> extract -> fit-head -> evaluate -> predict.
+
+Each command reads its options into the stage's config dataclass, calls one library function
+and prints a short summary; library errors become clean `click` errors here and only here.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from extract.layers import DEFAULT_LAYERS
+
+
+def friendly_errors(command):
+    """Turn the library's ValueError / FileNotFoundError into a one-line CLI error."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (ValueError, FileNotFoundError) as err:
+            raise click.ClickException(str(err)) from None
+
+    return wrapper
+
+
+def float_list(ctx, param, value):
+    """'2e-5,1e-4' or repeated options -> a tuple of floats."""
+    if value is None:
+        return None
+    items = [item for chunk in (value if isinstance(value, tuple) else (value,)) for item in str(chunk).split(",")]
+    try:
+        return tuple(float(item) for item in items if item.strip())
+    except ValueError:
+        raise click.BadParameter(f"expected numbers separated by commas, got {value!r}") from None
+
+
+def echo_summary(title: str, rows: list[tuple[str, object]]) -> None:
+    click.secho(title, bold=True)
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        click.echo(f"  {name:<{width}}  {value}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def main():
+    """Token-level PII detection (EN/FR) with a frozen LLM, a feature cache and a linear head.
+
+    \b
+    Example, the whole pipeline on synthetic data:
+      python cli.py synth --out data
+      python cli.py prepare --data-dir data --tokenizer mistralai/Mistral-7B-v0.1
+      python cli.py extract --data data/token_classification --model mistralai/Mistral-7B-v0.1 --out cache
+      python cli.py fit-head --cache cache --out head --lr 1e-3,3e-3
+      python cli.py evaluate --cache cache --head head
+    """
+
+
+# ----------------------------------------------------------------------------------------------
+# synth
+# ----------------------------------------------------------------------------------------------
+
+@main.command()
+@click.option("--n-english", type=int, default=500, show_default=True, help="English texts to generate.")
+@click.option("--n-french", type=int, default=500, show_default=True, help="French texts to generate.")
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="Folder for english_synthetic.jsonl and french_synthetic.jsonl.")
+@click.option("--seed", type=int, default=42, show_default=True, help="Same seed, same corpus.")
+@click.option("--no-pii-fraction", type=float, default=0.1, show_default=True,
+              help="Share of texts without any PII.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
+@friendly_errors
+def synth(n_english, n_french, out, seed, no_pii_fraction, overwrite):
+    """Generate a synthetic English/French PII corpus (AI4Privacy-style JSONL) with Faker.
+
+    \b
+    Example:
+      python cli.py synth --n-english 1000 --n-french 1000 --out data --seed 42
+    """
+    from extract.files import output_folder
+    from extract.synth import SynthConfig, generate, write_corpus
+
+    records = generate(SynthConfig(n_english, n_french, seed, no_pii_fraction))
+    with output_folder(out, overwrite) as staging:
+        paths = write_corpus(records, staging)
+    entities = sum(len(r.spans) for r in records)
+    echo_summary("synth: done", [
+        ("texts", f"{n_english} English, {n_french} French ({sum(not r.spans for r in records)} without PII)"),
+        ("entities", f"{entities} in {len({s.label for r in records for s in r.spans})} labels"),
+        ("wrote", ", ".join(str(Path(out) / p.name) for p in paths)),
+    ])
+
+
+# ----------------------------------------------------------------------------------------------
+# prepare
+# ----------------------------------------------------------------------------------------------
+
+@main.command()
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Folder whose *.jsonl corpora are read.")
+@click.option("--input", "inputs", multiple=True, type=click.Path(path_type=Path),
+              help="A corpus file to read as well (repeatable).")
+@click.option("--out", type=click.Path(path_type=Path), help="Output folder [default: DATA_DIR/token_classification].")
+@click.option("--max-english", type=int, help="Keep at most this many English texts (seeded sample) [default: all].")
+@click.option("--max-french", type=int, help="Keep at most this many French texts [default: all].")
+@click.option("--val-fraction", type=float, default=0.1, show_default=True, help="Share held out for validation, per language.")
+@click.option("--test-fraction", type=float, default=0.0, show_default=True, help="Share held out for a test split.")
+@click.option("--seed", type=int, default=42, show_default=True, help="Sampling and split seed.")
+@click.option("--scheme", type=click.Choice(["bio", "io"]), default="bio", show_default=True,
+              help="Token labels: BIO, or IO (one label per type, the older workflow's).")
+@click.option("--tokenizer", help="Hub name or folder: adds token counts, the alignment report and the oracle F1.")
+@click.option("--tokenizer-gguf-file", help="GGUF file inside --tokenizer, for GGUF checkpoints.")
+@click.option("--skip-invalid", is_flag=True, help="Skip bad lines (counted and summarised) instead of stopping.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
+@friendly_errors
+def prepare(data_dir, inputs, out, max_english, max_french, val_fraction, test_fraction, seed, scheme, tokenizer,
+            tokenizer_gguf_file, skip_invalid, overwrite):
+    """Read PII corpora (AI4Privacy, pii-masking-200k, generic JSONL), split them, write labels and stats.
+
+    \b
+    Example:
+      python cli.py prepare --data-dir data --max-english 1000 --max-french 1000 \\
+          --tokenizer mistralai/Mistral-7B-v0.1
+    """
+    from extract.prepare import PrepareConfig, prepare as run_prepare
+
+    result = run_prepare(PrepareConfig(data_dir, tuple(inputs), out, max_english, max_french, val_fraction,
+                                       test_fraction, seed, scheme, tokenizer, tokenizer_gguf_file, skip_invalid,
+                                       overwrite))
+    report = result.read_report
+    rows = [(split, ", ".join(f"{n} {lang}" for lang, n in sorted(c.items()))) for split, c in result.counts.items()]
+    rows.append(("labels", f"{result.labels} token labels ({scheme})"))
+    if report.skipped:
+        reasons = "; ".join(f"{n}x {why}" for why, n in report.reasons.most_common(5))
+        rows.append(("skipped", f"{report.skipped} invalid lines: {reasons}"))
+    if report.trimmed_spans:
+        rows.append(("trimmed", f"{report.trimmed_spans} spans had surrounding whitespace removed"))
+    if result.oracle_f1 is not None:
+        rows.append(("oracle F1", f"{result.oracle_f1:.4f} (strict spans after encode -> decode with this tokenizer)"))
+    rows.append(("wrote", f"{result.out}/ ({', '.join(result.files)})"))
+    echo_summary("prepare: done", rows)
+
+
+# ----------------------------------------------------------------------------------------------
+# extract
+# ----------------------------------------------------------------------------------------------
+
+@main.command()
+@click.option("--data", type=click.Path(path_type=Path), required=True, help="Folder written by `prepare`.")
+@click.option("--model", required=True, help="Backbone: hub name (mistralai/Mistral-7B-v0.1) or local folder.")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Cache folder to write (or resume).")
+@click.option("--layers", default=DEFAULT_LAYERS, show_default=True,
+              help="Layers to cache: absolute (16), negative (-1 = final normed state) or fractions (0.5).")
+@click.option("--context", type=click.Choice(["plain", "echo"]), default="plain", show_default=True,
+              help="echo: read each text twice and keep the second copy (every token sees the whole text; ~2x cost).")
+@click.option("--max-length", type=int, default=512, show_default=True, help="Positions per model input; longer texts are windowed.")
+@click.option("--stride", type=int, default=128, show_default=True, help="Left-context tokens repeated at each window start.")
+@click.option("--batch-tokens", type=int, default=8192, show_default=True, help="Padded positions per forward pass.")
+@click.option("--shard-tokens", type=int, default=32768, show_default=True, help="Cache rows per shard file.")
+@click.option("--dtype", type=click.Choice(["auto", "bfloat16", "float16", "float32"]), default="auto",
+              show_default=True, help="Compute dtype (auto: bf16 or fp16 on GPU, fp32 on CPU).")
+@click.option("--feature-dtype", type=click.Choice(["float16", "float32"]), default="float16", show_default=True,
+              help="Stored feature dtype; float16 overflow is reported as an error.")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@click.option("--device-map", help="'auto' spreads the model over several GPUs (accelerate).")
+@click.option("--gguf-file", help="A .gguf file inside --model (dequantized on load).")
+@click.option("--revision", help="Hub branch, tag or commit of --model.")
+@click.option("--trust-remote-code", is_flag=True, help="Allow the model repository's own code (off by default).")
+@click.option("--split", "splits", multiple=True, type=click.Choice(["train", "val", "test"]),
+              help="Only these splits (repeatable) [default: all present].")
+@click.option("--overwrite", is_flag=True, help="Start afresh in an existing cache folder.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@friendly_errors
+def extract(data, model, out, layers, context, max_length, stride, batch_tokens, shard_tokens, dtype, feature_dtype,
+            device, device_map, gguf_file, revision, trust_remote_code, splits, overwrite, quiet):
+    """Run the frozen backbone once over the prepared data and cache per-token hidden states.
+
+    Re-running the same command resumes after a crash; several GPUs: `accelerate launch cli.py extract ...`.
+
+    \b
+    Example:
+      python cli.py extract --data data/token_classification --model mistralai/Mistral-7B-v0.1 \\
+          --layers 0.5,-1 --out cache
+    """
+    from extract.extractor import ExtractConfig, run_extract
+    from extract.files import human_bytes
+
+    result = run_extract(ExtractConfig(data, out, model, gguf_file, revision, dtype, device, device_map,
+                                       trust_remote_code, layers, max_length, stride, context, batch_tokens,
+                                       shard_tokens, feature_dtype, tuple(splits), overwrite, not quiet))
+    if not result.complete and result.shards_total == 0:
+        return  # a non-main process of a multi-process run: process 0 reports
+    rows = [
+        ("cache", f"{result.examples_total} examples, {result.tokens_total} tokens, {result.shards_total} shards, "
+                  f"layers {result.layers}, {human_bytes(result.bytes_on_disk)} on disk"),
+        ("this run", f"{result.shards_written} shards written, {result.shards_skipped} already finished"),
+    ]
+    if result.tokens:
+        rows.append(("speed", f"{result.tokens_per_second:,.0f} tokens/s, padding efficiency "
+                              f"{result.padding_efficiency:.1%}, {result.seconds:.1f}s in all"))
+    if result.peak_gpu_bytes is not None:
+        rows.append(("GPU memory", f"peak {human_bytes(result.peak_gpu_bytes)}"))
+    rows.append(("wrote", f"{result.out}/manifest.json ({'complete' if result.complete else 'INCOMPLETE'})"))
+    echo_summary("extract: done", rows)
+
+
+# ----------------------------------------------------------------------------------------------
+# fit-head
+# ----------------------------------------------------------------------------------------------
+
+@main.command("fit-head")
+@click.option("--cache", type=click.Path(path_type=Path), required=True, help="Cache folder written by `extract`.")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Head folder to write.")
+@click.option("--layers", "--layer", "layers", help="Cached layers to concatenate, e.g. -1 or 0.5,-1 [default: all cached].")
+@click.option("--lr", "lrs", multiple=True, callback=float_list,
+              help="Learning rate(s): 1e-3 or 3e-4,1e-3,3e-3 (one trial each, trained together) [default: 1e-3].")
+@click.option("--weight-decay", "weight_decays", multiple=True, callback=float_list,
+              help="AdamW weight decay(s), crossed with --lr [default: 0.01].")
+@click.option("--epochs", type=int, default=20, show_default=True, help="Passes over the cached features.")
+@click.option("--batch-tokens", type=int, default=4096, show_default=True, help="Tokens per optimizer step.")
+@click.option("--dropout", type=float, default=0.1, show_default=True, help="Dropout on the head's input.")
+@click.option("--class-weight", type=click.Choice(["none", "balanced"]), default="none", show_default=True,
+              help="balanced: weigh the loss by inverse label frequency.")
+@click.option("--warmup", type=float, default=0.05, show_default=True, help="Share of steps of linear LR warm-up.")
+@click.option("--patience", type=int, default=3, show_default=True, help="Epochs without better val span F1 before a trial stops.")
+@click.option("--seed", type=int, default=42, show_default=True, help="Weights, batch order and dropout seed.")
+@click.option("--context-window", type=int, default=0, show_default=True,
+              help="Append the next K tokens' features to each token's (right context for a causal model).")
+@click.option("--both-sides", is_flag=True, help="With --context-window, the previous K tokens' features too.")
+@click.option("--decode", type=click.Choice(["greedy", "viterbi"]), default="greedy", show_default=True,
+              help="Token scores -> labels for validation and later use; viterbi forbids invalid BIO.")
+@click.option("--no-standardize", is_flag=True, help="Do not standardize features with the train mean/std.")
+@click.option("--max-memory", default="8GB", show_default=True, help="Above this the train features are streamed.")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing head folder.")
+@click.option("--quiet", is_flag=True, help="No progress output.")
+@friendly_errors
+def fit_head(cache, out, layers, lrs, weight_decays, epochs, batch_tokens, dropout, class_weight, warmup, patience,
+             seed, context_window, both_sides, decode, no_standardize, max_memory, device, overwrite, quiet):
+    """Train the linear head on cached features: a grid of trials in one pass, the best one kept.
+
+    \b
+    Example:
+      python cli.py fit-head --cache cache --out head --lr 3e-4,1e-3,3e-3,1e-2 --epochs 20
+    """
+    from head.model import Hyperparameters
+    from head.train import FitConfig, fit_head as run_fit
+
+    config = FitConfig(cache, out, layers, lrs or (1e-3,), weight_decays or (0.01,),
+                       Hyperparameters(epochs, batch_tokens, dropout, class_weight, warmup, patience, seed=seed),
+                       not no_standardize, context_window, both_sides, decode, max_memory, device, overwrite,
+                       not quiet)
+    result = run_fit(config)
+    click.secho(f"{'trial':<24} {'best epoch':>10} {'span F1':>8} {'token F1':>8} {'loss':>8}", bold=True)
+    for r in sorted(result.results, key=lambda r: -r.best.get("span_f1", -1)):
+        click.echo(f"{r.trial.name:<24} {r.best_epoch:>10} {r.best.get('span_f1', float('nan')):>8.4f} "
+                   f"{r.best.get('token_macro_f1', float('nan')):>8.4f} {r.best.get('train_loss', float('nan')):>8.4f}")
+    mean_epoch = sum(result.epoch_seconds) / max(1, len(result.epoch_seconds))
+    echo_summary("fit-head: done", [
+        ("best", f"{result.best.trial.name}, epoch {result.best.best_epoch}: "
+                 f"val strict span F1 {result.best.best['span_f1']:.4f}"),
+        ("data", f"{result.train_tokens} train tokens, layers {result.layers}, {result.mode}"),
+        ("time", f"{result.seconds:.1f}s in all, {mean_epoch:.2f}s per epoch for {len(result.results)} trials"),
+        ("wrote", f"{result.out}/ (head.safetensors, head.json, trials.json, training_curve.png)"),
+    ])
+
+
+# ----------------------------------------------------------------------------------------------
+# evaluate
+# ----------------------------------------------------------------------------------------------
+
+@main.command()
+@click.option("--cache", type=click.Path(path_type=Path), required=True, help="Cache folder written by `extract`.")
+@click.option("--head", "heads", multiple=True, required=True, type=click.Path(path_type=Path),
+              help="Head folder from `fit-head` (repeat to compare several).")
+@click.option("--split", default="val", show_default=True, help="Cached split to score: val, train or test.")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Report folder [default: HEAD/eval-SPLIT, or HEAD_PARENT/comparison-SPLIT for several heads].")
+@click.option("--decode", type=click.Choice(["greedy", "viterbi"]), help="Override the head's decoding.")
+@click.option("--examples", type=int, default=3, show_default=True, help="Missed/spurious examples per class in the report.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing report folder.")
+@friendly_errors
+def evaluate(cache, heads, split, out, decode, examples, overwrite):
+    """Token- and entity-level metrics per class and language, with a report and plots.
+
+    \b
+    Example:
+      python cli.py evaluate --cache cache --head head --split val
+      python cli.py evaluate --cache cache --head head-last --head head-middle --out comparison
+    """
+    from evaluation.evaluate import EvaluateConfig, evaluate as run_evaluate
+
+    result = run_evaluate(EvaluateConfig(cache, tuple(heads), split, out, decode, examples, overwrite))
+    for run in result.runs:
+        strict = run.metrics["entity"]["strict"]
+        languages = ", ".join(f"{lang} {v['f1']:.3f}" for lang, v in strict["per_language"].items())
+        echo_summary(f"evaluate: {run.name} on {split}", [
+            ("strict span F1", f"{strict['overall']['f1']:.4f} (P {strict['overall']['precision']:.3f}, "
+                               f"R {strict['overall']['recall']:.3f}); per language: {languages}"),
+            ("overlap F1", f"{run.metrics['entity']['overlap']['overall']['f1']:.4f}"),
+            ("detection", f"F1 {run.metrics['entity']['detection']['overall']['f1']:.4f}, "
+                          f"F5 {run.metrics['entity']['detection']['overall']['f5']:.4f}"),
+            ("token macro F1", f"{run.metrics['token']['without_o']['macro']['f1']:.4f} (without O)"),
+            ("report", str(result.out / run.folder / "report.md")),
+        ])
+    for note in result.warnings:
+        click.secho(f"warning: {note}", fg="yellow", err=True)
+    if len(result.runs) > 1:
+        click.echo(f"comparison: {result.out / 'comparison.md'}")
+
+
+if __name__ == "__main__":
+    main()

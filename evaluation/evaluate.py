@@ -1,0 +1,169 @@
+"""`evaluate`: score one or several heads on a cached split, from the cache and heads alone.
+
+Writes `metrics.json`, `report.md` and plots per head, plus a side-by-side comparison when
+several heads are given. No backbone and no raw data are needed.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from evaluation.metrics import confused_pairs, entity_metrics, error_examples, token_metrics, type_confusion
+from evaluation.plots import plot_comparison, plot_confusion_matrix, plot_per_class_f1
+from evaluation.report import headline_figures, render_comparison, render_report
+from extract.cache_format import features_fingerprint
+from extract.cache_reader import CacheReader
+from extract.files import atomic_write_json, atomic_write_text, output_folder
+from extract.labels import LabelScheme
+from head.checkpoint import LoadedHead, load_head
+from head.decoding import DECODERS
+
+
+@dataclass
+class EvaluateConfig:
+    cache: Path  # a cache folder written by `extract`
+    heads: tuple[Path, ...]  # one or more head folders written by `fit-head`
+    split: str = "val"  # which cached split to score
+    out: Path | None = None  # default: HEAD/eval-SPLIT for one head, PARENT/comparison-SPLIT for several
+    decode: str | None = None  # override each head's own decoding ("greedy" or "viterbi")
+    examples_per_class: int = 3  # missed and spurious examples per class in the report
+    overwrite: bool = False  # replace an existing output folder
+
+
+@dataclass
+class HeadEvaluation:
+    name: str
+    head: Path
+    metrics: dict
+    folder: str  # sub-folder of the output (empty for a single head)
+
+
+@dataclass
+class EvaluateResult:
+    out: Path
+    runs: list[HeadEvaluation] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def label_mapping(head_scheme: LabelScheme, cache_scheme: LabelScheme) -> tuple[list[str], np.ndarray, np.ndarray,
+                                                                                  list[str]]:
+    """A common label list for a head and a cache whose label sets differ, mapped by name.
+
+    Returns (labels, head id -> common id, cache id -> common id, warnings).
+    """
+    labels = list(head_scheme.labels) + [lab for lab in cache_scheme.labels if lab not in head_scheme.labels]
+    index = {label: i for i, label in enumerate(labels)}
+    notes = []
+    if head_scheme.scheme != cache_scheme.scheme:
+        raise ValueError(f"the head uses the {head_scheme.scheme} scheme and the cache the {cache_scheme.scheme} scheme")
+    if head_scheme.labels != cache_scheme.labels:
+        only_head = sorted(set(head_scheme.entity_types) - set(cache_scheme.entity_types))
+        only_cache = sorted(set(cache_scheme.entity_types) - set(head_scheme.entity_types))
+        notes.append("label sets differ; mapped by name"
+                     + (f"; only the head knows {only_head}" if only_head else "")
+                     + (f"; the head cannot predict {only_cache}" if only_cache else ""))
+    return (labels, np.array([index[lab] for lab in head_scheme.labels]),
+            np.array([index[lab] for lab in cache_scheme.labels]), notes)
+
+
+def evaluate_head(reader: CacheReader, loaded: LoadedHead, split: str, decode: str | None = None,
+                  examples_per_class: int = 3) -> tuple[dict, list[str]]:
+    """Every metric of one head on one split of the cache, as a JSON-ready dict."""
+    loaded.check_features(features_fingerprint(reader.fingerprint), f"the cache {reader.path}")
+    missing = [layer for layer in loaded.spec.layers if layer not in reader.layers]
+    if missing:
+        raise ValueError(f"the head {loaded.path} reads layers {loaded.spec.layers} but the cache {reader.path} "
+                         f"holds {reader.layers}")
+    labels, head_to_common, cache_to_common, notes = label_mapping(loaded.scheme, reader.scheme)
+    gold_tokens, pred_tokens, gold_spans, pred_spans, texts, ids, languages = [], [], [], [], [], [], []
+    for part in reader.iter_shards(split, loaded.spec.layers):
+        tagging = loaded.tag(part.features, part.ptr, [r.text for r in part.records], part.offsets, decode)
+        gold_tokens.append(cache_to_common[part.labels])
+        pred_tokens.append(head_to_common[tagging.labels])
+        pred_spans += tagging.spans
+        gold_spans += [list(r.spans) for r in part.records]
+        texts += [r.text for r in part.records]
+        ids += [r.id for r in part.records]
+        languages += [r.language for r in part.records]
+    y_true, y_pred = np.concatenate(gold_tokens), np.concatenate(pred_tokens)
+    common = LabelScheme(loaded.scheme.scheme, tuple(sorted(set(loaded.scheme.entity_types)
+                                                            | set(reader.scheme.entity_types))))
+    # Type confusion needs ids in a scheme's own order: re-map the common list onto `common`.
+    to_common_scheme = np.array([common.label2id[lab] for lab in labels])
+    matrix, names = type_confusion(to_common_scheme[y_true], to_common_scheme[y_pred], common)
+    metrics = {
+        "split": split,
+        "decode": decode or loaded.decode,
+        "head": {"path": str(loaded.path), "layers": loaded.spec.layers, "best_trial": loaded.meta.get("best_trial"),
+                 "best_epoch": loaded.meta.get("best_epoch"), "context_window": loaded.spec.context_window,
+                 "features_fingerprint": loaded.features_fingerprint},
+        "cache": {"path": str(reader.path), "fingerprint_id": reader.fingerprint_id,
+                  "backbone": reader.fingerprint["backbone"]["name_or_path"],
+                  "features_fingerprint": features_fingerprint(reader.fingerprint)},
+        "examples": len(texts),
+        "token": token_metrics(y_true, y_pred, labels),
+        "entity": entity_metrics(gold_spans, pred_spans, languages),
+        "type_confusion": {"names": names, "matrix": matrix.tolist()},
+        "confused_pairs": confused_pairs(gold_spans, pred_spans),
+        "errors": error_examples(texts, gold_spans, pred_spans, ids, per_class=examples_per_class),
+        "warnings": notes,
+    }
+    return metrics, notes
+
+
+def evaluate(config: EvaluateConfig) -> EvaluateResult:
+    """Evaluate every head of `config` and write the reports."""
+    if not config.heads:
+        raise ValueError("give at least one --head")
+    if config.decode is not None and config.decode not in DECODERS:
+        raise ValueError(f"--decode: unknown value {config.decode!r} (expected one of: {', '.join(DECODERS)})")
+    reader = CacheReader(config.cache)
+    if config.split not in reader.splits:
+        raise ValueError(f"--split {config.split}: the cache {reader.path} has splits {', '.join(reader.splits)}")
+    heads = [load_head(path) for path in config.heads]
+    out = Path(config.out) if config.out else (
+        Path(config.heads[0]) / f"eval-{config.split}" if len(heads) == 1
+        else Path(config.heads[0]).parent / f"comparison-{config.split}")
+    names = _unique_names([Path(h).name or "head" for h in config.heads])
+    result = EvaluateResult(out)
+    runs = []
+    for name, loaded in zip(names, heads):
+        metrics, notes = evaluate_head(reader, loaded, config.split, config.decode, config.examples_per_class)
+        for note in notes:
+            warnings.warn(f"{loaded.path}: {note}", stacklevel=2)
+            result.warnings.append(f"{name}: {note}")
+        runs.append(HeadEvaluation(name, loaded.path, metrics, "" if len(heads) == 1 else name))
+    with output_folder(out, config.overwrite) as staging:
+        for run in runs:
+            folder = staging / run.folder
+            folder.mkdir(parents=True, exist_ok=True)
+            write_head_outputs(folder, run.metrics)
+        if len(runs) > 1:
+            pairs = [(run.name, run.metrics) for run in runs]
+            atomic_write_text(staging / "comparison.md", render_comparison(pairs))
+            plot_comparison(pairs, staging / "comparison.png")
+            atomic_write_json(staging / "comparison.json", {run.name: headline_figures(run.metrics) for run in runs})
+    result.runs = runs
+    return result
+
+
+def write_head_outputs(folder: Path, metrics: dict) -> None:
+    atomic_write_json(folder / "metrics.json", metrics)
+    atomic_write_text(folder / "report.md", render_report(metrics))
+    confusion = metrics["type_confusion"]
+    plot_confusion_matrix(np.array(confusion["matrix"]), confusion["names"], folder / "confusion_matrix.png",
+                          title="Entity types, token level (rows: gold, normalized)")
+    plot_per_class_f1(metrics["entity"], folder / "per_class_f1.png")
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
+    return out

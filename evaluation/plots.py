@@ -1,0 +1,190 @@
+"""PNG plots of an evaluation: confusion matrix, per-class F1, head comparison, training curves.
+Every function writes its file atomically (temp name, then rename) and closes its figure.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from pathlib import Path
+from typing import Sequence
+
+import matplotlib
+
+# Agg before pyplot: evaluation runs headless (servers, Kaggle, CI) and must never open a window.
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from evaluation.report import HEADLINE, headline_figures  # noqa: E402
+
+DPI = 110
+ANNOTATE_MAX_CLASSES = 30
+
+
+def plot_confusion_matrix(matrix, names: Sequence[str], path, title: str = "Confusion matrix") -> Path:
+    """Row-normalised confusion matrix (rows = gold, each row sums to 1) with gold counts on the rows."""
+    matrix = np.asarray(matrix)
+    names = [str(name) for name in names]
+    n = len(names)
+    if n == 0:
+        raise ValueError("names is empty: nothing to plot")
+    if matrix.shape != (n, n):
+        raise ValueError(f"matrix has shape {matrix.shape}, expected {(n, n)} for {n} names")
+    if not np.issubdtype(matrix.dtype, np.number) or np.any(matrix < 0):
+        raise ValueError("matrix must hold non-negative counts")
+    support = matrix.sum(axis=1)
+    normalised = np.zeros(matrix.shape, dtype=np.float64)
+    np.divide(matrix, support[:, None], out=normalised, where=support[:, None] > 0)
+
+    side = max(6.0, 0.3 * n + 3.5)  # ~0.3 inch per class keeps 57 labels legible
+    font = 10 if n <= 15 else max(7.0, 10 - (n - 15) / 8)
+    fig, ax = plt.subplots(figsize=(side + 1.5, side))
+    try:
+        image = ax.imshow(normalised, cmap="Blues", vmin=0.0, vmax=1.0, interpolation="nearest")
+        colorbar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.02)
+        colorbar.set_label("share of the gold row")
+        ax.set_xticks(range(n), names, rotation=60, ha="right", rotation_mode="anchor", fontsize=font)
+        ax.set_yticks(range(n), [f"{name} ({int(count)})" for name, count in zip(names, support)], fontsize=font)
+        ax.set_xlabel("Predicted")
+        ax.set_ylabel("Gold (count)")
+        ax.set_title(title)
+        if n <= ANNOTATE_MAX_CLASSES:
+            for row in range(n):
+                for col in range(n):
+                    value = normalised[row, col]
+                    if value >= 0.005:  # blank cells read faster than a sea of 0.00
+                        ax.text(col, row, f"{value:.2f}", ha="center", va="center", fontsize=font * 0.8,
+                                color="white" if value > 0.6 else "black")
+        fig.tight_layout()
+        return _save(fig, path)
+    finally:
+        plt.close(fig)
+
+
+def plot_per_class_f1(entity_metrics: dict, path) -> Path:
+    """Horizontal bars of strict and overlap span F1 per class, best at the top, support in the labels."""
+    per_class = _per_class(entity_metrics, "strict")
+    overlap = (entity_metrics.get("overlap") or {}).get("per_class") or {}
+    labels = sorted(per_class, key=lambda label: (-float(per_class[label].get("f1", 0.0)), label))
+    n = len(labels)
+    fig, ax = plt.subplots(figsize=(9, max(3.0, 0.32 * n + 1.5)))
+    try:
+        if n == 0:
+            ax.text(0.5, 0.5, "no entities in gold or predictions", ha="center", va="center")
+            ax.set_axis_off()
+        else:
+            positions = np.arange(n)
+            strict_f1 = [float(per_class[label].get("f1", 0.0)) for label in labels]
+            overlap_f1 = [float((overlap.get(label) or {}).get("f1", np.nan)) for label in labels]
+            strict_bars = ax.barh(positions - 0.2, strict_f1, height=0.4, label="strict F1", color="tab:blue")
+            overlap_bars = ax.barh(positions + 0.2, overlap_f1, height=0.4, label="overlap F1",
+                                   color="tab:orange", alpha=0.75)
+            # Values at the bar ends, so a zero F1 still shows as "0.00" rather than as nothing.
+            for bars, values in ((strict_bars, strict_f1), (overlap_bars, overlap_f1)):
+                ax.bar_label(bars, labels=["" if math.isnan(v) else f"{v:.2f}" for v in values],
+                             fontsize=7, padding=2)
+            ax.set_yticks(positions, [f"{label} (n={int(per_class[label].get('gold', 0))})" for label in labels],
+                          fontsize=9 if n <= 30 else 7)
+            ax.set_ylim(n - 0.5, -0.5)  # best class on top, no empty margin
+            ax.set_xlim(0, 1.08)  # room for the value of a perfect class
+            ax.set_xlabel("F1")
+            ax.grid(axis="x", alpha=0.3)
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, fontsize=8)
+        ax.set_title("Span F1 per class")
+        fig.tight_layout()
+        return _save(fig, path)
+    finally:
+        plt.close(fig)
+
+
+def plot_comparison(runs: Sequence[tuple[str, dict]], path) -> Path:
+    """Grouped bars: each headline metric, one bar per head."""
+    if not runs:
+        raise ValueError("runs is empty: expected at least one (name, metrics) pair")
+    for i, run in enumerate(runs):
+        if not isinstance(run, (tuple, list)) or len(run) != 2 or not isinstance(run[1], dict):
+            raise ValueError(f"runs[{i}] must be a (name, metrics dict) pair")
+    titles = [title.split(" (")[0] for _, title, _ in HEADLINE]
+    values = np.array([[np.nan if v is None else v for v in headline_figures(metrics).values()]
+                       for _, metrics in runs], dtype=np.float64)
+    n_runs, n_metrics = values.shape
+    width = 0.8 / n_runs
+    fig, ax = plt.subplots(figsize=(max(9.0, n_metrics * (0.5 + 0.3 * n_runs)), 5))
+    try:
+        positions = np.arange(n_metrics)
+        for i, (name, _) in enumerate(runs):
+            bars = ax.bar(positions - 0.4 + width * (i + 0.5), values[i], width, label=str(name))
+            if n_runs <= 4:
+                ax.bar_label(bars, labels=["" if math.isnan(v) else f"{v:.2f}" for v in values[i]],
+                             fontsize=7, padding=1)
+        ax.set_xticks(positions, titles, rotation=20, ha="right", rotation_mode="anchor")
+        ax.set_ylim(0, 1.08)
+        ax.set_ylabel("score")
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_title("Head comparison")
+        ax.legend(fontsize=8, ncols=min(n_runs, 4), loc="upper center", bbox_to_anchor=(0.5, -0.22))
+        fig.tight_layout()
+        return _save(fig, path)
+    finally:
+        plt.close(fig)
+
+
+def plot_training_curves(trials: Sequence[dict], path) -> Path:
+    """Two panels per epoch: training loss, and validation span F1 (solid) / token macro F1 (dashed)."""
+    if not trials:
+        raise ValueError("trials is empty: expected at least one {'name', 'curve'} dict")
+    for i, trial in enumerate(trials):
+        if not isinstance(trial, dict) or not isinstance(trial.get("curve"), (list, tuple)):
+            raise ValueError(f"trials[{i}] must be a dict with a 'curve' list of per-epoch dicts")
+    fig, (loss_ax, f1_ax) = plt.subplots(1, 2, figsize=(13, 5))
+    try:
+        colours = plt.get_cmap("tab10" if len(trials) <= 10 else "tab20")
+        for i, trial in enumerate(trials):
+            colour = colours(i % colours.N)
+            name = str(trial.get("name", f"trial {i}"))
+            curve = trial["curve"]
+            epochs = [point.get("epoch", k + 1) for k, point in enumerate(curve)]
+            loss_ax.plot(epochs, _series(curve, "train_loss"), marker=".", color=colour, label=name)
+            f1_ax.plot(epochs, _series(curve, "val_span_f1"), marker=".", color=colour, label=name)
+            f1_ax.plot(epochs, _series(curve, "val_token_macro_f1"), linestyle="--", color=colour)
+        loss_ax.set_title("Training loss")
+        loss_ax.set_xlabel("epoch")
+        loss_ax.set_ylabel("loss")
+        f1_ax.set_title("Validation F1: span (solid), token macro (dashed)")
+        f1_ax.set_xlabel("epoch")
+        f1_ax.set_ylabel("F1")
+        f1_ax.set_ylim(0, 1.02)
+        for ax in (loss_ax, f1_ax):
+            ax.grid(alpha=0.3)
+        # Outside the axes: with a dozen trials an inside legend hides the curves.
+        f1_ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
+        fig.tight_layout()
+        return _save(fig, path)
+    finally:
+        plt.close(fig)
+
+
+def _series(curve: Sequence[dict], key: str) -> list[float]:
+    return [float(point[key]) if point.get(key) is not None else np.nan for point in curve]
+
+
+def _per_class(entity_metrics: dict, mode: str) -> dict:
+    if not isinstance(entity_metrics, dict) or not isinstance(entity_metrics.get(mode), dict):
+        raise ValueError(f"entity_metrics must be the output of entity_metrics() with a {mode!r} entry")
+    return entity_metrics[mode].get("per_class") or {}
+
+
+def _save(fig, path) -> Path:
+    """Write the figure as PNG under a temp name in the same folder, then rename over `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        fig.savefig(temporary, format="png", dpi=DPI)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,159 @@
+"""The frozen backbone: loading it (dtype, device, GGUF, device map) and capturing layers.
+
+`LayerCapture` keeps only the requested hidden states (forward hooks, never the full
+`output_hidden_states` tuple) and stops the forward pass after the deepest one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+DTYPES = ("auto", "bfloat16", "float16", "float32")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass
+class BackboneConfig:
+    model: str  # hub name (mistralai/Mistral-7B-v0.1) or local folder
+    gguf_file: str | None = None  # a .gguf file inside `model` (dequantized on load)
+    revision: str | None = None  # hub branch, tag or commit; recorded in the cache fingerprint
+    dtype: str = "auto"  # auto: bf16 on GPUs that have it, fp16 on older ones (T4, P100), fp32 on CPU
+    device: str = "auto"  # auto: cuda when available, else cpu
+    device_map: str | None = None  # "auto" spreads a large model over several small GPUs (accelerate)
+    trust_remote_code: bool = False  # never run a repository's own code unless asked
+
+
+def resolve_device(device: str) -> torch.device:
+    if device not in DEVICES and not device.startswith("cuda:"):
+        raise ValueError(f"--device: unknown value {device!r} (expected one of: {', '.join(DEVICES)})")
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"--device {device}: no CUDA GPU is visible to torch on this machine")
+    return torch.device(device)
+
+
+def resolve_dtype(dtype: str, device: torch.device) -> torch.dtype:
+    if dtype not in DTYPES:
+        raise ValueError(f"--dtype: unknown value {dtype!r} (expected one of: {', '.join(DTYPES)})")
+    if dtype != "auto":
+        return getattr(torch, dtype)
+    if device.type == "cuda":
+        # T4 and P100 have no bfloat16; fp16 halves memory as well there.
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.float32
+
+
+def load_backbone(config: BackboneConfig, device: torch.device | None = None):
+    """(model, compute dtype, input device): the base model in eval mode, frozen."""
+    from transformers import AutoModel
+
+    device = device if device is not None else resolve_device(config.device)
+    dtype = resolve_dtype(config.dtype, device)
+    kwargs = {"dtype": dtype, "trust_remote_code": config.trust_remote_code}
+    if config.gguf_file:
+        kwargs["gguf_file"] = config.gguf_file
+    if config.revision:
+        kwargs["revision"] = config.revision
+    if config.device_map:
+        kwargs["device_map"] = config.device_map
+    try:
+        model = AutoModel.from_pretrained(config.model, **kwargs)
+    except OSError as err:
+        hint = "" if Path(config.model).exists() else (
+            " (a hub name needs internet access on first use; on an offline machine pass a local folder)"
+        )
+        raise FileNotFoundError(f"cannot load the backbone {config.model!r}{hint}: {err}") from None
+    if not config.device_map:
+        model.to(device)
+    model.eval()
+    model.requires_grad_(False)
+    input_device = model.get_input_embeddings().weight.device
+    return model, dtype, input_device
+
+
+def decoder_layers(model) -> nn.ModuleList:
+    """The stack of transformer blocks of a Hugging Face base model."""
+    n = model.config.get_text_config().num_hidden_layers
+    for candidate in ("layers", "h", "decoder.layers", "model.layers", "transformer.h"):
+        module = model
+        for part in candidate.split("."):
+            module = getattr(module, part, None)
+        if isinstance(module, nn.ModuleList) and len(module) == n:
+            return module
+    for module in model.modules():
+        if isinstance(module, nn.ModuleList) and len(module) == n:
+            return module
+    raise ValueError(f"cannot find the {n} transformer blocks of {type(model).__name__}")
+
+
+def final_norm(model) -> nn.Module | None:
+    for candidate in ("norm", "final_layernorm", "ln_f", "model.norm"):
+        module = model
+        for part in candidate.split("."):
+            module = getattr(module, part, None)
+        if isinstance(module, nn.Module):
+            return module
+    return None
+
+
+class _StopForward(Exception):
+    """Raised by the hook of the deepest requested layer: the rest would be wasted compute."""
+
+
+class LayerCapture:
+    """Run a base model and return the hidden states of `layers` only.
+
+    Layer 0 is the embedding output, 1..N-1 the outputs of blocks 1..N-1, and N the final
+    normed state (what `*ForTokenClassification.score` reads).
+    """
+
+    def __init__(self, model, layers: list[int]):
+        self.model = model
+        self.layers = sorted(set(layers))
+        self.num_layers = model.config.get_text_config().num_hidden_layers
+        blocks = decoder_layers(model)
+        norm = final_norm(model)
+        self._modules: dict[int, nn.Module] = {}
+        for layer in self.layers:
+            if layer == 0:
+                self._modules[layer] = model.get_input_embeddings()
+            elif layer < self.num_layers:
+                self._modules[layer] = blocks[layer - 1]
+            elif norm is not None:
+                self._modules[layer] = norm
+            else:
+                raise ValueError(f"cannot find the final norm of {type(model).__name__} to capture layer {layer}")
+        self._deepest = self.layers[-1]
+        self._captured: dict[int, torch.Tensor] = {}
+
+    def _hook(self, layer: int):
+        def hook(_module, _inputs, output):
+            hidden = output[0] if isinstance(output, (tuple, list)) else output
+            self._captured[layer] = hidden
+            if layer == self._deepest:
+                raise _StopForward
+
+        return hook
+
+    @torch.inference_mode()
+    def __call__(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> dict[int, torch.Tensor]:
+        """{layer: [B, S, H]} for a right-padded batch."""
+        handles = [module.register_forward_hook(self._hook(layer)) for layer, module in self._modules.items()]
+        self._captured = {}
+        try:
+            self.model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False)
+        except _StopForward:
+            pass
+        finally:
+            for handle in handles:
+                handle.remove()
+        captured, self._captured = self._captured, {}
+        missing = [layer for layer in self.layers if layer not in captured]
+        if missing:
+            raise RuntimeError(f"layers {missing} were not reached by the forward pass")
+        return captured

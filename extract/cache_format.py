@@ -1,0 +1,65 @@
+"""The feature cache's on-disk contract, shared by its writer and its reader.
+
+Names, the format version and the fingerprint: what must match for a cache to be resumed,
+read by a head, or compared with another. No model and no torch here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+TMP_SUFFIX = ".tmp"
+
+
+def shard_name(index: int) -> str:
+    return f"shard-{index:05d}.h5"
+
+
+def layer_dataset(layer: int) -> str:
+    return f"features/layer_{layer}"
+
+
+def fingerprint_hash(fingerprint: dict) -> str:
+    """A stable hash of a fingerprint dict, stored in every shard to tie it to its manifest."""
+    return hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+
+
+def diff_fingerprints(old: dict, new: dict, prefix: str = "") -> list[str]:
+    """Human-readable differences between two nested fingerprint dicts ('key: old -> new')."""
+    differences = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        name = f"{prefix}{key}"
+        if isinstance(a, dict) and isinstance(b, dict):
+            differences += diff_fingerprints(a, b, prefix=f"{name}.")
+        elif a != b:
+            differences.append(f"{name}: {_short(a)} -> {_short(b)}")
+    return differences
+
+
+def _short(value) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 70 else text[:67] + "..."
+
+
+IDENTITY_KEYS = {
+    "backbone": ("name_or_path", "gguf_file", "revision", "model_type", "hidden_size", "num_layers"),
+    "tokenizer": ("vocab_size", "sha256"),
+}
+
+
+def features_fingerprint(fingerprint: dict) -> dict:
+    """The part of a cache fingerprint that decides what the features mean (not which data).
+
+    A head trained on one cache applies to another cache, or to new text, only when these
+    agree: same backbone and tokenizer, same input format. The compute dtype is left out on
+    purpose: a head trained on bf16 GPU features works on fp32 CPU features of the same model.
+    """
+    out = {}
+    for part, keys in IDENTITY_KEYS.items():
+        out[part] = {key: fingerprint[part].get(key) for key in keys}
+    out["input_format"] = dict(fingerprint["input_format"])
+    return out

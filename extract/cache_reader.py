@@ -1,0 +1,163 @@
+"""Reads the feature cache for `fit-head`, `evaluate` and benchmarks, without any model.
+
+`CacheReader` checks the manifest (format version, completeness, shard fingerprints) before
+handing out features of chosen layers and splits, with labels, offsets and the gold truth.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import h5py
+import numpy as np
+
+from extract.cache_format import FORMAT_VERSION, MANIFEST, layer_dataset
+from extract.files import read_json
+from extract.labels import LabelScheme
+from extract.layers import resolve_layers
+from extract.records import Record, Span
+
+
+@dataclass
+class SplitData:
+    """Tokens of a split (or of one shard) with their gold truth; features optional."""
+
+    features: np.ndarray | None  # [T, D * len(layers)], layers concatenated in the order asked
+    labels: np.ndarray  # int64 [T]
+    ptr: np.ndarray  # int64 [E+1]: tokens of example e are rows ptr[e]:ptr[e+1]
+    offsets: np.ndarray  # int64 [T, 2], raw character offsets into each example's text
+    token_ids: np.ndarray  # int64 [T]
+    records: list[Record]  # id, language, text and gold spans of each example
+
+    @property
+    def n_tokens(self) -> int:
+        return len(self.labels)
+
+    def example_rows(self, e: int) -> slice:
+        return slice(int(self.ptr[e]), int(self.ptr[e + 1]))
+
+
+class CacheReader:
+    """An opened, checked feature cache."""
+
+    def __init__(self, path: Path | str, require_complete: bool = True):
+        self.path = Path(path)
+        if not self.path.is_dir():
+            raise FileNotFoundError(f"--cache {self.path}: no such folder (run `cli.py extract` first)")
+        self.manifest = read_json(self.path / MANIFEST, "cache manifest (is this a folder made by `cli.py extract`?)")
+        version = self.manifest.get("format_version")
+        if version != FORMAT_VERSION:
+            raise ValueError(f"--cache {self.path}: cache format version {version}, this version of the tool reads "
+                             f"version {FORMAT_VERSION}; re-run `cli.py extract` with --overwrite")
+        if require_complete and not self.manifest.get("complete"):
+            unfinished = [s for s, info in self.manifest.get("splits", {}).items() if not info.get("complete")]
+            raise ValueError(f"--cache {self.path}: the cache is incomplete (unfinished splits: "
+                             f"{', '.join(unfinished) or '?'}); re-run the same `cli.py extract` command to finish it")
+        self.fingerprint: dict = self.manifest["fingerprint"]
+        self.fingerprint_id: str = self.manifest["fingerprint_id"]
+        self.scheme = LabelScheme.from_json(self.fingerprint["labels"])
+        self.layers: list[int] = list(self.fingerprint["layers"])
+        self.num_layers: int = int(self.fingerprint["backbone"]["num_layers"])
+        self.hidden_size: int = int(self.fingerprint["backbone"]["hidden_size"])
+
+    @property
+    def splits(self) -> list[str]:
+        return list(self.manifest["splits"])
+
+    def resolve_layers(self, specs: str | Sequence, option: str = "--layers") -> list[int]:
+        """Absolute indices for user specs ('-1', '0.5', '16'), each checked to be cached."""
+        layers = resolve_layers(specs, self.num_layers, option)
+        missing = [layer for layer in layers if layer not in self.layers]
+        if missing:
+            raise ValueError(f"{option}: layer(s) {missing} are not in the cache {self.path}, which holds "
+                             f"layers {self.layers} of {self.num_layers} (re-run extract with --layers to add them)")
+        return layers
+
+    def _split_info(self, split: str) -> dict:
+        if split not in self.manifest["splits"]:
+            raise ValueError(f"--cache {self.path} has no {split!r} split (it has: {', '.join(self.splits)})")
+        return self.manifest["splits"][split]
+
+    def shard_paths(self, split: str) -> list[Path]:
+        paths = []
+        for shard in self._split_info(split)["shards"]:
+            path = self.path / shard["file"]
+            if not path.is_file():
+                raise FileNotFoundError(f"--cache {self.path}: shard {shard['file']} listed in the manifest is missing")
+            paths.append(path)
+        return paths
+
+    def n_tokens(self, split: str) -> int:
+        return sum(int(shard["tokens"]) for shard in self._split_info(split)["shards"])
+
+    def n_examples(self, split: str) -> int:
+        return sum(int(shard["examples"]) for shard in self._split_info(split)["shards"])
+
+    def feature_width(self, layers: Sequence[int]) -> int:
+        return self.hidden_size * len(layers)
+
+    def _open(self, path: Path) -> h5py.File:
+        h5 = h5py.File(path, "r")
+        if h5.attrs.get("fingerprint") != self.fingerprint_id:
+            h5.close()
+            raise ValueError(f"{path}: this shard belongs to another extraction than {self.path / MANIFEST}")
+        return h5
+
+    def read_shard(self, path: Path, layers: Sequence[int] | None, dtype=np.float32,
+                   out: np.ndarray | None = None) -> SplitData:
+        """One shard; features go into `out` when given (a preallocated view)."""
+        with self._open(path) as h5:
+            features = None
+            if layers:
+                n = int(h5.attrs["tokens"])
+                features = out if out is not None else np.empty((n, self.feature_width(layers)), dtype=dtype)
+                for i, layer in enumerate(layers):
+                    columns = slice(i * self.hidden_size, (i + 1) * self.hidden_size)
+                    if dtype == h5[layer_dataset(layer)].dtype:
+                        h5[layer_dataset(layer)].read_direct(features, dest_sel=np.s_[:, columns])
+                    else:
+                        features[:, columns] = h5[layer_dataset(layer)][()]
+            records = [
+                Record(i.decode() if isinstance(i, bytes) else i,
+                       lang.decode() if isinstance(lang, bytes) else lang,
+                       text.decode() if isinstance(text, bytes) else text,
+                       tuple(Span(*s) for s in json.loads(spans)))
+                for i, lang, text, spans in zip(h5["examples/id"][()], h5["examples/language"][()],
+                                                 h5["examples/text"][()], h5["examples/spans"][()])
+            ]
+            return SplitData(features, h5["tokens/labels"][()].astype(np.int64), h5["examples/ptr"][()],
+                             h5["tokens/offsets"][()].astype(np.int64), h5["tokens/ids"][()].astype(np.int64),
+                             records)
+
+    def iter_shards(self, split: str, layers: Sequence[int] | None, dtype=np.float32,
+                    order: Sequence[int] | None = None) -> Iterator[SplitData]:
+        """Shards of a split one at a time (in `order` if given): bounded memory."""
+        paths = self.shard_paths(split)
+        for i in (order if order is not None else range(len(paths))):
+            yield self.read_shard(paths[i], layers, dtype)
+
+    def read_split(self, split: str, layers: Sequence[int] | None = None, dtype=np.float32) -> SplitData:
+        """A whole split in memory, shards concatenated in example order."""
+        total = self.n_tokens(split)
+        features = np.empty((total, self.feature_width(layers)), dtype=dtype) if layers else None
+        parts: list[SplitData] = []
+        row = 0
+        for path in self.shard_paths(split):
+            with self._open(path) as h5:
+                n = int(h5.attrs["tokens"])
+            part = self.read_shard(path, layers, dtype, out=features[row:row + n] if features is not None else None)
+            parts.append(part)
+            row += n
+        if not parts:
+            raise ValueError(f"--cache {self.path}: the {split} split has no finished shard")
+        ptr = [np.zeros(1, dtype=np.int64)]
+        base = 0
+        for part in parts:
+            ptr.append(part.ptr[1:] + base)
+            base += part.n_tokens
+        return SplitData(features, np.concatenate([p.labels for p in parts]), np.concatenate(ptr),
+                         np.concatenate([p.offsets for p in parts]), np.concatenate([p.token_ids for p in parts]),
+                         [r for p in parts for r in p.records])

@@ -1,0 +1,211 @@
+"""Writes the feature cache: HDF5 shards (whole or absent) and an atomically updated manifest.
+
+A shard is built in memory, written under a temporary name by a background thread while the
+next one is computed, and renamed when complete; that rename is what makes it count.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from extract.cache_format import FORMAT_VERSION, MANIFEST, TMP_SUFFIX, diff_fingerprints, fingerprint_hash, \
+    layer_dataset, shard_name
+from extract.files import atomic_write_json, read_json
+from extract.records import Record
+
+CHUNK_BYTES = 1 << 20  # ~1 MB HDF5 chunks along tokens: whole rows, cheap random shard reads
+
+
+@dataclass
+class ShardPlan:
+    """Which examples of a split go into which shard: a pure function of the data and sizes."""
+
+    split: str
+    index: int  # global shard number within the split
+    first: int  # first example (index into the split's records)
+    last: int  # one past the last example
+    tokens: int  # rows the shard will hold
+
+
+def plan_shards(split: str, token_counts: list[int], shard_tokens: int) -> list[ShardPlan]:
+    """Consecutive examples until a shard holds at least `shard_tokens` rows."""
+    plans: list[ShardPlan] = []
+    first, total = 0, 0
+    for i, count in enumerate(token_counts):
+        total += count
+        if total >= shard_tokens:
+            plans.append(ShardPlan(split, len(plans), first, i + 1, total))
+            first, total = i + 1, 0
+    if first < len(token_counts):
+        plans.append(ShardPlan(split, len(plans), first, len(token_counts), total))
+    return plans
+
+
+@dataclass
+class ShardBuffer:
+    """The rows of one shard, filled batch by batch in any order, written in example order."""
+
+    plan: ShardPlan
+    records: list[Record]
+    ptr: np.ndarray  # int64 [E+1]
+    ids: np.ndarray  # int32 [T]
+    labels: np.ndarray  # int16 [T]
+    offsets: np.ndarray  # int32 [T, 2]
+    features: dict[int, np.ndarray] = field(default_factory=dict)  # layer -> [T, H]
+    filled: np.ndarray | None = None  # bool [T]: rows already written (sanity check)
+
+    @classmethod
+    def allocate(cls, plan: ShardPlan, records: list[Record], tokenized, layers: list[int], hidden: int,
+                 dtype: np.dtype) -> "ShardBuffer":
+        lengths = [len(t.ids) for t in tokenized]
+        ptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=ptr[1:])
+        total = int(ptr[-1])
+        return cls(
+            plan=plan,
+            records=records,
+            ptr=ptr,
+            ids=np.concatenate([t.ids for t in tokenized]).astype(np.int32) if total else np.zeros(0, np.int32),
+            labels=np.concatenate([t.labels for t in tokenized]).astype(np.int16) if total else np.zeros(0, np.int16),
+            offsets=np.concatenate([t.offsets for t in tokenized]).astype(np.int32) if total else np.zeros((0, 2), np.int32),
+            features={layer: np.empty((total, hidden), dtype=dtype) for layer in layers},
+            filled=np.zeros(total, dtype=bool),
+        )
+
+
+def write_shard(folder: Path, buffer: ShardBuffer, fingerprint_id: str) -> Path:
+    """Write one shard under a temporary name, then rename it into place."""
+    if buffer.filled is not None and not buffer.filled.all():
+        missing = int((~buffer.filled).sum())
+        raise RuntimeError(f"shard {buffer.plan.index} of {buffer.plan.split}: {missing} rows were never computed")
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / shard_name(buffer.plan.index)
+    tmp = final.with_name(final.name + TMP_SUFFIX)
+    strings = h5py.string_dtype("utf-8")
+    with h5py.File(tmp, "w") as h5:
+        for layer, array in buffer.features.items():
+            rows = max(1, min(len(array), CHUNK_BYTES // max(1, array.shape[1] * array.itemsize)))
+            h5.create_dataset(layer_dataset(layer), data=array, chunks=(rows, array.shape[1]) if len(array) else None)
+        h5.create_dataset("tokens/ids", data=buffer.ids)
+        h5.create_dataset("tokens/labels", data=buffer.labels)
+        h5.create_dataset("tokens/offsets", data=buffer.offsets)
+        h5.create_dataset("examples/ptr", data=buffer.ptr)
+        h5.create_dataset("examples/id", data=[r.id for r in buffer.records], dtype=strings)
+        h5.create_dataset("examples/language", data=[r.language for r in buffer.records], dtype=strings)
+        h5.create_dataset("examples/text", data=[r.text for r in buffer.records], dtype=strings)
+        spans = [json.dumps([list(s) for s in r.spans], ensure_ascii=False) for r in buffer.records]
+        h5.create_dataset("examples/spans", data=spans, dtype=strings)
+        h5.attrs.update({
+            "format_version": FORMAT_VERSION,
+            "fingerprint": fingerprint_id,
+            "split": buffer.plan.split,
+            "shard": buffer.plan.index,
+            "first_example": buffer.plan.first,
+            "examples": buffer.plan.last - buffer.plan.first,
+            "tokens": buffer.plan.tokens,
+        })
+    os.replace(tmp, final)
+    return final
+
+
+def finished_shard(folder: Path, plan: ShardPlan, fingerprint_id: str) -> bool:
+    """Whether a complete shard for `plan` from this same fingerprint is already on disk."""
+    path = folder / shard_name(plan.index)
+    if not path.is_file():
+        return False
+    try:
+        with h5py.File(path, "r") as h5:
+            attrs = dict(h5.attrs)
+    except OSError:
+        return False
+    return (attrs.get("fingerprint") == fingerprint_id and int(attrs.get("first_example", -1)) == plan.first
+            and int(attrs.get("examples", -1)) == plan.last - plan.first and int(attrs.get("tokens", -1)) == plan.tokens)
+
+
+class CacheWriter:
+    """Owns a cache folder: checks or starts its manifest, writes shards in the background."""
+
+    def __init__(self, root: Path, fingerprint: dict, overwrite: bool = False, is_main: bool = True):
+        self.root = Path(root)
+        self.fingerprint = fingerprint
+        self.fingerprint_id = fingerprint_hash(fingerprint)
+        self.is_main = is_main
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shard-writer")
+        self._pending: Future | None = None
+        self._finished: set[tuple[str, int]] = set()  # shards known to be whole on disk
+        if is_main:
+            self._claim_folder(overwrite)
+
+    def _claim_folder(self, overwrite: bool) -> None:
+        manifest_path = self.root / MANIFEST
+        if self.root.exists() and overwrite:
+            shutil.rmtree(self.root)
+        elif manifest_path.is_file():
+            old = read_json(manifest_path, "cache manifest")
+            if old.get("fingerprint") != self.fingerprint:
+                differences = diff_fingerprints(old.get("fingerprint", {}), self.fingerprint)
+                raise ValueError(
+                    f"{self.root} holds a cache made differently; pass --overwrite to start afresh, or "
+                    f"another --out. Differences: " + "; ".join(differences[:8])
+                )
+        elif self.root.exists() and any(self.root.iterdir()):
+            raise ValueError(f"--out {self.root} exists, is not empty and holds no cache manifest; "
+                             "pass --overwrite to replace it")
+        self.root.mkdir(parents=True, exist_ok=True)
+        for leftover in self.root.rglob(f"*{TMP_SUFFIX}"):
+            leftover.unlink()  # a shard interrupted mid-write: recomputed below
+
+    def is_finished(self, plan: ShardPlan) -> bool:
+        key = (plan.split, plan.index)
+        if key not in self._finished and finished_shard(self.root / plan.split, plan, self.fingerprint_id):
+            self._finished.add(key)
+        return key in self._finished
+
+    def submit(self, buffer: ShardBuffer) -> None:
+        """Write `buffer` in the background; waits for the previous write first (bounded memory)."""
+        self.wait()
+        self._pending = self._pool.submit(write_shard, self.root / buffer.plan.split, buffer, self.fingerprint_id)
+
+    def wait(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()  # re-raises a write error here, in the main thread
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            self._pool.shutdown(wait=True)
+
+    def write_manifest(self, plans: dict[str, list[ShardPlan]], split_info: dict[str, dict], extra: dict) -> dict:
+        """Rewrite the manifest from what is on disk now; `complete` once every shard is there."""
+        splits = {}
+        all_done = True
+        for split, split_plans in plans.items():
+            done = [p for p in split_plans if self.is_finished(p)]
+            all_done &= len(done) == len(split_plans)
+            splits[split] = {
+                **split_info[split],
+                "shards_planned": len(split_plans),
+                "shards": [{"file": f"{split}/{shard_name(p.index)}", "first_example": p.first,
+                            "examples": p.last - p.first, "tokens": p.tokens} for p in done],
+                "complete": len(done) == len(split_plans),
+            }
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "fingerprint": self.fingerprint,
+            "fingerprint_id": self.fingerprint_id,
+            **extra,
+            "splits": splits,
+            "complete": all_done,
+        }
+        atomic_write_json(self.root / MANIFEST, manifest)
+        return manifest

@@ -1,0 +1,395 @@
+"""`extract`: one pass of the frozen backbone over a prepared dataset into the feature cache.
+
+Texts are tokenized and aligned, cut into windows, batched by token budget in length order
+within each shard, and only the requested layers are kept. Re-running resumes a crashed run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from extract.backbone import BackboneConfig, LayerCapture, load_backbone, resolve_device, resolve_dtype
+from extract.cache_writer import CacheWriter, ShardBuffer, ShardPlan, plan_shards
+from extract.files import folder_bytes, read_json
+from extract.labels import AlignmentStats, LabelScheme
+from extract.layers import DEFAULT_LAYERS, resolve_layers
+from extract.prepare import SPLITS
+from extract.records import CorpusError, Record, parse_line
+from extract.tokens import InputFormat, Segment, SegmentBuilder, load_tokenizer, tokenize_texts, \
+    tokenizer_fingerprint
+
+FEATURE_DTYPES = {"float16": np.float16, "float32": np.float32}
+FP16_MAX = float(np.finfo(np.float16).max)
+
+
+@dataclass
+class ExtractConfig:
+    data: Path  # a folder written by `prepare` (train.jsonl, val.jsonl, label_mappings.json)
+    out: Path  # the cache folder
+    model: str  # hub name or local folder of the backbone
+    gguf_file: str | None = None  # a .gguf file inside `model`
+    revision: str | None = None  # hub revision, recorded in the fingerprint
+    dtype: str = "auto"  # compute dtype: bf16 / fp16 on GPUs, fp32 on CPU
+    device: str = "auto"  # cuda when available, else cpu
+    device_map: str | None = None  # "auto": spread the model over several GPUs (accelerate)
+    trust_remote_code: bool = False  # off: never run a repository's own code unless asked
+    layers: str = DEFAULT_LAYERS  # the middle and the last layer: middle layers probe best
+    max_length: int = 512  # positions per model input; longer texts are windowed
+    stride: int = 128  # left-context tokens repeated at the start of each next window
+    context: str = "plain"  # "echo": read each window twice, keep the second copy's states
+    batch_tokens: int = 8192  # padded positions per forward pass (memory knob)
+    shard_tokens: int = 32768  # rows per shard: 256 MB per layer at D=4096 in fp16
+    feature_dtype: str = "float16"  # float16 halves the cache; overflow is an error, not inf
+    splits: tuple[str, ...] = ()  # default: every split the prepared folder has
+    overwrite: bool = False  # start afresh in an existing cache folder
+    progress: bool = True  # tqdm bar with tokens/s and ETA
+
+    def backbone(self) -> BackboneConfig:
+        return BackboneConfig(self.model, self.gguf_file, self.revision, self.dtype, self.device,
+                              self.device_map, self.trust_remote_code)
+
+
+@dataclass
+class ExtractResult:
+    out: Path
+    examples: int = 0
+    tokens: int = 0  # cache rows written by this run
+    positions: int = 0  # model positions computed, padding included
+    real_positions: int = 0  # model positions that were not padding
+    shards_written: int = 0
+    shards_skipped: int = 0  # already finished by an earlier run
+    seconds: float = 0.0  # whole command, loading included
+    compute_seconds: float = 0.0  # the forward passes and shard writes only
+    examples_total: int = 0  # in the cache, this run and earlier ones
+    tokens_total: int = 0
+    shards_total: int = 0
+    bytes_on_disk: int = 0
+    peak_gpu_bytes: int | None = None
+    layers: list[int] = field(default_factory=list)
+    complete: bool = False
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.compute_seconds if self.compute_seconds else 0.0
+
+    @property
+    def padding_efficiency(self) -> float:
+        return self.real_positions / self.positions if self.positions else 1.0
+
+
+@dataclass
+class SplitIndex:
+    """Where each record of a prepared split starts in its file, and how many tokens it has.
+
+    Only these small arrays stay in memory; a shard's records are read back from the file
+    when the shard is computed, so memory does not grow with the dataset.
+    """
+
+    path: Path
+    line_offsets: np.ndarray  # int64 [E], byte offset of each record's line
+    token_counts: np.ndarray  # int64 [E], tokens (cache rows) of each record
+    sha256: str  # hash of the file's bytes: the data part of the fingerprint
+    languages: dict[str, int]
+    alignment: AlignmentStats
+
+    def records(self, first: int, last: int) -> list[Record]:
+        out = []
+        with self.path.open("rb") as handle:
+            for number, offset in enumerate(self.line_offsets[first:last], start=first):
+                handle.seek(int(offset))
+                record, _, _ = parse_line(handle.readline().decode("utf-8"), default_id=str(number),
+                                          default_language=None)
+                out.append(record)
+        return out
+
+
+def read_label_scheme(folder: Path) -> LabelScheme:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"--data {folder}: no such folder (run `cli.py prepare` first)")
+    return LabelScheme.from_json(read_json(folder / "label_mappings.json", "label mapping (from `cli.py prepare`)"))
+
+
+def split_files(folder: Path, splits: tuple[str, ...] = ()) -> dict[str, Path]:
+    """The prepared split files to extract: the requested ones, or all that exist."""
+    folder = Path(folder)
+    present = [s for s in SPLITS if (folder / f"{s}.jsonl").is_file()]
+    for split in splits:
+        if split not in present:
+            raise FileNotFoundError(f"--data {folder}: no {split}.jsonl (splits present: {', '.join(present) or 'none'})")
+    if not present:
+        raise FileNotFoundError(f"--data {folder}: no train.jsonl / val.jsonl / test.jsonl (run `cli.py prepare`)")
+    return {split: folder / f"{split}.jsonl" for split in (splits or present)}
+
+
+def index_split(path: Path, tokenizer, scheme: LabelScheme, batch_size: int = 512) -> SplitIndex:
+    """One streaming pass: validate records, count their tokens, align labels, hash the file."""
+    digest = hashlib.sha256()
+    offsets, counts, languages = [], [], {}
+    alignment = AlignmentStats()
+    pending: list[Record] = []
+
+    def flush():
+        tokenized, stats = tokenize_texts(tokenizer, [r.text for r in pending], pending, scheme)
+        alignment.merge(stats)
+        counts.extend(len(t.ids) for t in tokenized)
+        pending.clear()
+
+    with path.open("rb") as handle:
+        offset = 0
+        for number, raw in enumerate(handle, start=1):
+            digest.update(raw)
+            line_start, offset = offset, offset + len(raw)
+            if not raw.strip():
+                continue
+            try:
+                record, _, _ = parse_line(raw.decode("utf-8"), default_id=str(number), default_language=None)
+            except (ValueError, UnicodeDecodeError) as err:
+                raise CorpusError(path, number, str(err)) from None
+            unknown = {s.label for s in record.spans} - set(scheme.entity_types)
+            if unknown:
+                raise CorpusError(path, number, f"labels {sorted(unknown)} are not in label_mappings.json")
+            offsets.append(line_start)
+            languages[record.language] = languages.get(record.language, 0) + 1
+            pending.append(record)
+            if len(pending) >= batch_size:
+                flush()
+    if pending:
+        flush()
+    if not offsets:
+        raise CorpusError(path, None, "no records")
+    return SplitIndex(path, np.asarray(offsets, dtype=np.int64), np.asarray(counts, dtype=np.int64),
+                      digest.hexdigest(), dict(sorted(languages.items())), alignment)
+
+
+def model_fingerprint(config: ExtractConfig, device: torch.device) -> dict:
+    """Backbone part of the fingerprint from the model's config alone (no weights loaded)."""
+    from transformers import AutoConfig
+
+    kwargs = {"trust_remote_code": config.trust_remote_code}
+    if config.gguf_file:
+        kwargs["gguf_file"] = config.gguf_file
+    if config.revision:
+        kwargs["revision"] = config.revision
+    try:
+        model_config = AutoConfig.from_pretrained(config.model, **kwargs)
+    except OSError as err:
+        raise FileNotFoundError(f"cannot load the backbone config of {config.model!r}: {err}") from None
+    text_config = model_config.get_text_config() if hasattr(model_config, "get_text_config") else model_config
+    fingerprint = {
+        "name_or_path": config.model,
+        "gguf_file": config.gguf_file,
+        "revision": config.revision,
+        "commit": getattr(model_config, "_commit_hash", None),
+        "model_type": getattr(model_config, "model_type", None),
+        "hidden_size": int(text_config.hidden_size),
+        "num_layers": int(text_config.num_hidden_layers),
+        "compute_dtype": str(resolve_dtype(config.dtype, device)).replace("torch.", ""),
+    }
+    return fingerprint
+
+
+def distributed_state():
+    """(rank, world size, accelerate state or None): several processes under `accelerate launch`."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return 0, 1, None
+    from accelerate import PartialState
+
+    state = PartialState()
+    return state.process_index, state.num_processes, state
+
+
+def run_extract(config: ExtractConfig) -> ExtractResult:
+    """Extract features for every split into `config.out`; resumes finished shards."""
+    started = time.perf_counter()
+    rank, world, state = distributed_state()
+    if config.feature_dtype not in FEATURE_DTYPES:
+        raise ValueError(f"--feature-dtype: unknown value {config.feature_dtype!r} (float16 or float32)")
+    if config.batch_tokens < 1 or config.shard_tokens < 1:
+        raise ValueError("--batch-tokens and --shard-tokens must be positive")
+    fmt = InputFormat(config.max_length, config.stride, config.context)
+    scheme = read_label_scheme(config.data)
+    files = split_files(config.data, config.splits)
+    device = state.device if state is not None and config.device == "auto" and not config.device_map \
+        else resolve_device(config.device)
+    backbone_fp = model_fingerprint(config, device)
+    layers = sorted(resolve_layers(config.layers, backbone_fp["num_layers"]))
+    tokenizer = load_tokenizer(config.model, gguf_file=config.gguf_file, revision=config.revision,
+                               trust_remote_code=config.trust_remote_code)
+    builder = SegmentBuilder(tokenizer, fmt)
+    indexes = {split: index_split(path, tokenizer, scheme) for split, path in files.items()}
+    fingerprint = {
+        "backbone": backbone_fp,
+        "tokenizer": tokenizer_fingerprint(tokenizer),
+        "input_format": fmt.to_json(),
+        "layers": layers,
+        "feature_dtype": config.feature_dtype,
+        "labels": scheme.to_json(),
+        "data": {split: index.sha256 for split, index in indexes.items()},
+        "shard_tokens": config.shard_tokens,
+    }
+    writer = CacheWriter(config.out, fingerprint, overwrite=config.overwrite and rank == 0, is_main=rank == 0)
+    if state is not None:
+        state.wait_for_everyone()  # the folder is claimed (or refused) before anyone writes
+
+    plans = {split: plan_shards(split, index.token_counts.tolist(), config.shard_tokens)
+             for split, index in indexes.items()}
+    split_info = {split: {"examples": len(index.line_offsets), "tokens": int(index.token_counts.sum()),
+                          "languages": index.languages,
+                          "alignment": {"entities": index.alignment.entities, "inexact": index.alignment.inexact,
+                                        "lost": index.alignment.lost,
+                                        "straddling_tokens": index.alignment.straddling_tokens}}
+                  for split, index in indexes.items()}
+    extra = {"layers": [{"index": layer, "specs": _specs_of(layer, config.layers, backbone_fp["num_layers"])}
+                        for layer in layers],
+             "created_by": "cli.py extract"}
+
+    mine = [plan for i, plan in enumerate(p for split in plans for p in plans[split]) if i % world == rank]
+    todo = [plan for plan in mine if not writer.is_finished(plan)]
+    result = ExtractResult(Path(config.out), layers=layers, shards_skipped=len(mine) - len(todo))
+    if rank == 0:
+        writer.write_manifest(plans, split_info, extra)
+
+    try:
+        if todo:
+            _compute_shards(config, todo, indexes, builder, tokenizer, scheme, layers, writer, device, result,
+                            on_shard=(lambda: writer.write_manifest(plans, split_info, extra)) if rank == 0 else None,
+                            desc=f"extract [rank {rank}]" if world > 1 else "extract")
+    finally:
+        writer.close()
+    if state is not None:
+        state.wait_for_everyone()
+    if rank == 0:
+        manifest = writer.write_manifest(plans, split_info, extra)
+        result.complete = manifest["complete"]
+        result.examples_total = sum(info["examples"] for info in split_info.values())
+        result.tokens_total = sum(info["tokens"] for info in split_info.values())
+        result.shards_total = sum(len(p) for p in plans.values())
+        result.bytes_on_disk = folder_bytes(config.out)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _compute_shards(config: ExtractConfig, todo: list[ShardPlan], indexes: dict[str, SplitIndex],
+                    builder: SegmentBuilder, tokenizer, scheme: LabelScheme, layers: list[int],
+                    writer: CacheWriter, device: torch.device, result: ExtractResult, on_shard, desc: str) -> None:
+    """Load the backbone once and compute the shards of `todo`, writing each in the background."""
+    model, _, input_device = load_backbone(config.backbone(), device)
+    capture = LayerCapture(model, layers)
+    hidden = model.config.get_text_config().hidden_size
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    if input_device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(input_device)
+    compute_started = time.perf_counter()
+    with tqdm(total=sum(p.tokens for p in todo), unit="tok", unit_scale=True, disable=not config.progress,
+              desc=desc, dynamic_ncols=True) as bar:
+        for plan in todo:
+            index = indexes[plan.split]
+            records = index.records(plan.first, plan.last)
+            tokenized, _ = tokenize_texts(tokenizer, [r.text for r in records], records, scheme)
+            buffer = ShardBuffer.allocate(plan, records, tokenized, layers, hidden, FEATURE_DTYPES[config.feature_dtype])
+            segments = [segment for i, tokens in enumerate(tokenized) for segment in builder.segments(i, tokens)]
+            for batch in batches_by_budget(segments, config.batch_tokens):
+                stored = run_batch(capture, batch, buffer, pad_id, input_device, config.feature_dtype, plan)
+                result.positions += max(len(s.input_ids) for s in batch) * len(batch)
+                result.real_positions += sum(len(s.input_ids) for s in batch)
+                result.tokens += stored
+                bar.update(stored)
+            writer.submit(buffer)  # written while the next shard is computed
+            result.shards_written += 1
+            result.examples += len(records)
+            if on_shard is not None:
+                on_shard()  # the manifest lists the shards that are whole on disk so far
+        writer.wait()
+    result.compute_seconds = time.perf_counter() - compute_started
+    if input_device.type == "cuda":
+        result.peak_gpu_bytes = int(torch.cuda.max_memory_allocated(input_device))
+
+
+def batches_by_budget(segments: list[Segment], batch_tokens: int) -> list[list[Segment]]:
+    """Length-sorted batches whose padded size (longest x count) stays within `batch_tokens`.
+
+    Sorting by length makes neighbours nearly equal, so padding is small; a segment longer
+    than the budget gets a batch of its own.
+    """
+    order = sorted(range(len(segments)), key=lambda i: (len(segments[i].input_ids), i))
+    batches: list[list[Segment]] = []
+    current: list[Segment] = []
+    for i in order:
+        segment = segments[i]
+        width = max(len(segment.input_ids), max((len(s.input_ids) for s in current), default=0))
+        if current and width * (len(current) + 1) > batch_tokens:
+            batches.append(current)
+            current = []
+        current.append(segment)
+    if current:
+        batches.append(current)
+    return batches
+
+
+def collate(batch: list[Segment], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded input ids and attention mask `[B, S]`."""
+    width = max(len(s.input_ids) for s in batch)
+    ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(batch), width), dtype=torch.long)
+    for row, segment in enumerate(batch):
+        ids[row, :len(segment.input_ids)] = torch.from_numpy(segment.input_ids)
+        mask[row, :len(segment.input_ids)] = 1
+    return ids, mask
+
+
+def gather_rows(batch: list[Segment]) -> tuple[torch.Tensor, torch.Tensor]:
+    """(batch row, position) of every kept position of the batch, in batch order."""
+    rows = torch.cat([torch.full((len(s.positions),), i, dtype=torch.long) for i, s in enumerate(batch)])
+    positions = torch.cat([torch.from_numpy(s.positions) for s in batch])
+    return rows, positions
+
+
+def check_range(layer: int, hidden: torch.Tensor, feature_dtype: str, plan: ShardPlan) -> None:
+    """Refuse non-finite states, and values fp16 cannot hold, instead of storing inf."""
+    peak = float(hidden.abs().amax()) if hidden.numel() else 0.0
+    where = f"layer {layer}, {plan.split} shard {plan.index} (examples {plan.first}-{plan.last - 1})"
+    if not np.isfinite(peak):
+        raise ValueError(f"the backbone produced non-finite hidden states at {where}; try --dtype float32 "
+                         "or bfloat16 (float16 compute can overflow)")
+    if feature_dtype == "float16" and peak > FP16_MAX:
+        raise ValueError(f"hidden states reach {peak:.4g} at {where}, beyond float16's {FP16_MAX:.0f}: "
+                         "storing them as float16 would give inf; re-run with --feature-dtype float32")
+
+
+def run_batch(capture: LayerCapture, batch: list[Segment], buffer: ShardBuffer, pad_id: int,
+              device: torch.device, feature_dtype: str, plan: ShardPlan) -> int:
+    """Forward one batch and copy its kept rows into the shard buffer; returns rows stored."""
+    ids, mask = collate(batch, pad_id)
+    states = capture(ids.to(device), mask.to(device))  # {layer: [B, S, H]}
+    rows, positions = gather_rows(batch)
+    destination = np.concatenate([buffer.ptr[s.text_index] + s.token_indices for s in batch])  # [R]
+    for layer, hidden in states.items():
+        kept = hidden[rows.to(hidden.device), positions.to(hidden.device)]  # [R, H]
+        check_range(layer, kept, feature_dtype, plan)
+        target = torch.float16 if feature_dtype == "float16" else torch.float32
+        buffer.features[layer][destination] = kept.to(target).cpu().numpy()
+    buffer.filled[destination] = True
+    return len(destination)
+
+
+def _count(values) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _specs_of(layer: int, specs: str, num_layers: int) -> list[str]:
+    """The user's spellings of an absolute layer index ('-1', '0.5'), for the manifest."""
+    from extract.layers import parse_layer_specs, resolve_layer
+
+    return [spec for spec in parse_layer_specs(specs) if resolve_layer(spec, num_layers) == layer]

@@ -1,0 +1,330 @@
+"""PII corpus readers: every supported JSONL flavour becomes the same `Record`.
+
+Formats are detected per line (AI4Privacy, pii-masking-200k, generic); bad lines raise a
+`CorpusError` naming file, line and reason, or are counted and skipped with `skip_invalid`.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator, NamedTuple
+
+LANGUAGES = ("en", "fr")
+
+_LANGUAGE_ALIASES = {
+    "en": "en", "eng": "en", "english": "en", "anglais": "en",
+    "fr": "fr", "fra": "fr", "fre": "fr", "french": "fr", "français": "fr", "francais": "fr",
+}
+# pii-masking-200k numbers repeated entities: FIRSTNAME_1, FIRSTNAME_2, ...
+_INSTANCE_SUFFIX = re.compile(r"_\d+$")
+
+
+class Span(NamedTuple):
+    """A labelled character range of a text, end exclusive."""
+
+    start: int
+    end: int
+    label: str
+
+
+@dataclass(frozen=True)
+class Record:
+    """One text with its gold PII spans, whatever file format it came from."""
+
+    id: str
+    language: str
+    text: str
+    spans: tuple[Span, ...] = ()
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id,
+            "language": self.language,
+            "text": self.text,
+            "spans": [{"start": s.start, "end": s.end, "label": s.label} for s in self.spans],
+        }
+
+    @classmethod
+    def from_json(cls, obj: dict) -> "Record":
+        spans = tuple(Span(int(s["start"]), int(s["end"]), str(s["label"])) for s in obj["spans"])
+        return cls(str(obj["id"]), str(obj["language"]), str(obj["text"]), spans)
+
+
+class CorpusError(ValueError):
+    """A corpus line that cannot be used, with where it is and why."""
+
+    def __init__(self, path: Path | str, line: int | None, reason: str):
+        self.path, self.line, self.reason = str(path), line, reason
+        where = f"{path}, line {line}" if line is not None else str(path)
+        super().__init__(f"{where}: {reason}")
+
+
+@dataclass
+class ReadReport:
+    """What reading a corpus kept and what it skipped (with `skip_invalid`)."""
+
+    records: int = 0
+    skipped: int = 0
+    reasons: Counter = field(default_factory=Counter)  # reason -> lines skipped for it
+    trimmed_spans: int = 0  # spans whose surrounding whitespace was removed
+    formats: Counter = field(default_factory=Counter)  # detected format -> lines
+
+    def merge(self, other: "ReadReport") -> None:
+        self.records += other.records
+        self.skipped += other.skipped
+        self.reasons.update(other.reasons)
+        self.trimmed_spans += other.trimmed_spans
+        self.formats.update(other.formats)
+
+
+def normalise_language(value: str) -> str | None:
+    """'English', 'en', 'français' -> 'en' / 'fr'; None for anything else."""
+    return _LANGUAGE_ALIASES.get(str(value).strip().lower())
+
+
+def language_from_filename(path: Path | str) -> str | None:
+    """`english_train.jsonl` -> 'en', `french_*.jsonl` or `*_fr.jsonl` -> 'fr'; else None."""
+    words = re.split(r"[^a-zçé]+", Path(path).name.lower().split(".")[0])
+    for word in (words[0], words[-1]):
+        if normalise_language(word):
+            return normalise_language(word)
+    return None
+
+
+def read_corpus(
+    path: Path | str,
+    *,
+    skip_invalid: bool = False,
+    report: ReadReport | None = None,
+) -> Iterator[Record]:
+    """Yield the records of one JSONL file, detecting the format of every line.
+
+    Raises `CorpusError` on the first bad line unless `skip_invalid`, in which case bad
+    lines are counted in `report`. An empty file, or one with no usable line, is an error.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such corpus file")
+    report = report if report is not None else ReadReport()
+    file_language = language_from_filename(path)
+    kept = 0
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                # Bytes that are not UTF-8 mean the wrong file or a broken export: never guess.
+                raise CorpusError(path, number, f"not valid UTF-8 ({err.reason} at byte {err.start})") from None
+            if not line.strip():
+                continue
+            try:
+                record, fmt, trimmed = parse_line(line, default_id=f"{path.stem}:{number}",
+                                                  default_language=file_language)
+            except ValueError as err:
+                if not skip_invalid:
+                    raise CorpusError(path, number, str(err)) from None
+                report.skipped += 1
+                report.reasons[_reason_kind(str(err))] += 1
+                continue
+            report.formats[fmt] += 1
+            report.trimmed_spans += trimmed
+            report.records += 1
+            kept += 1
+            yield record
+    if kept == 0:
+        why = "it is empty" if report.skipped == 0 else f"all {report.skipped} lines were invalid"
+        raise CorpusError(path, None, f"no usable records: {why}")
+
+
+def read_corpora(paths: Iterable[Path | str], *, skip_invalid: bool = False) -> tuple[list[Record], ReadReport]:
+    """Read several files into one list; ids must be unique across them."""
+    report = ReadReport()
+    records: list[Record] = []
+    seen: dict[str, str] = {}
+    for path in paths:
+        for record in read_corpus(path, skip_invalid=skip_invalid, report=report):
+            if record.id in seen:
+                record = Record(f"{Path(path).stem}:{record.id}", record.language, record.text, record.spans)
+                if record.id in seen:
+                    raise CorpusError(path, None, f"duplicate record id {record.id!r} (first seen in {seen[record.id]})")
+            seen[record.id] = str(path)
+            records.append(record)
+    return records, report
+
+
+def parse_line(line: str, *, default_id: str, default_language: str | None) -> tuple[Record, str, int]:
+    """One JSONL line -> (record, detected format name, number of spans trimmed)."""
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"malformed JSON ({err.msg} at column {err.colno})") from None
+    if not isinstance(obj, dict):
+        raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
+
+    if "privacy_mask" in obj and ("source_text" in obj or "unmasked_text" in obj):
+        fmt, text = "ai4privacy", _text_field(obj, "source_text", "unmasked_text")
+        raw_spans = _spans_from_privacy_mask(obj["privacy_mask"])
+    elif "span_labels" in obj:
+        fmt, text = "pii-masking-200k", _text_field(obj, "unmasked_text", "source_text")
+        raw_spans = _spans_from_span_labels(obj["span_labels"])
+    elif "text" in obj and "spans" in obj:
+        fmt, text = "generic", _text_field(obj, "text")
+        raw_spans = _spans_from_generic(obj["spans"])
+    else:
+        raise ValueError(
+            "unrecognised record: expected `source_text` + `privacy_mask` (AI4Privacy), "
+            "`unmasked_text` + `span_labels` (pii-masking-200k) or `text` + `spans` (generic); "
+            f"found keys {sorted(obj)[:8]}"
+        )
+
+    language = _record_language(obj, default_language)
+    spans, trimmed = _validate_spans(text, raw_spans)
+    record_id = obj.get("id", obj.get("uid", obj.get("uuid", default_id)))
+    return Record(str(record_id), language, text, spans), fmt, trimmed
+
+
+def _text_field(obj: dict, *names: str) -> str:
+    for name in names:
+        if name in obj:
+            text = obj[name]
+            if not isinstance(text, str):
+                raise ValueError(f"field `{name}` is {type(text).__name__}, expected a string")
+            if not text.strip():
+                raise ValueError(f"field `{name}` is empty")
+            return text
+    raise ValueError(f"missing text field (one of {', '.join(names)})")
+
+
+def _record_language(obj: dict, default: str | None) -> str:
+    raw = obj.get("language", obj.get("lang"))
+    if raw is None:
+        if default is None:
+            raise ValueError(
+                "no language: the record has no `language` field and the file name does not "
+                "start with english_ or french_"
+            )
+        return default
+    language = normalise_language(raw)
+    if language is None:
+        raise ValueError(f"unknown language {raw!r} (expected one of: en, fr, English, French)")
+    return language
+
+
+def _literal(value, field_name: str):
+    """A field that is JSON already, or a JSON/Python-literal string of it (never `eval`)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        pass
+    try:
+        return ast.literal_eval(value)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        raise ValueError(f"field `{field_name}` is a string that is neither JSON nor a Python literal") from None
+
+
+def _spans_from_privacy_mask(value) -> list[tuple[int, int, str, str | None]]:
+    items = _literal(value, "privacy_mask")
+    if not isinstance(items, list):
+        raise ValueError("field `privacy_mask` must be a list")
+    spans = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or not {"start", "end", "label"} <= item.keys():
+            raise ValueError(f"privacy_mask[{i}] must be an object with start, end and label")
+        spans.append((_as_int(item["start"], f"privacy_mask[{i}].start"),
+                      _as_int(item["end"], f"privacy_mask[{i}].end"),
+                      _INSTANCE_SUFFIX.sub("", str(item["label"])), item.get("value")))
+    return spans
+
+
+def _spans_from_span_labels(value) -> list[tuple[int, int, str, str | None]]:
+    items = _literal(value, "span_labels")
+    if not isinstance(items, (list, tuple)):
+        raise ValueError("field `span_labels` must be a list of [start, end, label]")
+    spans = []
+    for i, item in enumerate(items):
+        if not isinstance(item, (list, tuple)) or len(item) != 3:
+            raise ValueError(f"span_labels[{i}] must be [start, end, label]")
+        start, end, label = item
+        label = _INSTANCE_SUFFIX.sub("", str(label))
+        if label == "O":
+            continue
+        spans.append((_as_int(start, f"span_labels[{i}][0]"), _as_int(end, f"span_labels[{i}][1]"), label, None))
+    return spans
+
+
+def _spans_from_generic(value) -> list[tuple[int, int, str, str | None]]:
+    items = _literal(value, "spans")
+    if not isinstance(items, list):
+        raise ValueError("field `spans` must be a list")
+    spans = []
+    for i, item in enumerate(items):
+        if isinstance(item, dict) and {"start", "end", "label"} <= item.keys():
+            spans.append((_as_int(item["start"], f"spans[{i}].start"), _as_int(item["end"], f"spans[{i}].end"),
+                          str(item["label"]), item.get("value", item.get("text"))))
+        elif isinstance(item, (list, tuple)) and len(item) == 3:
+            spans.append((_as_int(item[0], f"spans[{i}][0]"), _as_int(item[1], f"spans[{i}][1]"), str(item[2]), None))
+        else:
+            raise ValueError(f"spans[{i}] must be {{start, end, label}} or [start, end, label]")
+    return spans
+
+
+def _as_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} is {value!r}, expected an integer")
+    return value
+
+
+def _validate_spans(text: str, raw: list[tuple[int, int, str, str | None]]) -> tuple[tuple[Span, ...], int]:
+    """Check bounds, values and overlaps; trim surrounding whitespace. Returns (spans, trimmed)."""
+    spans: list[Span] = []
+    trimmed = 0
+    for start, end, label, value in raw:
+        if not label or label == "O":
+            raise ValueError(f"span [{start}, {end}) has no entity label")
+        if not 0 <= start < end <= len(text):
+            raise ValueError(f"span [{start}, {end}) {label} is out of range for a text of {len(text)} characters")
+        if value is not None and text[start:end] != value:
+            raise ValueError(
+                f"span [{start}, {end}) {label}: value {value!r} differs from the text there {text[start:end]!r}"
+            )
+        new_start = start + (len(text[start:end]) - len(text[start:end].lstrip()))
+        new_end = end - (len(text[start:end]) - len(text[start:end].rstrip()))
+        if new_start >= new_end:
+            raise ValueError(f"span [{start}, {end}) {label} covers only whitespace")
+        trimmed += (new_start, new_end) != (start, end)
+        spans.append(Span(new_start, new_end, label))
+    spans.sort()
+    for previous, current in zip(spans, spans[1:]):
+        if current.start < previous.end:
+            raise ValueError(
+                f"overlapping spans [{previous.start}, {previous.end}) {previous.label} and "
+                f"[{current.start}, {current.end}) {current.label}"
+            )
+    return tuple(spans), trimmed
+
+
+def _reason_kind(message: str) -> str:
+    """Group skip reasons for the summary: drop the numbers and quoted values."""
+    kind = re.sub(r"'[^']*'|\"[^\"]*\"|\[[^\]]*\)|\d+", "…", message)
+    return kind[:90]
+
+
+def write_jsonl(records: Iterable[Record], handle) -> int:
+    """Write records as normalised JSONL lines to an open text handle; returns the count."""
+    count = 0
+    for record in records:
+        handle.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def load_prepared(path: Path | str) -> list[Record]:
+    """Read a normalised JSONL written by `prepare` (the generic format, strictly checked)."""
+    return list(read_corpus(path))

@@ -1,0 +1,202 @@
+"""`fit-head`: train a grid of linear heads on cached features and keep the best one.
+
+Reads the chosen layers once (in memory when they fit under `--max-memory`, else streamed),
+standardizes them, trains every trial together, and writes the head folder atomically.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from evaluation.metrics import token_metrics
+from evaluation.spans import score_corpus
+from extract.backbone import resolve_device
+from extract.cache_format import features_fingerprint
+from extract.cache_reader import CacheReader, SplitData
+from extract.files import atomic_write_json, output_folder, parse_bytes
+from head.checkpoint import save_head
+from head.data import FeatureSpec, InMemoryBatches, Standardizer, StreamingBatches, head_inputs
+from head.decoding import DECODERS, decode_labels, labels_to_spans
+from head.model import Hyperparameters, TokenHead, TrialResult, Validation, best_trial, check_trials, \
+    class_weights_from_counts, train_trials
+
+
+@dataclass
+class FitConfig:
+    cache: Path  # a cache folder written by `extract`
+    out: Path  # the head folder to write
+    layers: str | None = None  # layer specs to concatenate ('-1', '0.5,-1'); None: every cached layer
+    lrs: tuple[float, ...] = (1e-3,)  # one trial per lr x weight decay, trained together
+    weight_decays: tuple[float, ...] = (0.01,)  # AdamW's decoupled weight decay
+    hp: Hyperparameters = field(default_factory=Hyperparameters)  # epochs, batch, dropout, ...
+    standardize: bool = True  # train-set mean/std, stored in the checkpoint
+    context_window: int = 0  # append the next K tokens' features to each token's (right context)
+    context_both_sides: bool = False  # and the previous K tokens' too
+    decode: str = "greedy"  # how validation (and later evaluate/predict) turns scores into labels
+    max_memory: str = "8GB"  # above this the train features are streamed shard by shard
+    device: str = "auto"  # cuda when available, else cpu
+    overwrite: bool = False  # replace an existing head folder
+    progress: bool = True  # progress bars and a line per epoch
+
+
+@dataclass
+class FitResult:
+    out: Path
+    best: TrialResult
+    results: list[TrialResult]
+    layers: list[int]
+    mode: str  # "in memory" or "streaming"
+    train_tokens: int
+    seconds: float
+    epoch_seconds: list[float]  # training time of each epoch (validation excluded)
+
+
+def _check(config: FitConfig) -> None:
+    config.hp.check()
+    if config.decode not in DECODERS:
+        raise ValueError(f"--decode: unknown value {config.decode!r} (expected one of: {', '.join(DECODERS)})")
+    if config.context_window < 0:
+        raise ValueError(f"--context-window must be zero or positive, got {config.context_window}")
+
+
+def check_labels(reader: CacheReader) -> np.ndarray:
+    """Label counts of the train split; refuses an empty train split and val-only labels."""
+    scheme = reader.scheme
+    counts = {}
+    for split in ("train", "val"):
+        total = np.zeros(len(scheme.labels), dtype=np.int64)
+        for part in reader.iter_shards(split, layers=None):
+            total += np.bincount(part.labels, minlength=len(scheme.labels))
+        counts[split] = total
+    if counts["train"].sum() == 0:
+        raise ValueError(f"--cache {reader.path}: the train split is empty")
+    entity = scheme.entity_of()
+    seen_train = {scheme.entity_types[entity[i]] for i in np.flatnonzero(counts["train"]) if entity[i] >= 0}
+    seen_val = {scheme.entity_types[entity[i]] for i in np.flatnonzero(counts["val"]) if entity[i] >= 0}
+    missing = sorted(seen_val - seen_train)
+    if missing:
+        raise ValueError(f"--cache {reader.path}: labels {missing} occur in val but never in train; the head "
+                         "could not learn them (re-split with `cli.py prepare` or add training data)")
+    return counts["train"]
+
+
+def make_validation(val: SplitData, spec: FeatureSpec, standardizer: Standardizer, scheme, decode: str,
+                    device: torch.device) -> Validation:
+    """Scores trials on the val split: strict span F1 of decoded spans, token macro F1 without O."""
+    inputs = head_inputs(val.features, val.ptr, spec, standardizer, device)  # [Tv, D'], built once
+    texts = [r.text for r in val.records]
+    gold = [list(r.spans) for r in val.records]
+
+    def score(logits: torch.Tensor) -> list[dict]:
+        log_probs = torch.log_softmax(logits.float(), dim=2).cpu().numpy()  # [Tv, K, C]
+        out = []
+        for k in range(log_probs.shape[1]):
+            labels = decode_labels(log_probs[:, k], val.ptr, scheme, decode)
+            spans = labels_to_spans(texts, val.offsets, val.ptr, labels, scheme)
+            strict = score_corpus(gold, spans, "strict").total
+            tokens = token_metrics(val.labels, labels, scheme.labels)
+            out.append({"span_f1": strict.f1, "span_precision": strict.precision, "span_recall": strict.recall,
+                         "token_macro_f1": tokens["without_o"]["macro"]["f1"], "token_accuracy": tokens["accuracy"]})
+        return out
+
+    return Validation(score, lambda: iter([inputs]))
+
+
+def fit_head(config: FitConfig) -> FitResult:
+    """Train the grid of `config` on `config.cache` and write the best head to `config.out`."""
+    started = time.perf_counter()
+    _check(config)
+    trials = check_trials(config.lrs, config.weight_decays)
+    reader = CacheReader(config.cache)
+    for split in ("train", "val"):
+        if split not in reader.splits:
+            raise ValueError(f"--cache {reader.path} has no {split!r} split; fit-head needs train to learn and val "
+                             "to pick the best epoch and trial (prepare with --val-fraction > 0)")
+    layers = reader.resolve_layers(config.layers if config.layers else reader.layers, "--layers")
+    from extract.files import check_can_write
+
+    check_can_write(config.out, config.overwrite)  # before the long part, not after
+    label_counts = check_labels(reader)
+    device = resolve_device(config.device)
+    spec = FeatureSpec(layers, config.context_window, config.context_both_sides, config.standardize)
+    width = reader.feature_width(layers)
+    train_tokens = reader.n_tokens("train")
+    budget = parse_bytes(config.max_memory)
+    in_memory = train_tokens * width * 4 <= budget
+
+    if in_memory:
+        train = reader.read_split("train", layers)
+        standardizer = Standardizer.fit(iter(np.array_split(train.features, max(1, len(train.features) // 65536))))
+    else:
+        standardizer = Standardizer.fit(part.features for part in reader.iter_shards("train", layers))
+    if not config.standardize:
+        standardizer = Standardizer.identity(width)
+    if in_memory:
+        batches = InMemoryBatches(train, spec, standardizer, config.hp.batch_tokens, config.hp.seed, device)
+        del train
+    else:
+        shard_bytes = max(1, train_tokens // max(1, len(reader.shard_paths("train")))) * width * 4
+        batches = StreamingBatches(reader, "train", spec, standardizer, config.hp.batch_tokens, config.hp.seed,
+                                   device, buffer_shards=max(1, budget // (2 * shard_bytes)))
+    val = reader.read_split("val", layers)
+    validation = make_validation(val, spec, standardizer, reader.scheme, config.decode, device)
+    weights = class_weights_from_counts(label_counts, config.hp.class_weight)
+    results = train_trials(batches, validation, width * spec.copies, len(reader.scheme.labels), trials, config.hp,
+                           weights, device, config.progress)
+    best = best_trial(results)
+    head = TokenHead.from_trial(best, standardizer, config.hp, spec)
+    epoch_seconds = [point["train_seconds"] for point in results[0].curve]
+    meta = head_metadata(config, reader, layers, best, results, "in memory" if in_memory else "streaming")
+    with output_folder(config.out, config.overwrite) as staging:
+        save_head(staging, head, meta)
+        atomic_write_json(staging / "trials.json", trial_rows(results))
+        from evaluation.plots import plot_training_curves
+
+        plot_training_curves([{"name": r.trial.name, "curve": r.curve} for r in results],
+                             staging / "training_curve.png")
+    return FitResult(Path(config.out), best, results, layers, meta["data_mode"], train_tokens,
+                     time.perf_counter() - started, epoch_seconds)
+
+
+def trial_rows(results: list[TrialResult]) -> list[dict]:
+    """One row per trial, best first."""
+    rows = [{"trial": r.trial.name, "lr": r.trial.lr, "weight_decay": r.trial.weight_decay,
+             "best_epoch": r.best_epoch, "stopped_at": r.stopped_at, **{f"val_{k}": v for k, v in r.best.items()},
+             "curve": r.curve} for r in results]
+    return sorted(rows, key=lambda row: (-row.get("val_span_f1", -1), -row.get("val_token_macro_f1", -1)))
+
+
+def head_metadata(config: FitConfig, reader: CacheReader, layers: list[int], best: TrialResult,
+                  results: list[TrialResult], mode: str) -> dict:
+    spec_names = {layer["index"]: layer.get("specs", []) for layer in reader.manifest.get("layers", [])}
+    return {
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "labels": reader.scheme.to_json(),
+        "layers": layers,
+        "layer_specs": {str(layer): spec_names.get(layer, []) for layer in layers},
+        "features": {"context_window": config.context_window, "context_both_sides": config.context_both_sides,
+                     "standardize": config.standardize, "hidden_size": reader.hidden_size,
+                     "input_width": reader.feature_width(layers) * (1 + config.context_window
+                                                                    * (2 if config.context_both_sides else 1))},
+        "decode": config.decode,
+        "features_fingerprint": features_fingerprint(reader.fingerprint),
+        "backbone": reader.fingerprint["backbone"],
+        "cache": {"path": str(reader.path), "fingerprint_id": reader.fingerprint_id,
+                  "feature_dtype": reader.fingerprint["feature_dtype"]},
+        "hyperparameters": {**asdict(config.hp), "lr": best.trial.lr, "weight_decay": best.trial.weight_decay,
+                            "grid": {"lr": list(config.lrs), "weight_decay": list(config.weight_decays)}},
+        "data_mode": mode,
+        "best_trial": best.trial.name,
+        "best_epoch": best.best_epoch,
+        "validation": best.best,
+        "curve": best.curve,
+        "trials": [{"trial": r.trial.name, "lr": r.trial.lr, "weight_decay": r.trial.weight_decay,
+                    "best_epoch": r.best_epoch, "stopped_at": r.stopped_at, "best": r.best, "curve": r.curve}
+                   for r in results],
+    }
