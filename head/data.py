@@ -140,7 +140,8 @@ class InMemoryBatches(TokenBatches):
     def __init__(self, data: SplitData, spec: FeatureSpec, standardizer: Standardizer, batch_tokens: int,
                  seed: int, device: torch.device):
         super().__init__(spec, standardizer, batch_tokens, seed, device)
-        self.features = standardizer.apply_(torch.from_numpy(data.features))  # [T, D] float32, standardized
+        features = np.asarray(data.features, dtype=np.float32)  # no copy when the reader gave float32
+        self.features = standardizer.apply_(torch.from_numpy(features))  # [T, D], standardized in place
         self.labels = torch.from_numpy(data.labels)
         self.ptr = data.ptr
 

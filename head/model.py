@@ -313,7 +313,7 @@ class TokenHead:
         """Train on features X [T, D] and label ids y [T]; returns self."""
         from extract.cache_reader import SplitData
 
-        X = np.asarray(X)
+        X = np.array(X, dtype=np.float32)  # a copy: standardization happens in place
         y = np.asarray(y, dtype=np.int64)
         if X.ndim != 2 or len(X) != len(y):
             raise ValueError(f"X must be [T, D] with one row per label; got X {X.shape} and y {y.shape}")
