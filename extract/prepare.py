@@ -127,7 +127,10 @@ def _cap_languages(records: list[Record], caps: dict[str, int | None], seed: int
 
 def split_by_language(records: list[Record], val_fraction: float, test_fraction: float,
                       seed: int) -> dict[str, list[Record]]:
-    """Deterministic split stratified by language; each split keeps the input order."""
+    """Deterministic split stratified by language; each split keeps the input order.
+
+    Every entity type present anywhere also occurs in train (see `_cover_labels_in_train`).
+    """
     assignment: dict[int, str] = {}
     for language in sorted({r.language for r in records}):
         indices = [i for i, r in enumerate(records) if r.language == language]
@@ -138,10 +141,23 @@ def split_by_language(records: list[Record], val_fraction: float, test_fraction:
             n_val = 1
         for position, index in enumerate(indices):
             assignment[index] = "val" if position < n_val else "test" if position < n_val + n_test else "train"
+    _cover_labels_in_train(records, assignment)
     splits: dict[str, list[Record]] = {name: [] for name in SPLITS}
     for i, record in enumerate(records):
         splits[assignment[i]].append(record)
     return splits
+
+
+def _cover_labels_in_train(records: list[Record], assignment: dict[int, str]) -> None:
+    """Move held-out texts whose entity types train lacks into train (a head cannot learn them).
+
+    Only matters for small corpora with rare labels; the first such text of each type moves.
+    """
+    in_train = {s.label for i, r in enumerate(records) if assignment[i] == "train" for s in r.spans}
+    for i, record in enumerate(records):
+        if assignment[i] != "train" and {s.label for s in record.spans} - in_train:
+            assignment[i] = "train"
+            in_train |= {s.label for s in record.spans}
 
 
 def _length_summary(values: list[int]) -> dict:

@@ -86,8 +86,9 @@ def with_context(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
 
     x: [N, D] standardized features of a whole block, index: [B, K] rows into x -> [B, K * D].
     """
-    padded = torch.cat([x, x.new_zeros(1, x.shape[1])])  # [N + 1, D], row N is the zero row
-    return padded[index.clamp(min=-1) % (len(x) + 1)].reshape(len(index), -1)
+    gathered = x[index.clamp(min=0)]  # [B, K, D]
+    gathered.mul_((index >= 0).unsqueeze(-1))  # past an example's edge: zeros
+    return gathered.reshape(len(index), -1)
 
 
 @dataclass

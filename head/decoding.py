@@ -86,6 +86,8 @@ def _viterbi_chunk(log_probs: np.ndarray, ptr: np.ndarray, examples: np.ndarray,
         score = np.where(active[:, None], new, score)
     for row, e in enumerate(examples):
         length = lengths[row]
+        if length == 0:
+            continue  # an empty text has no labels
         path = np.empty(length, dtype=np.int64)
         path[-1] = score[row].argmax()
         for t in range(length - 1, 0, -1):

@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 from head.data import FeatureSpec, InMemoryBatches, Standardizer, TokenBatches, head_inputs
 
 CLASS_WEIGHTS = ("none", "balanced")
+DENORMAL_GUARD = 1e-30  # gradients smaller than this are zeroed (see `_loss_gradients`)
 
 
 @dataclass
@@ -146,6 +147,10 @@ def _loss_gradients(x: torch.Tensor, y: torch.Tensor, weight: torch.Tensor, bias
     grad_logits.scatter_add_(2, y[:, None, None].expand(-1, logits.shape[1], 1),
                              grad_logits.new_full((len(y), logits.shape[1], 1), -1.0))  # minus one-hot
     grad_logits *= (sample_weight / norm)[:, None, None]
+    # A confident head has probabilities near float32's smallest normal; they and their products
+    # in the matmul below become denormals, which make it ~100x slower on x86 CPUs (measured:
+    # 0.9 s instead of 18 ms per step). Their gradient contribution is nil.
+    grad_logits.masked_fill_(grad_logits.abs() < DENORMAL_GUARD, 0.0)
     d, k, c = weight.shape
     grad_weight = (x.T @ grad_logits.reshape(len(y), k * c)).reshape(d, k, c)  # [D, K, C]
     grad_bias = grad_logits.sum(0)  # [K, C]

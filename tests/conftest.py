@@ -69,7 +69,7 @@ def tiny_cache(prepared_dir, tiny_model_dir, tmp_path_factory) -> Path:
     from extract.extractor import ExtractConfig, run_extract
 
     out = tmp_path_factory.mktemp("cache") / "cache"
-    run_extract(ExtractConfig(data=prepared_dir, out=out, model=str(tiny_model_dir), max_length=64, stride=16,
+    run_extract(ExtractConfig(data=prepared_dir, out=out, model=str(tiny_model_dir), dtype="float32", max_length=64, stride=16,
                               batch_tokens=1024, shard_tokens=1500, progress=False))
     return out
 

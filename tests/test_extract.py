@@ -78,7 +78,7 @@ def test_long_text_windows_stitch_each_token_once_with_most_left_context(tmp_pat
     write_jsonl(tmp_path / "data" / "x.jsonl", [record, {**record, "id": "long2"}])
     prepared = tmp_path / "prep"
     prepare(PrepareConfig(data_dir=tmp_path / "data", out=prepared, val_fraction=0.5))
-    run_extract(ExtractConfig(data=prepared, out=tmp_path / "cache", model=str(tiny_model_dir), layers="-1",
+    run_extract(ExtractConfig(data=prepared, out=tmp_path / "cache", model=str(tiny_model_dir), dtype="float32", layers="-1",
                               max_length=48, stride=12, progress=False))
     data = CacheReader(tmp_path / "cache").read_split("train", [2])
     tokenizer = load_tokenizer(str(tiny_model_dir))
@@ -121,12 +121,12 @@ def _assert_same_cache(a: Path, b: Path) -> None:
 def extract_command(prepared: Path, model: Path, out: Path) -> list[str]:
     return [sys.executable, str(ROOT / "cli.py"), "extract", "--data", str(prepared), "--model", str(model),
             "--out", str(out), "--max-length", "64", "--stride", "16", "--shard-tokens", "200",
-            "--batch-tokens", "128", "--quiet"]
+            "--batch-tokens", "128", "--dtype", "float32", "--quiet"]
 
 
 def test_resume_after_kill_gives_the_same_cache(tmp_path, prepared_dir, tiny_model_dir):
     reference = tmp_path / "reference"
-    run_extract(ExtractConfig(data=prepared_dir, out=reference, model=str(tiny_model_dir), max_length=64, stride=16,
+    run_extract(ExtractConfig(data=prepared_dir, out=reference, model=str(tiny_model_dir), dtype="float32", max_length=64, stride=16,
                               shard_tokens=200, batch_tokens=128, progress=False))
     crashed = tmp_path / "crashed"
     process = subprocess.Popen(extract_command(prepared_dir, tiny_model_dir, crashed), cwd=ROOT,
@@ -138,13 +138,13 @@ def test_resume_after_kill_gives_the_same_cache(tmp_path, prepared_dir, tiny_mod
     process.wait()
     manifest = json.loads((crashed / "manifest.json").read_text())
     assert not manifest["complete"], "the run finished before it could be killed"
-    run_extract(ExtractConfig(data=prepared_dir, out=crashed, model=str(tiny_model_dir), max_length=64, stride=16,
+    run_extract(ExtractConfig(data=prepared_dir, out=crashed, model=str(tiny_model_dir), dtype="float32", max_length=64, stride=16,
                               shard_tokens=200, batch_tokens=128, progress=False))
     _assert_same_cache(reference, crashed)
 
 
 def test_rerun_of_a_complete_cache_does_nothing(tiny_cache, prepared_dir, tiny_model_dir):
-    result = run_extract(ExtractConfig(data=prepared_dir, out=tiny_cache, model=str(tiny_model_dir), max_length=64,
+    result = run_extract(ExtractConfig(data=prepared_dir, out=tiny_cache, model=str(tiny_model_dir), dtype="float32", max_length=64,
                                        stride=16, batch_tokens=1024, shard_tokens=1500, progress=False))
     assert result.shards_written == 0 and result.shards_skipped == result.shards_total and result.complete
 
@@ -156,7 +156,7 @@ def test_rerun_of_a_complete_cache_does_nothing(tiny_cache, prepared_dir, tiny_m
 ])
 def test_a_different_extraction_in_the_same_folder_is_refused(tiny_cache, prepared_dir, tiny_model_dir, change,
                                                               expected):
-    config = dict(data=prepared_dir, out=tiny_cache, model=str(tiny_model_dir), max_length=64, stride=16,
+    config = dict(data=prepared_dir, out=tiny_cache, model=str(tiny_model_dir), dtype="float32", max_length=64, stride=16,
                   batch_tokens=1024, shard_tokens=1500, progress=False)
     with pytest.raises(ValueError, match=f"made differently.*{expected}"):
         run_extract(ExtractConfig(**{**config, **change}))
@@ -164,7 +164,7 @@ def test_a_different_extraction_in_the_same_folder_is_refused(tiny_cache, prepar
 
 def test_other_data_in_the_same_folder_is_refused_and_overwrite_starts_afresh(tmp_path, prepared_dir, tiny_model_dir):
     out = tmp_path / "cache"
-    common = dict(out=out, model=str(tiny_model_dir), max_length=64, stride=16, progress=False)
+    common = dict(out=out, model=str(tiny_model_dir), dtype="float32", max_length=64, stride=16, progress=False)
     run_extract(ExtractConfig(data=prepared_dir, **common))
     other = tmp_path / "other"
     shutil.copytree(prepared_dir, other)
@@ -185,11 +185,11 @@ def test_fp16_overflow_is_reported_not_stored_as_inf(tmp_path, prepared_dir, tin
     model.save_pretrained(loud)
     out = tmp_path / "cache"
     with pytest.raises(ValueError, match=r"beyond float16.*--feature-dtype float32"):
-        run_extract(ExtractConfig(data=prepared_dir, out=out, model=str(loud), max_length=64, stride=16,
+        run_extract(ExtractConfig(data=prepared_dir, out=out, model=str(loud), dtype="float32", max_length=64, stride=16,
                                   progress=False))
     assert not json.loads((out / "manifest.json").read_text())["complete"]
     assert not list(out.rglob("*.h5"))  # nothing half-written, nothing with inf
-    result = run_extract(ExtractConfig(data=prepared_dir, out=out, model=str(loud), max_length=64, stride=16,
+    result = run_extract(ExtractConfig(data=prepared_dir, out=out, model=str(loud), dtype="float32", max_length=64, stride=16,
                                        feature_dtype="float32", overwrite=True, progress=False))
     assert result.complete
     assert np.isfinite(CacheReader(out).read_split("val", [2]).features).all()
@@ -197,7 +197,7 @@ def test_fp16_overflow_is_reported_not_stored_as_inf(tmp_path, prepared_dir, tin
 
 def test_two_processes_give_the_same_cache_as_one(tmp_path, prepared_dir, tiny_model_dir):
     single = tmp_path / "single"
-    run_extract(ExtractConfig(data=prepared_dir, out=single, model=str(tiny_model_dir), max_length=64, stride=16,
+    run_extract(ExtractConfig(data=prepared_dir, out=single, model=str(tiny_model_dir), dtype="float32", max_length=64, stride=16,
                               shard_tokens=200, batch_tokens=128, progress=False))
     double = tmp_path / "double"
     launcher = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
@@ -226,11 +226,11 @@ def test_extract_command_line(tmp_path, prepared_dir, tiny_model_dir):
 
 def test_missing_prepared_folder_is_a_clear_error(tmp_path, tiny_model_dir):
     with pytest.raises(FileNotFoundError, match="run `cli.py prepare` first"):
-        run_extract(ExtractConfig(data=tmp_path / "nowhere", out=tmp_path / "c", model=str(tiny_model_dir),
+        run_extract(ExtractConfig(data=tmp_path / "nowhere", out=tmp_path / "c", model=str(tiny_model_dir), dtype="float32",
                                   progress=False))
 
 
 def test_stride_not_below_window_is_refused(prepared_dir, tiny_model_dir, tmp_path):
     with pytest.raises(ValueError, match="raise --max-length or lower --stride"):
-        run_extract(ExtractConfig(data=prepared_dir, out=tmp_path / "c", model=str(tiny_model_dir), max_length=16,
+        run_extract(ExtractConfig(data=prepared_dir, out=tmp_path / "c", model=str(tiny_model_dir), dtype="float32", max_length=16,
                                   stride=20, progress=False))

@@ -52,7 +52,7 @@ def separable_cache(tmp_path_factory, tiny_model_dir) -> Path:
     root = tmp_path_factory.mktemp("separable")
     write_jsonl(root / "data" / "corpus.jsonl", separable_records(160, seed=1))
     prepare(PrepareConfig(data_dir=root / "data", out=root / "prepared", val_fraction=0.25))
-    run_extract(ExtractConfig(data=root / "prepared", out=root / "cache", model=str(tiny_model_dir), max_length=64,
+    run_extract(ExtractConfig(data=root / "prepared", out=root / "cache", model=str(tiny_model_dir), dtype="float32", max_length=64,
                               stride=16, shard_tokens=600, progress=False))
     return root / "cache"
 
@@ -201,7 +201,7 @@ def test_label_in_val_but_not_in_train_is_refused(tmp_path, tiny_model_dir):
     write_jsonl(prepared / "val.jsonl", val)
     scheme = LabelScheme("bio", ("CITY", "EMAIL", "FIRSTNAME", "LASTNAME"))
     (prepared / "label_mappings.json").write_text(json.dumps(scheme.to_json()))
-    run_extract(ExtractConfig(data=prepared, out=tmp_path / "cache", model=str(tiny_model_dir), max_length=64,
+    run_extract(ExtractConfig(data=prepared, out=tmp_path / "cache", model=str(tiny_model_dir), dtype="float32", max_length=64,
                               stride=16, progress=False))
     with pytest.raises(ValueError, match=r"\['CITY'\] occur in val but never in train"):
         fit(tmp_path / "cache", tmp_path / "head")

@@ -1,0 +1,88 @@
+"""`export-hf`: a head on the last layer becomes a transformers `*ForTokenClassification` model.
+
+The standardization is folded into the `score` layer's weights, so the exported checkpoint
+works with `pipeline("token-classification")` and gives the same logits as the head.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from extract.files import output_folder
+from head.checkpoint import LoadedHead, load_head
+
+
+@dataclass
+class ExportResult:
+    out: Path
+    model_class: str
+    labels: int
+
+
+def folded_weights(loaded: LoadedHead) -> tuple[np.ndarray, np.ndarray]:
+    """Weight [C, D] and bias [C] acting on raw features: W (x - m) / s + b = (W / s) x + (b - W (m / s))."""
+    head = loaded.head
+    weight = head.coef_ / head.scale_[None, :]  # [C, D]
+    bias = head.intercept_ - head.coef_ @ (head.mean_ / head.scale_)  # [C]
+    return weight.astype(np.float32), bias.astype(np.float32)
+
+
+def check_exportable(loaded: LoadedHead) -> None:
+    """`*ForTokenClassification.score` reads the final normed state of each token, nothing else."""
+    num_layers = loaded.features_fingerprint["backbone"]["num_layers"]
+    problems = []
+    if loaded.spec.layers != [num_layers]:
+        problems.append(f"it reads layers {loaded.spec.layers}, but a token classification model's score layer only "
+                        f"sees the last one ({num_layers}, i.e. -1); train a head with `fit-head --layers -1`")
+    if loaded.spec.context_window:
+        problems.append("it reads neighbouring tokens' features (--context-window), which a token classification "
+                        "model cannot express; train one with --context-window 0")
+    if loaded.features_fingerprint["input_format"].get("context", "plain") != "plain":
+        problems.append("it was trained on echo features (the text read twice), which a token classification model "
+                        "cannot reproduce; extract with --context plain")
+    if problems:
+        raise ValueError(f"cannot export {loaded.path} to transformers: " + "; ".join(problems))
+
+
+def export_hf(head_dir: Path | str, out: Path | str, model: str | None = None, gguf_file: str | None = None,
+              overwrite: bool = False) -> ExportResult:
+    """Write the backbone plus the folded head as a transformers token classification checkpoint."""
+    from transformers import AutoConfig, AutoModelForTokenClassification
+
+    from extract.tokens import load_tokenizer
+
+    loaded = load_head(head_dir)
+    check_exportable(loaded)
+    backbone = loaded.meta["backbone"]
+    name = model or backbone["name_or_path"]
+    gguf = gguf_file if model else backbone.get("gguf_file")
+    kwargs = {"gguf_file": gguf} if gguf else {}
+    if not model and backbone.get("revision"):
+        kwargs["revision"] = backbone["revision"]
+    labels = list(loaded.scheme.labels)
+    try:
+        config = AutoConfig.from_pretrained(name, **kwargs)
+        tokenizer = load_tokenizer(name, gguf_file=gguf, revision=kwargs.get("revision"))
+    except (OSError, FileNotFoundError) as err:
+        raise FileNotFoundError(f"cannot load the backbone {name!r}: {err}. Pass --model NAME_OR_PATH "
+                                "(and --gguf-file) to point at it") from None
+    config.num_labels = len(labels)
+    config.id2label = dict(enumerate(labels))
+    config.label2id = {label: i for i, label in enumerate(labels)}
+    config.token_classification_bias = True  # the head has a bias; keep it in `score`
+    network = AutoModelForTokenClassification.from_pretrained(name, config=config, dtype=torch.float32, **kwargs)
+    weight, bias = folded_weights(loaded)
+    if network.score.weight.shape != weight.shape or network.score.bias is None:
+        raise ValueError(f"{type(network).__name__}.score has shape {tuple(network.score.weight.shape)}, "
+                         f"the head {weight.shape}")
+    with torch.no_grad():
+        network.score.weight.copy_(torch.from_numpy(weight))
+        network.score.bias.copy_(torch.from_numpy(bias))
+    with output_folder(out, overwrite) as staging:
+        network.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+    return ExportResult(Path(out), type(network).__name__, len(labels))

@@ -1,0 +1,204 @@
+"""Tag and redact new text with a trained head: `Tagger.from_pretrained(head_dir).tag(texts)`.
+
+The backbone named in the head's checkpoint runs once more, through the same tokenization,
+windows, layer capture and feature dtype as `extract`, so a cached text gets the same labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+import torch
+
+from extract.backbone import BackboneConfig, LayerCapture, cpu_has_native_bf16, load_backbone, resolve_device
+from extract.cache_format import diff_fingerprints
+from extract.extractor import forward_batches
+from extract.labels import trim_offsets
+from extract.records import Span
+from extract.tokens import InputFormat, SegmentBuilder, TokenizedText, load_tokenizer, tokenize_texts, \
+    tokenizer_fingerprint
+from head.checkpoint import LoadedHead, load_head
+
+GROUP_TOKENS = 32768  # texts are featurized in groups of about this many tokens: bounded memory
+
+
+@dataclass(frozen=True)
+class PredictedSpan:
+    start: int
+    end: int
+    label: str
+    score: float  # mean probability of the predicted labels over the span's tokens
+    text: str
+
+    def to_json(self) -> dict:
+        return {"start": self.start, "end": self.end, "label": self.label, "score": round(self.score, 4),
+                "text": self.text}
+
+
+@dataclass
+class TaggedText:
+    text: str
+    spans: list[PredictedSpan] = field(default_factory=list)
+
+    @property
+    def masked_text(self) -> str:
+        return mask_text(self.text, self.spans)
+
+    def to_json(self, record_id: str | None = None) -> dict:
+        out = {"id": record_id} if record_id is not None else {}
+        return {**out, "text": self.text, "spans": [s.to_json() for s in self.spans], "masked_text": self.masked_text}
+
+
+def mask_text(text: str, spans: Sequence[PredictedSpan | Span]) -> str:
+    """AI4Privacy-style placeholders: `[FIRSTNAME_1]`; the same value gets the same placeholder."""
+    numbers: dict[tuple[str, str], int] = {}
+    per_label: dict[str, int] = {}
+    names = []
+    for span in sorted(spans, key=lambda s: s.start):
+        key = (span.label, text[span.start:span.end])
+        if key not in numbers:
+            per_label[span.label] = per_label.get(span.label, 0) + 1
+            numbers[key] = per_label[span.label]
+        names.append((span, f"[{span.label}_{numbers[key]}]"))
+    pieces, cursor = [], 0
+    for span, placeholder in names:
+        pieces += [text[cursor:span.start], placeholder]
+        cursor = span.end
+    pieces.append(text[cursor:])
+    return "".join(pieces)
+
+
+def matching_dtype(loaded: LoadedHead, device: str, dtype: str) -> str:
+    """For `auto`, the compute dtype of the head's cache when this device runs it natively.
+
+    Features then match the cached ones, so predictions on a cached text match `evaluate`.
+    """
+    if dtype != "auto":
+        return dtype
+    recorded = loaded.meta["backbone"].get("compute_dtype")
+    on_gpu = resolve_device(device).type == "cuda"
+    natively = {"float32": True, "float16": on_gpu,
+                "bfloat16": (on_gpu and torch.cuda.is_bf16_supported()) or (not on_gpu and cpu_has_native_bf16())}
+    return recorded if natively.get(recorded, False) else "auto"
+
+
+def _backbone_config(loaded: LoadedHead, model: str | None, gguf_file: str | None, revision: str | None,
+                     device: str, dtype: str, trust_remote_code: bool) -> BackboneConfig:
+    backbone = loaded.meta["backbone"]
+    dtype = matching_dtype(loaded, device, dtype)
+    if model is None:
+        return BackboneConfig(backbone["name_or_path"], backbone.get("gguf_file"), backbone.get("revision"), dtype,
+                              device, None, trust_remote_code)
+    return BackboneConfig(model, gguf_file, revision, dtype, device, None, trust_remote_code)
+
+
+class Tagger:
+    """A head plus its backbone, loaded once, turning raw texts into PII spans."""
+
+    def __init__(self, loaded: LoadedHead, model, tokenizer, device, batch_tokens: int = 4096):
+        self.loaded = loaded
+        self.model = model
+        self.tokenizer = tokenizer
+        self.device = device
+        self.batch_tokens = batch_tokens
+        self.capture = LayerCapture(model, loaded.spec.layers)
+        self.builder = SegmentBuilder(tokenizer, InputFormat.from_json(loaded.features_fingerprint["input_format"]))
+        self.feature_dtype = loaded.meta["cache"]["feature_dtype"]  # the rounding the head was trained on
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+
+    @classmethod
+    def from_pretrained(cls, head_dir: Path | str, model: str | None = None, *, gguf_file: str | None = None,
+                        revision: str | None = None, device: str = "auto", dtype: str = "auto",
+                        batch_tokens: int = 4096, trust_remote_code: bool = False) -> "Tagger":
+        """Load a head folder and the backbone it names (or `model`, e.g. a local copy of it)."""
+        loaded = load_head(head_dir)
+        config = _backbone_config(loaded, model, gguf_file, revision, device, dtype, trust_remote_code)
+        where = f"the backbone {config.model!r}" + (" named in the head's checkpoint" if model is None else "")
+        try:
+            tokenizer = load_tokenizer(config.model, gguf_file=config.gguf_file, revision=config.revision,
+                                       trust_remote_code=trust_remote_code)
+        except (OSError, FileNotFoundError, ValueError) as err:
+            raise FileNotFoundError(f"cannot load {where}: {err}. Pass --model NAME_OR_PATH (and --gguf-file for a "
+                                    "GGUF checkpoint) to point at it") from None
+        expected = loaded.features_fingerprint["tokenizer"]
+        actual = tokenizer_fingerprint(tokenizer)
+        differences = diff_fingerprints(expected, {k: actual.get(k) for k in expected})
+        if differences:
+            raise ValueError(f"{where} has another tokenizer than the one the head was trained with: "
+                             + "; ".join(differences))
+        model_obj, _, input_device = load_backbone(config, resolve_device(device))
+        text_config = model_obj.config.get_text_config()
+        shape = {"hidden_size": text_config.hidden_size, "num_layers": text_config.num_hidden_layers}
+        expected_shape = {k: loaded.features_fingerprint["backbone"][k] for k in shape}
+        if shape != expected_shape:
+            raise ValueError(f"{where} is not the backbone the head was trained on: "
+                             + "; ".join(diff_fingerprints(expected_shape, shape)))
+        return cls(loaded, model_obj, tokenizer, input_device, batch_tokens)
+
+    def features(self, tokenized: list[TokenizedText]) -> tuple[np.ndarray, np.ndarray]:
+        """Cached-layer features [T, D * layers] of tokenized texts, and their example pointer."""
+        lengths = [len(t.ids) for t in tokenized]
+        ptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=ptr[1:])
+        layers = self.loaded.spec.layers
+        hidden = self.model.config.get_text_config().hidden_size
+        features = np.zeros((int(ptr[-1]), hidden * len(layers)), dtype=np.float32)
+        segments = [s for i, tokens in enumerate(tokenized) for s in self.builder.segments(i, tokens)]
+        for batch, kept in forward_batches(self.capture, segments, self.batch_tokens, self.pad_id, self.device,
+                                           self.feature_dtype, "predict"):
+            destination = np.concatenate([ptr[s.text_index] + s.token_indices for s in batch])
+            for i, layer in enumerate(layers):
+                features[destination, i * hidden:(i + 1) * hidden] = kept[layer]
+        return features, ptr
+
+    def tag(self, texts: Sequence[str], min_score: float = 0.0, labels: Iterable[str] | None = None
+            ) -> list[TaggedText]:
+        """Spans and masked text for each text."""
+        return list(self.tag_iter(texts, min_score, labels))
+
+    def tag_iter(self, texts: Iterable[str], min_score: float = 0.0, labels: Iterable[str] | None = None
+                 ) -> Iterator[TaggedText]:
+        """Like `tag`, lazily: texts are featurized in groups, so memory stays bounded."""
+        keep = self._check_labels(labels)
+        group: list[str] = []
+        group_tokens = 0
+        for text in texts:
+            if not isinstance(text, str):
+                raise ValueError(f"expected a text string, got {type(text).__name__}")
+            group.append(text)
+            group_tokens += len(text) // 3 + 1  # rough token estimate; only bounds memory
+            if group_tokens >= GROUP_TOKENS:
+                yield from self._tag_group(group, min_score, keep)
+                group, group_tokens = [], 0
+        if group:
+            yield from self._tag_group(group, min_score, keep)
+
+    def _check_labels(self, labels: Iterable[str] | None) -> set[str] | None:
+        if labels is None:
+            return None
+        wanted = {label.strip() for label in labels if label.strip()}
+        unknown = sorted(wanted - set(self.loaded.scheme.entity_types))
+        if unknown:
+            raise ValueError(f"--labels: {unknown} are not labels of this head; it knows "
+                             f"{', '.join(self.loaded.scheme.entity_types)}")
+        return wanted
+
+    def _tag_group(self, texts: list[str], min_score: float, keep: set[str] | None) -> Iterator[TaggedText]:
+        tokenized, _ = tokenize_texts(self.tokenizer, texts)
+        features, ptr = self.features(tokenized)
+        offsets = np.concatenate([t.offsets for t in tokenized]) if tokenized else np.zeros((0, 2), np.int64)
+        tagging = self.loaded.tag(features, ptr, texts, offsets)
+        for e, text in enumerate(texts):
+            rows = slice(int(ptr[e]), int(ptr[e + 1]))
+            trimmed = trim_offsets(text, offsets[rows])
+            chosen = np.exp(tagging.log_probs[rows][np.arange(rows.stop - rows.start), tagging.labels[rows]])
+            spans = []
+            for span in tagging.spans[e]:
+                inside = (trimmed[:, 0] < span.end) & (span.start < trimmed[:, 1])
+                score = float(chosen[inside].mean()) if inside.any() else 0.0
+                if score >= min_score and (keep is None or span.label in keep):
+                    spans.append(PredictedSpan(span.start, span.end, span.label, score, text[span.start:span.end]))
+            yield TaggedText(text, spans)

