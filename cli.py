@@ -6,6 +6,7 @@ and prints a short summary; library errors become clean `click` errors here and 
 
 from __future__ import annotations
 
+import collections
 import functools
 import json
 import sys
@@ -350,26 +351,26 @@ def read_texts(path: Path, skip_invalid: bool):
         click.secho(f"skipped {skipped} invalid lines of {name}", fg="yellow", err=True)
 
 
-def show_tagged(tagged) -> None:
+def show_tagged(row: dict) -> None:
     """A readable terminal view of one tagged text: highlighted entities, spans, masked text."""
+    text, spans = row["text"], row["spans"]
     pieces, cursor = [], 0
-    for span in tagged.spans:
-        pieces.append(tagged.text[cursor:span.start])
-        pieces.append(click.style(tagged.text[span.start:span.end], fg="black", bg="yellow")
-                      + click.style(f"[{span.label}]", fg="cyan"))
-        cursor = span.end
-    pieces.append(tagged.text[cursor:])
+    for span in spans:
+        pieces.append(text[cursor:span["start"]])
+        pieces.append(click.style(span["text"], fg="black", bg="yellow") + click.style(f"[{span['label']}]", fg="cyan"))
+        cursor = span["end"]
+    pieces.append(text[cursor:])
     click.echo("".join(pieces))
     click.echo()
-    if tagged.spans:
-        width = max(len(s.label) for s in tagged.spans)
-        for span in tagged.spans:
-            click.echo(f"  {span.label:<{width}}  {span.score:.2f}  {span.start:>5}-{span.end:<5}  {span.text!r}")
-    else:
+    width = max((len(span["label"]) for span in spans), default=0)
+    for span in spans:
+        click.echo(f"  {span['label']:<{width}}  {span['score']:.2f}  {span['start']:>5}-{span['end']:<5}  "
+                   f"{span['text']!r}")
+    if not spans:
         click.echo("  no PII found")
     click.echo()
     click.secho("masked: ", bold=True, nl=False)
-    click.echo(tagged.masked_text)
+    click.echo(row["masked_text"])
 
 
 @main.command()
@@ -400,7 +401,7 @@ def predict(text, head, model, gguf_file, input_path, output, batch_tokens, min_
       python cli.py predict --head head --input texts.jsonl --output tagged.jsonl --min-score 0.5
       cat texts.jsonl | python cli.py predict --head head --input - --labels EMAIL,PHONENUMBER
     """
-    from extract.files import atomic_write_text
+    from extract.files import atomic_open
     from head.tagger import Tagger
 
     if (text is None) == (input_path is None):
@@ -411,22 +412,31 @@ def predict(text, head, model, gguf_file, input_path, output, batch_tokens, min_
                                     batch_tokens=batch_tokens)
     keep = labels.split(",") if labels else None
     if text is not None:
-        [tagged] = tagger.tag([text], min_score, keep)
-        if output is None:
-            show_tagged(tagged)
-            return
-        rows = [tagged.to_json("1")]
+        pairs = iter([("1", text)])
     else:
-        records = list(read_texts(input_path, skip_invalid))
-        rows = [tagged.to_json(rid) for (rid, _), tagged in
-                zip(records, tagger.tag_iter((t for _, t in records), min_score, keep))]
-    lines = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
-    if output is None:
-        click.echo(lines, nl=False)
+        pairs = read_texts(input_path, skip_invalid)
+    pending_ids: collections.deque = collections.deque()
+
+    def texts():
+        for record_id, value in pairs:
+            pending_ids.append(record_id)
+            yield value
+
+    # Lazily, group by group: memory stays bounded however long the input file is.
+    rows = (tagged.to_json(pending_ids.popleft()) for tagged in tagger.tag_iter(texts(), min_score, keep))
+    if text is not None and output is None:
+        show_tagged(next(rows))
         return
-    atomic_write_text(output, lines)
-    spans = sum(len(row["spans"]) for row in rows)
-    echo_summary("predict: done", [("texts", len(rows)), ("spans", spans), ("wrote", str(output))])
+    if output is None:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    count = spans = 0
+    with atomic_open(output) as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            count, spans = count + 1, spans + len(row["spans"])
+    echo_summary("predict: done", [("texts", count), ("spans", spans), ("wrote", str(output))])
 
 
 # ----------------------------------------------------------------------------------------------

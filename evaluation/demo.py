@@ -45,12 +45,12 @@ class DemoConfig:
 @dataclass
 class DemoResult:
     workdir: Path
-    stage_seconds: dict[str, float] = field(default_factory=dict)
-    backbone: str = ""
-    best_trial: str = ""
-    best_epoch: int = 0
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # stage name -> wall seconds, in order
+    backbone: str = ""  # what was loaded, for the summary
+    best_trial: str = ""  # e.g. "lr=0.01 wd=0.01"
+    best_epoch: int = 0  # the best trial's best epoch
     metrics: dict = field(default_factory=dict)  # evaluate's metrics.json
-    report: Path | None = None
+    report: Path | None = None  # evaluate's report.md
     trials: list[tuple[str, float]] = field(default_factory=list)  # (trial, val span F1)
 
 

@@ -6,7 +6,6 @@ several heads are given. No backbone and no raw data are needed.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,17 +35,17 @@ class EvaluateConfig:
 
 @dataclass
 class HeadEvaluation:
-    name: str
+    name: str  # the head folder's name, made unique
     head: Path
-    metrics: dict
+    metrics: dict  # what metrics.json holds
     folder: str  # sub-folder of the output (empty for a single head)
 
 
 @dataclass
 class EvaluateResult:
     out: Path
-    runs: list[HeadEvaluation] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    runs: list[HeadEvaluation] = field(default_factory=list)  # one per --head, in order
+    warnings: list[str] = field(default_factory=list)  # label-set differences, for the user
 
 
 def label_mapping(head_scheme: LabelScheme, cache_scheme: LabelScheme) -> tuple[list[str], np.ndarray, np.ndarray,
@@ -133,15 +132,13 @@ def evaluate(config: EvaluateConfig) -> EvaluateResult:
     runs = []
     for name, loaded in zip(names, heads):
         metrics, notes = evaluate_head(reader, loaded, config.split, config.decode, config.examples_per_class)
-        for note in notes:
-            warnings.warn(f"{loaded.path}: {note}", stacklevel=2)
-            result.warnings.append(f"{name}: {note}")
+        result.warnings += [f"{name}: {note}" for note in notes]
         runs.append(HeadEvaluation(name, loaded.path, metrics, "" if len(heads) == 1 else name))
     with output_folder(out, config.overwrite) as staging:
         for run in runs:
             folder = staging / run.folder
             folder.mkdir(parents=True, exist_ok=True)
-            write_head_outputs(folder, run.metrics)
+            write_head_outputs(folder, run.metrics, config.examples_per_class)
         if len(runs) > 1:
             pairs = [(run.name, run.metrics) for run in runs]
             atomic_write_text(staging / "comparison.md", render_comparison(pairs))
@@ -151,9 +148,9 @@ def evaluate(config: EvaluateConfig) -> EvaluateResult:
     return result
 
 
-def write_head_outputs(folder: Path, metrics: dict) -> None:
+def write_head_outputs(folder: Path, metrics: dict, examples_per_class: int = 3) -> None:
     atomic_write_json(folder / "metrics.json", metrics)
-    atomic_write_text(folder / "report.md", render_report(metrics))
+    atomic_write_text(folder / "report.md", render_report(metrics, examples_per_kind=examples_per_class))
     confusion = metrics["type_confusion"]
     plot_confusion_matrix(np.array(confusion["matrix"]), confusion["names"], folder / "confusion_matrix.png",
                           title="Entity types, token level (rows: gold, normalized)")

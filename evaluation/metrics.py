@@ -1,5 +1,6 @@
-"""Evaluation numbers for a tagger: token-level scores from one confusion matrix, entity scores,
-the most confused labels and error examples with context (the pure layer of `cli.py evaluate`).
+"""Evaluation numbers for a tagger, the pure layer of `cli.py evaluate` (and of training's validation).
+
+Token scores from one confusion matrix, entity scores, confused labels, errors with context.
 """
 
 from __future__ import annotations

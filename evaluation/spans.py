@@ -20,8 +20,8 @@ ANY = "ANY"  # the single class of label-blind detection
 class Counts:
     """Matched and total spans, counted from both sides (they differ outside strict mode)."""
 
-    gold: int = 0
-    pred: int = 0
+    gold: int = 0  # gold spans (recall denominator)
+    pred: int = 0  # predicted spans (precision denominator)
     gold_matched: int = 0  # gold spans found by some prediction (recall numerator)
     pred_matched: int = 0  # predictions that hit some gold span (precision numerator)
 
@@ -63,8 +63,8 @@ class Counts:
 class SpanScores:
     """Per-label `Counts` for one matching mode, with the micro total."""
 
-    mode: str
-    per_label: dict[str, Counts] = field(default_factory=lambda: defaultdict(Counts))
+    mode: str  # one of MODES
+    per_label: dict[str, Counts] = field(default_factory=lambda: defaultdict(Counts))  # label (or ANY) -> counts
 
     @property
     def total(self) -> Counts:

@@ -12,6 +12,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from extract.tokens import hub_kwargs
+
 DTYPES = ("auto", "bfloat16", "float16", "float32")
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -64,11 +66,7 @@ def load_backbone(config: BackboneConfig, device: torch.device | None = None):
 
     device = device if device is not None else resolve_device(config.device)
     dtype = resolve_dtype(config.dtype, device)
-    kwargs = {"dtype": dtype, "trust_remote_code": config.trust_remote_code}
-    if config.gguf_file:
-        kwargs["gguf_file"] = config.gguf_file
-    if config.revision:
-        kwargs["revision"] = config.revision
+    kwargs = {"dtype": dtype, **hub_kwargs(config.gguf_file, config.revision, config.trust_remote_code)}
     if config.device_map:
         kwargs["device_map"] = config.device_map
     try:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Sequence
+
+import numpy as np
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -63,3 +66,15 @@ def features_fingerprint(fingerprint: dict) -> dict:
         out[part] = {key: fingerprint[part].get(key) for key in keys}
     out["input_format"] = dict(fingerprint["input_format"])
     return out
+
+
+def pointer_from_lengths(lengths: Sequence[int]) -> np.ndarray:
+    """Example lengths -> int64 pointer [E+1] (example e is rows ptr[e]:ptr[e+1])."""
+    ptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=ptr[1:])
+    return ptr
+
+
+def concat_ptr(ptrs: Sequence[np.ndarray]) -> np.ndarray:
+    """Pointers of consecutive blocks -> the pointer of their concatenation."""
+    return pointer_from_lengths(np.concatenate([np.diff(ptr) for ptr in ptrs]) if ptrs else [])

@@ -14,7 +14,7 @@ from typing import Iterator, Sequence
 import h5py
 import numpy as np
 
-from extract.cache_format import FORMAT_VERSION, MANIFEST, layer_dataset
+from extract.cache_format import FORMAT_VERSION, MANIFEST, concat_ptr, layer_dataset
 from extract.files import read_json
 from extract.labels import LabelScheme
 from extract.layers import resolve_layers
@@ -56,12 +56,17 @@ class CacheReader:
             unfinished = [s for s, info in self.manifest.get("splits", {}).items() if not info.get("complete")]
             raise ValueError(f"--cache {self.path}: the cache is incomplete (unfinished splits: "
                              f"{', '.join(unfinished) or '?'}); re-run the same `cli.py extract` command to finish it")
-        self.fingerprint: dict = self.manifest["fingerprint"]
-        self.fingerprint_id: str = self.manifest["fingerprint_id"]
-        self.scheme = LabelScheme.from_json(self.fingerprint["labels"])
-        self.layers: list[int] = list(self.fingerprint["layers"])
-        self.num_layers: int = int(self.fingerprint["backbone"]["num_layers"])
-        self.hidden_size: int = int(self.fingerprint["backbone"]["hidden_size"])
+        try:
+            self.fingerprint: dict = self.manifest["fingerprint"]
+            self.fingerprint_id: str = self.manifest["fingerprint_id"]
+            self.scheme = LabelScheme.from_json(self.fingerprint["labels"])
+            self.layers: list[int] = list(self.fingerprint["layers"])
+            self.num_layers: int = int(self.fingerprint["backbone"]["num_layers"])
+            self.hidden_size: int = int(self.fingerprint["backbone"]["hidden_size"])
+            self.manifest["splits"]
+        except (KeyError, TypeError) as err:
+            raise ValueError(f"{self.path / MANIFEST}: not a valid cache manifest (missing {err}); re-run "
+                             "`cli.py extract` with --overwrite") from None
 
     @property
     def splits(self) -> list[str]:
@@ -100,7 +105,11 @@ class CacheReader:
         return self.hidden_size * len(layers)
 
     def _open(self, path: Path) -> h5py.File:
-        h5 = h5py.File(path, "r")
+        try:
+            h5 = h5py.File(path, "r")
+        except OSError as err:
+            raise ValueError(f"{path}: not a readable cache shard ({err}); delete it and re-run the same "
+                             "`cli.py extract` command to recompute it") from None
         if h5.attrs.get("fingerprint") != self.fingerprint_id:
             h5.close()
             raise ValueError(f"{path}: this shard belongs to another extraction than {self.path / MANIFEST}")
@@ -132,32 +141,24 @@ class CacheReader:
                              h5["tokens/offsets"][()].astype(np.int64), h5["tokens/ids"][()].astype(np.int64),
                              records)
 
-    def iter_shards(self, split: str, layers: Sequence[int] | None, dtype=np.float32,
-                    order: Sequence[int] | None = None) -> Iterator[SplitData]:
-        """Shards of a split one at a time (in `order` if given): bounded memory."""
-        paths = self.shard_paths(split)
-        for i in (order if order is not None else range(len(paths))):
-            yield self.read_shard(paths[i], layers, dtype)
+    def iter_shards(self, split: str, layers: Sequence[int] | None, dtype=np.float32) -> Iterator[SplitData]:
+        """Shards of a split one at a time, in example order: bounded memory."""
+        for path in self.shard_paths(split):
+            yield self.read_shard(path, layers, dtype)
 
     def read_split(self, split: str, layers: Sequence[int] | None = None, dtype=np.float32) -> SplitData:
         """A whole split in memory, shards concatenated in example order."""
-        total = self.n_tokens(split)
+        shards = self._split_info(split)["shards"]
+        if not shards:
+            raise ValueError(f"--cache {self.path}: the {split} split has no finished shard")
+        total = sum(int(shard["tokens"]) for shard in shards)
         features = np.empty((total, self.feature_width(layers)), dtype=dtype) if layers else None
         parts: list[SplitData] = []
         row = 0
-        for path in self.shard_paths(split):
-            with self._open(path) as h5:
-                n = int(h5.attrs["tokens"])
-            part = self.read_shard(path, layers, dtype, out=features[row:row + n] if features is not None else None)
-            parts.append(part)
+        for path, shard in zip(self.shard_paths(split), shards):
+            n = int(shard["tokens"])
+            parts.append(self.read_shard(path, layers, dtype, out=features[row:row + n] if layers else None))
             row += n
-        if not parts:
-            raise ValueError(f"--cache {self.path}: the {split} split has no finished shard")
-        ptr = [np.zeros(1, dtype=np.int64)]
-        base = 0
-        for part in parts:
-            ptr.append(part.ptr[1:] + base)
-            base += part.n_tokens
-        return SplitData(features, np.concatenate([p.labels for p in parts]), np.concatenate(ptr),
+        return SplitData(features, np.concatenate([p.labels for p in parts]), concat_ptr([p.ptr for p in parts]),
                          np.concatenate([p.offsets for p in parts]), np.concatenate([p.token_ids for p in parts]),
                          [r for p in parts for r in p.records])

@@ -17,7 +17,7 @@ import h5py
 import numpy as np
 
 from extract.cache_format import FORMAT_VERSION, MANIFEST, TMP_SUFFIX, diff_fingerprints, fingerprint_hash, \
-    layer_dataset, shard_name
+    layer_dataset, pointer_from_lengths, shard_name
 from extract.files import atomic_write_json, read_json
 from extract.records import Record
 
@@ -65,9 +65,7 @@ class ShardBuffer:
     @classmethod
     def allocate(cls, plan: ShardPlan, records: list[Record], tokenized, layers: list[int], hidden: int,
                  dtype: np.dtype) -> "ShardBuffer":
-        lengths = [len(t.ids) for t in tokenized]
-        ptr = np.zeros(len(lengths) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=ptr[1:])
+        ptr = pointer_from_lengths([len(t.ids) for t in tokenized])
         total = int(ptr[-1])
         return cls(
             plan=plan,
@@ -112,6 +110,8 @@ def write_shard(folder: Path, buffer: ShardBuffer, fingerprint_id: str) -> Path:
             "examples": buffer.plan.last - buffer.plan.first,
             "tokens": buffer.plan.tokens,
         })
+    with open(tmp, "rb+") as handle:
+        os.fsync(handle.fileno())  # on disk before the rename makes it count
     os.replace(tmp, final)
     return final
 
@@ -137,7 +137,6 @@ class CacheWriter:
         self.root = Path(root)
         self.fingerprint = fingerprint
         self.fingerprint_id = fingerprint_hash(fingerprint)
-        self.is_main = is_main
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shard-writer")
         self._pending: Future | None = None
         self._finished: set[tuple[str, int]] = set()  # shards known to be whole on disk

@@ -24,7 +24,7 @@ from extract.labels import AlignmentStats, LabelScheme
 from extract.layers import DEFAULT_LAYERS, resolve_layers
 from extract.prepare import SPLITS
 from extract.records import CorpusError, Record, parse_line
-from extract.tokens import InputFormat, Segment, SegmentBuilder, load_tokenizer, tokenize_texts, \
+from extract.tokens import InputFormat, Segment, SegmentBuilder, hub_kwargs, load_tokenizer, tokenize_texts, \
     tokenizer_fingerprint
 
 FEATURE_DTYPES = {"float16": np.float16, "float32": np.float32}
@@ -61,21 +61,21 @@ class ExtractConfig:
 @dataclass
 class ExtractResult:
     out: Path
-    examples: int = 0
+    examples: int = 0  # examples computed by this run (this process)
     tokens: int = 0  # cache rows written by this run
     positions: int = 0  # model positions computed, padding included
     real_positions: int = 0  # model positions that were not padding
-    shards_written: int = 0
+    shards_written: int = 0  # by this run (this process)
     shards_skipped: int = 0  # already finished by an earlier run
     seconds: float = 0.0  # whole command, loading included
     compute_seconds: float = 0.0  # the forward passes and shard writes only
-    examples_total: int = 0  # in the cache, this run and earlier ones
-    tokens_total: int = 0
-    shards_total: int = 0
-    bytes_on_disk: int = 0
-    peak_gpu_bytes: int | None = None
-    layers: list[int] = field(default_factory=list)
-    complete: bool = False
+    examples_total: int = 0  # in the cache, this run and earlier ones (process 0 only)
+    tokens_total: int = 0  # rows in the cache (process 0 only)
+    shards_total: int = 0  # shards of the plan, 0 on processes other than 0
+    bytes_on_disk: int = 0  # size of the cache folder (process 0 only)
+    peak_gpu_bytes: int | None = None  # None without a GPU
+    layers: list[int] = field(default_factory=list)  # absolute indices cached
+    complete: bool = False  # every planned shard is on disk
 
     @property
     def tokens_per_second(self) -> float:
@@ -175,13 +175,9 @@ def model_fingerprint(config: ExtractConfig, device: torch.device) -> dict:
     """Backbone part of the fingerprint from the model's config alone (no weights loaded)."""
     from transformers import AutoConfig
 
-    kwargs = {"trust_remote_code": config.trust_remote_code}
-    if config.gguf_file:
-        kwargs["gguf_file"] = config.gguf_file
-    if config.revision:
-        kwargs["revision"] = config.revision
     try:
-        model_config = AutoConfig.from_pretrained(config.model, **kwargs)
+        model_config = AutoConfig.from_pretrained(config.model, **hub_kwargs(config.gguf_file, config.revision,
+                                                                            config.trust_remote_code))
     except OSError as err:
         raise FileNotFoundError(f"cannot load the backbone config of {config.model!r}: {err}") from None
     text_config = model_config.get_text_config() if hasattr(model_config, "get_text_config") else model_config
@@ -396,13 +392,6 @@ def forward_batches(capture: LayerCapture, segments: list[Segment], batch_tokens
             check_range(layer, selected, feature_dtype, where)
             kept[layer] = selected.to(target).cpu().numpy()
         yield batch, kept
-
-
-def _count(values) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for value in values:
-        counts[value] = counts.get(value, 0) + 1
-    return dict(sorted(counts.items()))
 
 
 def _specs_of(layer: int, specs: str, num_layers: int) -> list[str]:

@@ -15,14 +15,18 @@ from pathlib import Path
 from typing import Iterator
 
 
-def atomic_write_text(path: Path | str, text: str) -> None:
-    """Write `text` to a temporary file beside `path`, fsync it, then rename it over `path`."""
+@contextlib.contextmanager
+def atomic_open(path: Path | str) -> Iterator:
+    """A text handle on a temporary file beside `path`; fsynced and renamed over `path` on success.
+
+    On any error the temporary file is removed and `path` is left as it was.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes it private; these files are meant to be shared
@@ -31,6 +35,12 @@ def atomic_write_text(path: Path | str, text: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def atomic_write_text(path: Path | str, text: str) -> None:
+    """Write `text` to `path` atomically (see `atomic_open`)."""
+    with atomic_open(path) as handle:
+        handle.write(text)
 
 
 def atomic_write_json(path: Path | str, obj) -> None:

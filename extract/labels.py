@@ -97,7 +97,7 @@ def trim_offsets(text: str, offsets: Sequence[Sequence[int]]) -> np.ndarray:
 class AlignmentStats:
     """What encoding gold spans onto tokens could not represent exactly."""
 
-    entities: int = 0
+    entities: int = 0  # gold entities encoded
     inexact: int = 0  # entities whose tokens cover more (or less) than the entity's characters
     lost: int = 0  # entities that got no token at all
     straddling_tokens: int = 0  # tokens overlapping two entities (labelled with the larger overlap)
@@ -147,10 +147,14 @@ def encode(
             stats.lost += 1
             stats.examples.append({"entity": text[span.start:span.end], "label": span.label, "problem": "no token"})
             continue
-        labels[tokens] = scheme.inside_id(span.label)
-        labels[tokens[0]] = scheme.begin_id(span.label)
         covered = trimmed[tokens]
         covered = covered[covered[:, 0] < covered[:, 1]]
+        if len(covered) == 0:  # only whitespace tokens: nothing a decoder could give back
+            stats.lost += 1
+            stats.examples.append({"entity": text[span.start:span.end], "label": span.label, "problem": "no token"})
+            continue
+        labels[tokens] = scheme.inside_id(span.label)
+        labels[tokens[0]] = scheme.begin_id(span.label)
         if (covered[:, 0].min(), covered[:, 1].max()) != (span.start, span.end) or _has_gap(tokens):
             stats.inexact += 1
             stats.examples.append({

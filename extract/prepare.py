@@ -16,7 +16,7 @@ import numpy as np
 
 from extract.files import atomic_write_json, atomic_write_text, output_folder
 from extract.labels import AlignmentStats, LabelScheme, decode
-from extract.records import LANGUAGES, ReadReport, Record, read_corpora, write_jsonl
+from extract.records import ReadReport, Record, read_corpora, write_jsonl
 from extract.tokens import load_tokenizer, tokenize_texts
 
 SPLITS = ("train", "val", "test")
@@ -43,10 +43,10 @@ class PrepareConfig:
 class PrepareResult:
     out: Path
     counts: dict[str, dict[str, int]]  # split -> language -> examples
-    labels: int
-    read_report: ReadReport
-    oracle_f1: float | None = None
-    files: list[str] = field(default_factory=list)
+    labels: int  # token labels in the scheme, O included
+    read_report: ReadReport  # records read, lines skipped and why
+    oracle_f1: float | None = None  # only with a tokenizer
+    files: list[str] = field(default_factory=list)  # names written into `out`
 
 
 def prepare(config: PrepareConfig) -> PrepareResult:

@@ -36,10 +36,10 @@ class Span(NamedTuple):
 class Record:
     """One text with its gold PII spans, whatever file format it came from."""
 
-    id: str
-    language: str
+    id: str  # from the record (id, uid, uuid) or FILE_STEM:LINE
+    language: str  # "en" or "fr"
     text: str
-    spans: tuple[Span, ...] = ()
+    spans: tuple[Span, ...] = ()  # sorted, non-overlapping, trimmed of surrounding whitespace
 
     def to_json(self) -> dict:
         return {
@@ -68,8 +68,8 @@ class CorpusError(ValueError):
 class ReadReport:
     """What reading a corpus kept and what it skipped (with `skip_invalid`)."""
 
-    records: int = 0
-    skipped: int = 0
+    records: int = 0  # lines kept
+    skipped: int = 0  # lines skipped as invalid
     reasons: Counter = field(default_factory=Counter)  # reason -> lines skipped for it
     trimmed_spans: int = 0  # spans whose surrounding whitespace was removed
     formats: Counter = field(default_factory=Counter)  # detected format -> lines

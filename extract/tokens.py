@@ -40,18 +40,23 @@ class Segment:
     token_indices: np.ndarray  # int64 [R], the text's token index of each kept position
 
 
+def hub_kwargs(gguf_file: str | None = None, revision: str | None = None, trust_remote_code: bool = False) -> dict:
+    """The `from_pretrained` arguments every loader of a backbone passes the same way."""
+    kwargs: dict = {"trust_remote_code": trust_remote_code}
+    if gguf_file:
+        kwargs["gguf_file"] = gguf_file
+    if revision:
+        kwargs["revision"] = revision
+    return kwargs
+
+
 def load_tokenizer(name_or_path: str, *, gguf_file: str | None = None, revision: str | None = None,
                    trust_remote_code: bool = False):
     """A fast tokenizer (offsets are required for alignment) from a hub name or a folder."""
     from transformers import AutoTokenizer
 
-    kwargs = {"trust_remote_code": trust_remote_code}
-    if gguf_file:
-        kwargs["gguf_file"] = gguf_file
-    if revision:
-        kwargs["revision"] = revision
     try:
-        tokenizer = AutoTokenizer.from_pretrained(name_or_path, **kwargs)
+        tokenizer = AutoTokenizer.from_pretrained(name_or_path, **hub_kwargs(gguf_file, revision, trust_remote_code))
     except OSError as err:
         raise FileNotFoundError(f"cannot load a tokenizer from {name_or_path!r}: {err}") from None
     if not getattr(tokenizer, "is_fast", False):
@@ -187,7 +192,3 @@ class SegmentBuilder:
             kept = np.arange(keep_from, end, dtype=np.int64)
             out.append(Segment(text_index, ids, len(head) + kept - start, kept))
         return out
-
-    def cost(self, n_tokens: int) -> int:
-        """Model positions needed for a text of `n_tokens` tokens."""
-        return sum(self.overhead + self.copies * (end - start) for start, end, _ in self.windows(n_tokens))

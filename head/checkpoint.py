@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
 from extract.cache_format import diff_fingerprints
-from extract.files import read_json
+from extract.files import atomic_write_json, read_json
 from extract.labels import LabelScheme
 from extract.records import Span
 from head.data import FeatureSpec
@@ -51,6 +52,26 @@ class LoadedHead:
         spans = labels_to_spans(texts, offsets, ptr, labels, self.scheme)
         return Tagging(labels, log_probs, spans)
 
+    def check_tokenizer(self, tokenizer, where: str) -> None:
+        """Refuse a backbone whose tokenizer differs from the one the head was trained with."""
+        from extract.tokens import tokenizer_fingerprint
+
+        expected = self.features_fingerprint["tokenizer"]
+        actual = tokenizer_fingerprint(tokenizer)
+        differences = diff_fingerprints(expected, {key: actual.get(key) for key in expected})
+        if differences:
+            raise ValueError(f"{where} has another tokenizer than the one the head was trained with: "
+                             + "; ".join(differences))
+
+    def check_shape(self, model_config, where: str) -> None:
+        """Refuse a backbone of another width or depth than the head's."""
+        text_config = model_config.get_text_config() if hasattr(model_config, "get_text_config") else model_config
+        shape = {"hidden_size": int(text_config.hidden_size), "num_layers": int(text_config.num_hidden_layers)}
+        expected = {key: self.features_fingerprint["backbone"][key] for key in shape}
+        if shape != expected:
+            raise ValueError(f"{where} is not the backbone the head was trained on: "
+                             + "; ".join(diff_fingerprints(expected, shape)))
+
     def check_features(self, fingerprint: dict, where: str) -> None:
         """Refuse features made another way (backbone, tokenizer, input format, layers)."""
         differences = diff_fingerprints(self.features_fingerprint, fingerprint)
@@ -76,8 +97,6 @@ def save_head(folder: Path, head: TokenHead, meta: dict) -> None:
         "std": np.ascontiguousarray(head.scale_, dtype=np.float32),  # [D]
     }
     save_file(tensors, str(Path(folder) / WEIGHTS), metadata={"format": "llm-pii-tagger head"})
-    from extract.files import atomic_write_json
-
     atomic_write_json(Path(folder) / METADATA, {"format_version": HEAD_FORMAT_VERSION, **meta})
 
 
@@ -92,23 +111,28 @@ def load_head(folder: Path | str, device: str = "cpu") -> LoadedHead:
                          f"this version reads {HEAD_FORMAT_VERSION}")
     if not (folder / WEIGHTS).is_file():
         raise FileNotFoundError(f"--head {folder}: {WEIGHTS} is missing")
-    tensors = load_file(str(folder / WEIGHTS))
-    scheme = LabelScheme.from_json(meta["labels"])
-    features = meta["features"]
-    spec = FeatureSpec(list(meta["layers"]), int(features["context_window"]), bool(features["context_both_sides"]),
-                       bool(features["standardize"]))
-    weight, bias = tensors["weight"], tensors["bias"]
-    if weight.shape != (len(scheme.labels), len(tensors["mean"]) * spec.copies) or bias.shape != (len(scheme.labels),):
+    try:
+        tensors = load_file(str(folder / WEIGHTS))
+        weight, bias, mean, std = tensors["weight"], tensors["bias"], tensors["mean"], tensors["std"]
+        scheme = LabelScheme.from_json(meta["labels"])
+        features = meta["features"]
+        spec = FeatureSpec(list(meta["layers"]), int(features["context_window"]),
+                           bool(features["context_both_sides"]), bool(features["standardize"]))
+        hp = meta["hyperparameters"]
+        head = TokenHead(hp["lr"], hp["weight_decay"], hp["epochs"], hp["batch_tokens"], hp["dropout"],
+                         hp["class_weight"], hp["warmup"], hp["patience"], spec.standardize, spec.context_window,
+                         spec.context_both_sides, hp["seed"], device)
+        meta["features_fingerprint"], meta["backbone"], meta["cache"]["feature_dtype"]
+    except (KeyError, TypeError, SafetensorError) as err:
+        raise ValueError(f"--head {folder}: damaged or incomplete checkpoint ({type(err).__name__}: {err}); "
+                         "train it again with `cli.py fit-head`") from None
+    if weight.shape != (len(scheme.labels), len(mean) * spec.copies) or bias.shape != (len(scheme.labels),):
         raise ValueError(f"--head {folder}: weights of shape {weight.shape} do not match {len(scheme.labels)} labels "
-                         f"and {len(tensors['mean'])} x {spec.copies} inputs")
-    hp = meta["hyperparameters"]
-    head = TokenHead(hp["lr"], hp["weight_decay"], hp["epochs"], hp["batch_tokens"], hp["dropout"],
-                     hp["class_weight"], hp["warmup"], hp["patience"], spec.standardize, spec.context_window,
-                     spec.context_both_sides, hp["seed"], device)
+                         f"and {len(mean)} x {spec.copies} inputs")
     head.coef_, head.intercept_ = weight, bias
-    head.mean_, head.scale_ = tensors["mean"], tensors["std"]
+    head.mean_, head.scale_ = mean, std
     head.classes_ = np.arange(len(bias))
-    head.n_features_in_ = len(tensors["mean"])
+    head.n_features_in_ = len(mean)
     head.best_epoch_ = meta.get("best_epoch")
     head.history_ = meta.get("curve", [])
     decode = meta.get("decode", "greedy")

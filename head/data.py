@@ -1,18 +1,18 @@
 """Feeding cached features to the head: standardization, neighbour features, batches.
 
 Features come from memory when they fit under `--max-memory`, otherwise shard by shard in
-random order through a shuffle buffer; both give `(x [B, D'], y [B])` float32 batches.
+random order through a shuffle buffer; both give batches of float32 `x [B, D']`, int64 `y [B]`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Iterator
 
 import numpy as np
 import torch
 
-from extract.cache_reader import CacheReader, SplitData
+from extract.cache_reader import CacheReader, SplitData, concat_ptr
 
 
 @dataclass
@@ -27,24 +27,15 @@ class Standardizer:
         return cls(np.zeros(width, dtype=np.float32), np.ones(width, dtype=np.float32))
 
     @classmethod
-    def fit(cls, parts: Iterator[np.ndarray], eps: float = 1e-6) -> "Standardizer":
-        """Mean and std in one streaming pass over feature blocks (Chan's parallel update, float64)."""
+    def fit(cls, parts: Iterator[np.ndarray], eps: float = 1e-6, block_bytes: int = 64 << 20) -> "Standardizer":
+        """Mean and std in one streaming pass over feature blocks (Chan's parallel update, float64).
+
+        Blocks are cut to about `block_bytes` in float64, so memory stays small whatever comes in.
+        """
         count, mean, m2 = 0, None, None
-        for block in parts:
-            block = block.astype(np.float64)
-            n = len(block)
-            if n == 0:
-                continue
-            block_mean = block.mean(axis=0)
-            block_m2 = ((block - block_mean) ** 2).sum(axis=0)
-            if mean is None:
-                count, mean, m2 = n, block_mean, block_m2
-                continue
-            delta = block_mean - mean
-            total = count + n
-            mean = mean + delta * (n / total)
-            m2 = m2 + block_m2 + delta ** 2 * (count * n / total)
-            count = total
+        for part in parts:
+            for block in _row_blocks(part, block_bytes):
+                count, mean, m2 = _merge_moments(count, mean, m2, block.astype(np.float64))
         if mean is None:
             raise ValueError("cannot standardize: the train split has no tokens")
         std = np.sqrt(m2 / count)
@@ -58,6 +49,26 @@ class Standardizer:
     def apply_(self, x: torch.Tensor) -> torch.Tensor:
         """In place, for a float32 block that is not needed raw any more (halves peak memory)."""
         return x.sub_(torch.as_tensor(self.mean, device=x.device)).div_(torch.as_tensor(self.std, device=x.device))
+
+
+def _row_blocks(array: np.ndarray, block_bytes: int) -> Iterator[np.ndarray]:
+    rows = max(1, block_bytes // max(1, array.shape[1] * 8))
+    for start in range(0, len(array), rows):
+        yield array[start:start + rows]
+
+
+def _merge_moments(count: int, mean, m2, block: np.ndarray):
+    """Chan et al.'s update of (count, mean, sum of squared deviations) with a new block."""
+    n = len(block)
+    if n == 0:
+        return count, mean, m2
+    block_mean = block.mean(axis=0)
+    block_m2 = ((block - block_mean) ** 2).sum(axis=0)
+    if mean is None:
+        return n, block_mean, block_m2
+    delta = block_mean - mean
+    total = count + n
+    return total, mean + delta * (n / total), m2 + block_m2 + delta ** 2 * (count * n / total)
 
 
 def neighbour_index(ptr: np.ndarray, window: int, both_sides: bool) -> np.ndarray:
@@ -113,7 +124,8 @@ class TokenBatches:
         self.spec, self.standardizer, self.batch_tokens, self.seed = spec, standardizer, batch_tokens, seed
         self.device = device
 
-    def n_batches(self) -> int:
+    def n_batches(self, epoch: int) -> int:
+        """Optimizer steps in `epoch` (the learning-rate schedule is built from these)."""
         raise NotImplementedError
 
     def epoch(self, epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -127,11 +139,8 @@ class TokenBatches:
         if self.spec.context_window:
             index = torch.from_numpy(neighbour_index(ptr, self.spec.context_window, self.spec.context_both_sides))
         for start in range(0, len(order), self.batch_tokens):
-            rows = order[start:start + self.batch_tokens]
-            if index is None:
-                x = features[rows]
-            else:
-                x = with_context(features, index[rows])
+            rows = order[start:start + self.batch_tokens]  # [B]
+            x = features[rows] if index is None else with_context(features, index[rows])  # [B, D']
             yield x.to(self.device, non_blocking=True), labels[rows].to(self.device, non_blocking=True)
 
 
@@ -146,7 +155,7 @@ class InMemoryBatches(TokenBatches):
         self.labels = torch.from_numpy(data.labels)
         self.ptr = data.ptr
 
-    def n_batches(self) -> int:
+    def n_batches(self, epoch: int) -> int:
         return -(-len(self.labels) // self.batch_tokens)
 
     def epoch(self, epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -161,40 +170,25 @@ class StreamingBatches(TokenBatches):
                  batch_tokens: int, seed: int, device: torch.device, buffer_shards: int):
         super().__init__(spec, standardizer, batch_tokens, seed, device)
         self.reader, self.split, self.buffer_shards = reader, split, max(1, buffer_shards)
-        self.n_shards = len(reader.shard_paths(split))
-        self.n_tokens = reader.n_tokens(split)
+        self.paths = reader.shard_paths(split)
+        self.sizes = [int(s["tokens"]) for s in reader.manifest["splits"][split]["shards"]]  # rows per shard
 
-    def n_batches(self) -> int:
-        # Each buffer ends with a partial batch; count exactly per buffer for the LR schedule.
-        sizes = [int(s["tokens"]) for s in self.reader.manifest["splits"][self.split]["shards"]]
-        rng = np.random.default_rng(self.seed)
-        order = rng.permutation(len(sizes))
-        total = 0
-        for start in range(0, len(order), self.buffer_shards):
-            tokens = sum(sizes[i] for i in order[start:start + self.buffer_shards])
-            total += -(-tokens // self.batch_tokens)
-        return total
+    def _buffers(self, epoch: int) -> list[np.ndarray]:
+        """The epoch's random shard order, cut into groups of `buffer_shards` shards."""
+        order = np.random.default_rng(self.seed * 1000 + epoch).permutation(len(self.paths))
+        return [order[start:start + self.buffer_shards] for start in range(0, len(order), self.buffer_shards)]
+
+    def n_batches(self, epoch: int) -> int:
+        # Each buffer ends with a partial batch, so the count depends on the epoch's grouping.
+        return sum(-(-sum(self.sizes[i] for i in group) // self.batch_tokens) for group in self._buffers(epoch))
 
     def epoch(self, epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        rng = np.random.default_rng(self.seed * 1000 + epoch)
         generator = torch.Generator().manual_seed(self.seed * 1000 + epoch)
-        order = rng.permutation(self.n_shards)
-        for start in range(0, len(order), self.buffer_shards):
-            parts = [self.reader.read_shard(self.reader.shard_paths(self.split)[i], self.spec.layers)
-                     for i in order[start:start + self.buffer_shards]]
-            features = self.standardizer.apply_(torch.from_numpy(np.concatenate([p.features for p in parts])))
-            labels = torch.from_numpy(np.concatenate([p.labels for p in parts]))
-            ptr = _concat_ptr([p.ptr for p in parts])
-            yield from self._block_batches(features, labels, ptr, generator)
-
-
-def _concat_ptr(ptrs: Sequence[np.ndarray]) -> np.ndarray:
-    out = [np.zeros(1, dtype=np.int64)]
-    base = 0
-    for ptr in ptrs:
-        out.append(ptr[1:] + base)
-        base += int(ptr[-1])
-    return np.concatenate(out)
+        for group in self._buffers(epoch):
+            parts = [self.reader.read_shard(self.paths[i], self.spec.layers) for i in group]
+            features = self.standardizer.apply_(torch.from_numpy(np.concatenate([p.features for p in parts])))  # [N, D]
+            labels = torch.from_numpy(np.concatenate([p.labels for p in parts]))  # [N]
+            yield from self._block_batches(features, labels, concat_ptr([p.ptr for p in parts]), generator)
 
 
 def head_inputs(features: np.ndarray, ptr: np.ndarray, spec: FeatureSpec, standardizer: Standardizer,

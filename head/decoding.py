@@ -34,13 +34,15 @@ def is_valid_bio(labels: Sequence[int], scheme: LabelScheme) -> bool:
     return True
 
 
-def viterbi(log_probs: np.ndarray, ptr: np.ndarray, scheme: LabelScheme, chunk_tokens: int = 1 << 20) -> np.ndarray:
+def viterbi(log_probs: np.ndarray, ptr: np.ndarray, scheme: LabelScheme, chunk_bytes: int = 256 << 20) -> np.ndarray:
     """Best valid BIO label sequence of every example. log_probs: [T, C], ptr: [E+1] -> [T].
 
     With the io scheme every sequence is valid and this is the greedy argmax.
     """
     if scheme.scheme != "bio":
         return greedy(log_probs)
+    # Per padded position: the scores (the head gives float32) and int16 back-pointers per label.
+    chunk_tokens = max(1, chunk_bytes // ((log_probs.dtype.itemsize + 2) * log_probs.shape[1]))
     out = np.empty(len(log_probs), dtype=np.int64)
     lengths = np.diff(ptr)
     order = np.argsort(lengths, kind="stable")
@@ -65,12 +67,12 @@ def _viterbi_chunk(log_probs: np.ndarray, ptr: np.ndarray, examples: np.ndarray,
     if width == 0:
         return
     n, c = len(examples), log_probs.shape[1]
-    padded = np.zeros((n, width, c), dtype=np.float64)  # [E, T, C]
+    padded = np.zeros((n, width, c), dtype=log_probs.dtype)  # [E, T, C]
     for row, e in enumerate(examples):
         padded[row, :lengths[row]] = log_probs[ptr[e]:ptr[e + 1]]
     padded[:, 0, inside_ids] = -np.inf  # no entity starts inside
-    score = padded[:, 0].copy()  # [E, C]
-    back = np.zeros((n, width, c), dtype=np.int64)  # [E, T, C]
+    score = padded[:, 0].astype(np.float64)  # [E, C], summed in float64
+    back = np.zeros((n, width, c), dtype=np.int16)  # [E, T, C]
     rows = np.arange(n)
     for t in range(1, width):
         best_any = score.argmax(axis=1)  # [E]: any label may precede O and B-X

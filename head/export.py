@@ -53,23 +53,24 @@ def export_hf(head_dir: Path | str, out: Path | str, model: str | None = None, g
     """Write the backbone plus the folded head as a transformers token classification checkpoint."""
     from transformers import AutoConfig, AutoModelForTokenClassification
 
-    from extract.tokens import load_tokenizer
+    from extract.tokens import hub_kwargs, load_tokenizer
 
     loaded = load_head(head_dir)
     check_exportable(loaded)
     backbone = loaded.meta["backbone"]
     name = model or backbone["name_or_path"]
     gguf = gguf_file if model else backbone.get("gguf_file")
-    kwargs = {"gguf_file": gguf} if gguf else {}
-    if not model and backbone.get("revision"):
-        kwargs["revision"] = backbone["revision"]
+    revision = None if model else backbone.get("revision")
+    kwargs = hub_kwargs(gguf, revision)
     labels = list(loaded.scheme.labels)
     try:
         config = AutoConfig.from_pretrained(name, **kwargs)
-        tokenizer = load_tokenizer(name, gguf_file=gguf, revision=kwargs.get("revision"))
+        tokenizer = load_tokenizer(name, gguf_file=gguf, revision=revision)
     except (OSError, FileNotFoundError) as err:
         raise FileNotFoundError(f"cannot load the backbone {name!r}: {err}. Pass --model NAME_OR_PATH "
                                 "(and --gguf-file) to point at it") from None
+    loaded.check_tokenizer(tokenizer, f"the backbone {name!r}")
+    loaded.check_shape(config, f"the backbone {name!r}")
     config.num_labels = len(labels)
     config.id2label = dict(enumerate(labels))
     config.label2id = {label: i for i, label in enumerate(labels)}

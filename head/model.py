@@ -202,7 +202,7 @@ def _dropout(x: torch.Tensor, p: float, generator: torch.Generator) -> torch.Ten
 
 
 def _selection_key(metrics: dict) -> tuple[float, float]:
-    return (metrics["span_f1"], metrics["token_macro_f1"])
+    return (metrics.get("span_f1", -1.0), metrics.get("token_macro_f1", -1.0))
 
 
 def train_trials(batches: TokenBatches, validation: Validation | None, n_inputs: int, n_classes: int,
@@ -224,8 +224,7 @@ def train_trials(batches: TokenBatches, validation: Validation | None, n_inputs:
     class_weights = class_weights.to(device) if class_weights is not None else None
     dropout_generator = torch.Generator(device=device).manual_seed(hp.seed + 1)
 
-    steps_per_epoch = batches.n_batches()
-    total_steps = steps_per_epoch * hp.epochs
+    total_steps = sum(batches.n_batches(epoch) for epoch in range(1, hp.epochs + 1))
     warmup_steps = int(round(hp.warmup * total_steps))
     results = [TrialResult(t, weight0.T.numpy().copy(), bias0.numpy().copy(), 0,
                            {"span_f1": -1.0, "token_macro_f1": -1.0}) for t in trials]
@@ -235,7 +234,7 @@ def train_trials(batches: TokenBatches, validation: Validation | None, n_inputs:
         started = time.perf_counter()
         loss_sum = torch.zeros(k, dtype=torch.float64, device=device)
         n_steps = 0
-        bar = tqdm(batches.epoch(epoch), total=steps_per_epoch, desc=f"epoch {epoch}/{hp.epochs}",
+        bar = tqdm(batches.epoch(epoch), total=batches.n_batches(epoch), desc=f"epoch {epoch}/{hp.epochs}",
                    unit="batch", disable=not progress, leave=False, dynamic_ncols=True)
         for x, y in bar:
             x = _dropout(x, hp.dropout, dropout_generator)  # [B, D]
@@ -267,7 +266,7 @@ def train_trials(batches: TokenBatches, validation: Validation | None, n_inputs:
                     active[i] = False
                     result.stopped_at = epoch
         if progress:
-            best = max(results, key=lambda r: _selection_key(r.best))
+            best = best_trial(results)
             tqdm.write(f"epoch {epoch:>3}: {int(active.sum())}/{k} trials running, "
                        f"best so far {best.trial.name} span F1 {best.best.get('span_f1', float('nan')):.4f} "
                        f"(epoch {best.best_epoch}), {train_seconds:.2f}s")
@@ -278,7 +277,7 @@ def train_trials(batches: TokenBatches, validation: Validation | None, n_inputs:
 
 def best_trial(results: list[TrialResult]) -> TrialResult:
     """Highest validation span F1, then token macro F1, then the earliest in the grid."""
-    return max(results, key=lambda r: _selection_key(r.best) if r.best.get("span_f1", -1) >= 0 else (-1, -1))
+    return max(results, key=lambda r: _selection_key(r.best))
 
 
 class TokenHead:
@@ -324,6 +323,7 @@ class TokenHead:
             raise ValueError(f"X must be [T, D] with one row per label; got X {X.shape} and y {y.shape}")
         ptr = np.array([0, len(X)], dtype=np.int64) if ptr is None else np.asarray(ptr, dtype=np.int64)
         n_classes = int(n_classes if n_classes is not None else y.max() + 1)
+        trials = check_trials([self.lr], [self.weight_decay])
         standardizer = Standardizer.fit(iter([X])) if self.standardize else Standardizer.identity(X.shape[1])
         spec = self.feature_spec()
         data = SplitData(X, y, ptr, np.zeros((len(y), 2), np.int64), np.zeros(len(y), np.int64), [])
@@ -332,7 +332,7 @@ class TokenHead:
         hp = self.hyperparameters()
         weights = class_weights_from_counts(np.bincount(y, minlength=n_classes), self.class_weight)
         result = train_trials(batches, validation, X.shape[1] * spec.copies, n_classes,
-                              [Trial(self.lr, self.weight_decay)], hp, weights, device, progress)[0]
+                              trials, hp, weights, device, progress)[0]
         return self._set_state(result, standardizer)
 
     def _set_state(self, result: TrialResult, standardizer: Standardizer) -> "TokenHead":

@@ -14,12 +14,11 @@ import numpy as np
 import torch
 
 from extract.backbone import BackboneConfig, LayerCapture, cpu_has_native_bf16, load_backbone, resolve_device
-from extract.cache_format import diff_fingerprints
+from extract.cache_format import pointer_from_lengths
 from extract.extractor import forward_batches
 from extract.labels import trim_offsets
 from extract.records import Span
-from extract.tokens import InputFormat, SegmentBuilder, TokenizedText, load_tokenizer, tokenize_texts, \
-    tokenizer_fingerprint
+from extract.tokens import InputFormat, SegmentBuilder, TokenizedText, load_tokenizer, tokenize_texts
 from head.checkpoint import LoadedHead, load_head
 
 GROUP_TOKENS = 32768  # texts are featurized in groups of about this many tokens: bounded memory
@@ -41,7 +40,7 @@ class PredictedSpan:
 @dataclass
 class TaggedText:
     text: str
-    spans: list[PredictedSpan] = field(default_factory=list)
+    spans: list[PredictedSpan] = field(default_factory=list)  # in text order; empty when no PII
 
     @property
     def masked_text(self) -> str:
@@ -123,33 +122,21 @@ class Tagger:
         except (OSError, FileNotFoundError, ValueError) as err:
             raise FileNotFoundError(f"cannot load {where}: {err}. Pass --model NAME_OR_PATH (and --gguf-file for a "
                                     "GGUF checkpoint) to point at it") from None
-        expected = loaded.features_fingerprint["tokenizer"]
-        actual = tokenizer_fingerprint(tokenizer)
-        differences = diff_fingerprints(expected, {k: actual.get(k) for k in expected})
-        if differences:
-            raise ValueError(f"{where} has another tokenizer than the one the head was trained with: "
-                             + "; ".join(differences))
+        loaded.check_tokenizer(tokenizer, where)
         model_obj, _, input_device = load_backbone(config, resolve_device(device))
-        text_config = model_obj.config.get_text_config()
-        shape = {"hidden_size": text_config.hidden_size, "num_layers": text_config.num_hidden_layers}
-        expected_shape = {k: loaded.features_fingerprint["backbone"][k] for k in shape}
-        if shape != expected_shape:
-            raise ValueError(f"{where} is not the backbone the head was trained on: "
-                             + "; ".join(diff_fingerprints(expected_shape, shape)))
+        loaded.check_shape(model_obj.config, where)
         return cls(loaded, model_obj, tokenizer, input_device, batch_tokens)
 
     def features(self, tokenized: list[TokenizedText]) -> tuple[np.ndarray, np.ndarray]:
         """Cached-layer features [T, D * layers] of tokenized texts, and their example pointer."""
-        lengths = [len(t.ids) for t in tokenized]
-        ptr = np.zeros(len(lengths) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=ptr[1:])
+        ptr = pointer_from_lengths([len(t.ids) for t in tokenized])  # [E+1]
         layers = self.loaded.spec.layers
         hidden = self.model.config.get_text_config().hidden_size
-        features = np.zeros((int(ptr[-1]), hidden * len(layers)), dtype=np.float32)
+        features = np.zeros((int(ptr[-1]), hidden * len(layers)), dtype=np.float32)  # [T, H * layers]
         segments = [s for i, tokens in enumerate(tokenized) for s in self.builder.segments(i, tokens)]
         for batch, kept in forward_batches(self.capture, segments, self.batch_tokens, self.pad_id, self.device,
                                            self.feature_dtype, "predict"):
-            destination = np.concatenate([ptr[s.text_index] + s.token_indices for s in batch])
+            destination = np.concatenate([ptr[s.text_index] + s.token_indices for s in batch])  # [R]
             for i, layer in enumerate(layers):
                 features[destination, i * hidden:(i + 1) * hidden] = kept[layer]
         return features, ptr

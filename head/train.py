@@ -15,11 +15,12 @@ import numpy as np
 import torch
 
 from evaluation.metrics import token_metrics
+from evaluation.plots import plot_training_curves
 from evaluation.spans import score_corpus
 from extract.backbone import resolve_device
 from extract.cache_format import features_fingerprint
 from extract.cache_reader import CacheReader, SplitData
-from extract.files import atomic_write_json, output_folder, parse_bytes
+from extract.files import atomic_write_json, check_can_write, output_folder, parse_bytes
 from head.checkpoint import save_head
 from head.data import FeatureSpec, InMemoryBatches, Standardizer, StreamingBatches, head_inputs
 from head.decoding import DECODERS, decode_labels, labels_to_spans
@@ -58,7 +59,10 @@ class FitResult:
 
 
 def _check(config: FitConfig) -> None:
+    """Every option, before anything is read: a typo should not wait for a pass over the cache."""
     config.hp.check()
+    resolve_device(config.device)
+    parse_bytes(config.max_memory)
     if config.decode not in DECODERS:
         raise ValueError(f"--decode: unknown value {config.decode!r} (expected one of: {', '.join(DECODERS)})")
     if config.context_window < 0:
@@ -90,6 +94,7 @@ def make_validation(val: SplitData, spec: FeatureSpec, standardizer: Standardize
                     device: torch.device) -> Validation:
     """Scores trials on the val split: strict span F1 of decoded spans, token macro F1 without O."""
     inputs = head_inputs(val.features, val.ptr, spec, standardizer, device)  # [Tv, D'], built once
+    val.features = None  # the raw copy is not needed any more
     texts = [r.text for r in val.records]
     gold = [list(r.spans) for r in val.records]
 
@@ -119,8 +124,6 @@ def fit_head(config: FitConfig) -> FitResult:
             raise ValueError(f"--cache {reader.path} has no {split!r} split; fit-head needs train to learn and val "
                              "to pick the best epoch and trial (prepare with --val-fraction > 0)")
     layers = reader.resolve_layers(config.layers if config.layers else reader.layers, "--layers")
-    from extract.files import check_can_write
-
     check_can_write(config.out, config.overwrite)  # before the long part, not after
     label_counts = check_labels(reader)
     device = resolve_device(config.device)
@@ -130,13 +133,13 @@ def fit_head(config: FitConfig) -> FitResult:
     budget = parse_bytes(config.max_memory)
     in_memory = train_tokens * width * 4 <= budget
 
-    if in_memory:
-        train = reader.read_split("train", layers)
-        standardizer = Standardizer.fit(iter(np.array_split(train.features, max(1, len(train.features) // 65536))))
-    else:
-        standardizer = Standardizer.fit(part.features for part in reader.iter_shards("train", layers))
+    train = reader.read_split("train", layers) if in_memory else None
     if not config.standardize:
         standardizer = Standardizer.identity(width)
+    elif in_memory:
+        standardizer = Standardizer.fit(iter([train.features]))
+    else:
+        standardizer = Standardizer.fit(part.features for part in reader.iter_shards("train", layers))
     if in_memory:
         batches = InMemoryBatches(train, spec, standardizer, config.hp.batch_tokens, config.hp.seed, device)
         del train
@@ -151,13 +154,11 @@ def fit_head(config: FitConfig) -> FitResult:
                            weights, device, config.progress)
     best = best_trial(results)
     head = TokenHead.from_trial(best, standardizer, config.hp, spec)
-    epoch_seconds = [point["train_seconds"] for point in results[0].curve]
-    meta = head_metadata(config, reader, layers, best, results, "in memory" if in_memory else "streaming")
+    epoch_seconds = [point["train_seconds"] for point in max(results, key=lambda r: len(r.curve)).curve]
+    meta = head_metadata(config, reader, spec, best, results, "in memory" if in_memory else "streaming")
     with output_folder(config.out, config.overwrite) as staging:
         save_head(staging, head, meta)
         atomic_write_json(staging / "trials.json", trial_rows(results))
-        from evaluation.plots import plot_training_curves
-
         plot_training_curves([{"name": r.trial.name, "curve": r.curve} for r in results],
                              staging / "training_curve.png")
     return FitResult(Path(config.out), best, results, layers, meta["data_mode"], train_tokens,
@@ -172,8 +173,9 @@ def trial_rows(results: list[TrialResult]) -> list[dict]:
     return sorted(rows, key=lambda row: (-row.get("val_span_f1", -1), -row.get("val_token_macro_f1", -1)))
 
 
-def head_metadata(config: FitConfig, reader: CacheReader, layers: list[int], best: TrialResult,
+def head_metadata(config: FitConfig, reader: CacheReader, spec: FeatureSpec, best: TrialResult,
                   results: list[TrialResult], mode: str) -> dict:
+    layers = spec.layers
     spec_names = {layer["index"]: layer.get("specs", []) for layer in reader.manifest.get("layers", [])}
     return {
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -182,8 +184,7 @@ def head_metadata(config: FitConfig, reader: CacheReader, layers: list[int], bes
         "layer_specs": {str(layer): spec_names.get(layer, []) for layer in layers},
         "features": {"context_window": config.context_window, "context_both_sides": config.context_both_sides,
                      "standardize": config.standardize, "hidden_size": reader.hidden_size,
-                     "input_width": reader.feature_width(layers) * (1 + config.context_window
-                                                                    * (2 if config.context_both_sides else 1))},
+                     "input_width": reader.feature_width(layers) * spec.copies},
         "decode": config.decode,
         "features_fingerprint": features_fingerprint(reader.fingerprint),
         "backbone": reader.fingerprint["backbone"],
@@ -196,7 +197,5 @@ def head_metadata(config: FitConfig, reader: CacheReader, layers: list[int], bes
         "best_epoch": best.best_epoch,
         "validation": best.best,
         "curve": best.curve,
-        "trials": [{"trial": r.trial.name, "lr": r.trial.lr, "weight_decay": r.trial.weight_decay,
-                    "best_epoch": r.best_epoch, "stopped_at": r.stopped_at, "best": r.best, "curve": r.curve}
-                   for r in results],
+        "trials": trial_rows(results),
     }

@@ -1,0 +1,109 @@
+"""Which features give each token its right context? Plain vs echo extraction, last / middle /
+both layers, with and without neighbour features, greedy vs Viterbi decoding, on the demo corpus.
+
+Prints a Markdown table (strict span F1, label-blind detection F1 and F5, extraction cost) and
+writes it with the raw figures under --workdir. Run: python benchmarks/context_variants.py
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from evaluation.evaluate import evaluate_head  # noqa: E402
+from extract.cache_reader import CacheReader  # noqa: E402
+from extract.embedded import smollm2_gguf, tiny_mistral  # noqa: E402
+from extract.extractor import ExtractConfig, run_extract  # noqa: E402
+from extract.prepare import PrepareConfig, prepare  # noqa: E402
+from extract.synth import SynthConfig, generate, write_corpus  # noqa: E402
+from head.checkpoint import load_head  # noqa: E402
+from head.model import Hyperparameters  # noqa: E402
+from head.train import FitConfig, fit_head  # noqa: E402
+
+LAYER_CHOICES = {"last": "-1", "middle": "0.5", "middle+last": "0.5,-1"}
+
+
+@click.command()
+@click.option("--workdir", type=click.Path(path_type=Path), default=Path("/tmp/context-variants"), show_default=True,
+              help="Where data, caches and heads go.")
+@click.option("--backbone", type=click.Choice(["smollm2", "tiny"]), default="smollm2", show_default=True,
+              help="Backbone whose features are compared.")
+@click.option("--n-english", type=int, default=600, show_default=True, help="Synthetic English texts.")
+@click.option("--n-french", type=int, default=600, show_default=True, help="Synthetic French texts.")
+@click.option("--epochs", type=int, default=20, show_default=True, help="Head epochs (upper bound).")
+def main(workdir: Path, backbone: str, n_english: int, n_french: int, epochs: int):
+    """Example: python benchmarks/context_variants.py --workdir /tmp/cv"""
+    workdir.mkdir(parents=True, exist_ok=True)
+    if backbone == "smollm2":
+        folder, gguf = smollm2_gguf()
+        model, gguf_file = str(folder), gguf
+    else:
+        model, gguf_file = str(tiny_mistral(workdir / "tiny")), None
+    data = workdir / "data"
+    if not (data / "token_classification" / "train.jsonl").exists():
+        write_corpus(generate(SynthConfig(n_english, n_french, 42)), data)
+        prepare(PrepareConfig(data_dir=data, out=data / "token_classification", overwrite=True))
+
+    costs = {}
+    for context in ("plain", "echo"):
+        for layers in ("0.5", "0.5,-1"):
+            out = workdir / f"cache-{context}-{layers.replace(',', '_')}"
+            result = run_extract(ExtractConfig(data=data / "token_classification", out=out, model=model,
+                                               gguf_file=gguf_file, layers=layers, context=context,
+                                               batch_tokens=2048, overwrite=True))
+            costs[(context, layers)] = {"seconds": result.compute_seconds, "tokens": result.tokens,
+                                        "positions_per_token": result.real_positions / max(1, result.tokens),
+                                        "tokens_per_second": result.tokens_per_second}
+            print(f"extract {context} {layers}: {result.compute_seconds:.0f}s, "
+                  f"{result.tokens_per_second:.0f} tokens/s", flush=True)
+
+    rows = []
+    for context in ("plain", "echo"):
+        cache = workdir / f"cache-{context}-0.5_-1"
+        reader = CacheReader(cache)
+        for layer_name, layers in LAYER_CHOICES.items():
+            for window in (0, 1):
+                head = workdir / f"head-{context}-{layer_name}-cw{window}"
+                started = time.perf_counter()
+                fitted = fit_head(FitConfig(cache=cache, out=head, layers=layers, lrs=(3e-3, 1e-2, 3e-2, 1e-1),
+                                            hp=Hyperparameters(epochs=epochs), context_window=window,
+                                            decode="viterbi", overwrite=True, progress=False))
+                fit_seconds = time.perf_counter() - started
+                loaded = load_head(head)
+                row = {"context": context, "layers": layer_name, "context_window": window,
+                       "best_trial": fitted.best.trial.name, "fit_seconds": fit_seconds}
+                for decode in ("greedy", "viterbi"):
+                    metrics, _ = evaluate_head(reader, loaded, "val", decode)
+                    entity = metrics["entity"]
+                    row[decode] = {"strict_f1": entity["strict"]["overall"]["f1"],
+                                   "detection_f1": entity["detection"]["overall"]["f1"],
+                                   "detection_f5": entity["detection"]["overall"]["f5"]}
+                extraction = "0.5" if layer_name == "middle" else "0.5,-1"
+                row["extract"] = costs[(context, extraction)]
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+
+    plain_seconds = costs[("plain", "0.5,-1")]["seconds"]
+    lines = ["| Extraction | Layers | Next-token features | Strict F1 greedy | Strict F1 Viterbi | "
+             "Detection F1 | Detection F5 | Extraction time (× plain middle+last) |",
+             "|---|---|---|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        lines.append(f"| {row['context']} | {row['layers']} | {'yes' if row['context_window'] else 'no'} | "
+                     f"{row['greedy']['strict_f1']:.3f} | {row['viterbi']['strict_f1']:.3f} | "
+                     f"{row['viterbi']['detection_f1']:.3f} | {row['viterbi']['detection_f5']:.3f} | "
+                     f"{row['extract']['seconds']:.0f}s ({row['extract']['seconds'] / plain_seconds:.2f}×) |")
+    table = "\n".join(lines)
+    print(table)
+    (workdir / "context_variants.md").write_text(table + "\n")
+    (workdir / "context_variants.json").write_text(json.dumps({"rows": rows, "costs": {
+        f"{c}|{l}": v for (c, l), v in costs.items()}}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

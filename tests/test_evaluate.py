@@ -1,0 +1,81 @@
+"""`evaluate` on the tiny cache and head: outputs, several heads, mismatches, label mapping."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from evaluation.evaluate import EvaluateConfig, evaluate
+from extract.cache_reader import CacheReader
+from head.checkpoint import load_head
+
+
+def test_evaluate_writes_metrics_report_and_plots(tiny_cache, tiny_head, tmp_path):
+    result = evaluate(EvaluateConfig(cache=tiny_cache, heads=(tiny_head,), out=tmp_path / "eval"))
+    out = tmp_path / "eval"
+    for name in ("metrics.json", "report.md", "confusion_matrix.png", "per_class_f1.png"):
+        assert (out / name).stat().st_size > 0, name
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["cache"]["fingerprint_id"] == CacheReader(tiny_cache).fingerprint_id
+    assert metrics["head"]["path"] == str(tiny_head)
+    assert metrics["token"]["tokens"] == CacheReader(tiny_cache).n_tokens("val")
+    assert metrics["examples"] == CacheReader(tiny_cache).n_examples("val")
+    report = (out / "report.md").read_text()
+    assert f"{metrics['entity']['strict']['overall']['f1']:.3f}" in report
+    assert result.runs[0].metrics == metrics
+
+
+def test_several_heads_give_a_comparison(tiny_cache, tiny_head, tmp_path):
+    other = tmp_path / "other-head"
+    shutil.copytree(tiny_head, other)
+    evaluate(EvaluateConfig(cache=tiny_cache, heads=(tiny_head, other), out=tmp_path / "cmp", decode="greedy"))
+    assert (tmp_path / "cmp" / "comparison.md").is_file() and (tmp_path / "cmp" / "comparison.png").is_file()
+    assert (tmp_path / "cmp" / "head" / "report.md").is_file() and (tmp_path / "cmp" / "other-head" / "report.md").is_file()
+    table = (tmp_path / "cmp" / "comparison.md").read_text()
+    assert "head" in table and "other-head" in table
+
+
+def test_a_head_from_another_backbone_is_refused(tiny_cache, tiny_head, tmp_path):
+    moved = tmp_path / "head"
+    shutil.copytree(tiny_head, moved)
+    meta = json.loads((moved / "head.json").read_text())
+    meta["features_fingerprint"]["tokenizer"]["sha256"] = "0" * 64
+    (moved / "head.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match=r"other features than the cache.*tokenizer\.sha256"):
+        evaluate(EvaluateConfig(cache=tiny_cache, heads=(moved,), out=tmp_path / "eval"))
+    assert not (tmp_path / "eval").exists()
+
+
+def test_other_label_sets_are_mapped_by_name_with_a_warning(tiny_cache, tiny_head, tmp_path):
+    moved = tmp_path / "head"
+    shutil.copytree(tiny_head, moved)
+    loaded = load_head(moved)
+    meta = json.loads((moved / "head.json").read_text())
+    # Rename the head's last entity type: the cache's type of that name becomes unpredictable.
+    types = list(loaded.scheme.entity_types)
+    types[-1] = "ZZZ_UNKNOWN"
+    meta["labels"] = {"scheme": "bio", "entity_types": types}
+    (moved / "head.json").write_text(json.dumps(meta))
+    result = evaluate(EvaluateConfig(cache=tiny_cache, heads=(moved,), out=tmp_path / "eval"))
+    assert any("label sets differ" in w and "cannot predict" in w for w in result.warnings)
+    assert result.runs[0].metrics["warnings"]
+
+
+def test_missing_split_and_existing_output(tiny_cache, tiny_head, tmp_path):
+    with pytest.raises(ValueError, match="--split test"):
+        evaluate(EvaluateConfig(cache=tiny_cache, heads=(tiny_head,), split="test", out=tmp_path / "e"))
+    (tmp_path / "e").mkdir()
+    (tmp_path / "e" / "x").write_text("keep")
+    with pytest.raises(ValueError, match="--overwrite"):
+        evaluate(EvaluateConfig(cache=tiny_cache, heads=(tiny_head,), out=tmp_path / "e"))
+
+
+def test_evaluate_command_line(tiny_cache, tiny_head, tmp_path):
+    result = CliRunner().invoke(main, ["evaluate", "--cache", str(tiny_cache), "--head", str(tiny_head),
+                                       "--out", str(tmp_path / "eval")])
+    assert result.exit_code == 0, result.output
+    assert "strict span F1" in result.output and str(tmp_path / "eval" / "report.md") in result.output
