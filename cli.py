@@ -57,7 +57,7 @@ def main():
       python cli.py synth --out data
       python cli.py prepare --data-dir data --tokenizer mistralai/Mistral-7B-v0.1
       python cli.py extract --data data/token_classification --model mistralai/Mistral-7B-v0.1 --out cache
-      python cli.py fit-head --cache cache --out head --lr 1e-3,3e-3
+      python cli.py fit-head --cache cache --out head
       python cli.py evaluate --cache cache --head head
     """
 
@@ -218,7 +218,8 @@ def extract(data, model, out, layers, context, max_length, stride, batch_tokens,
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Head folder to write.")
 @click.option("--layers", "--layer", "layers", help="Cached layers to concatenate, e.g. -1 or 0.5,-1 [default: all cached].")
 @click.option("--lr", "lrs", multiple=True, callback=float_list,
-              help="Learning rate(s): 1e-3 or 3e-4,1e-3,3e-3 (one trial each, trained together) [default: 1e-3].")
+              help="Learning rate(s), e.g. 2e-5 or 1e-3,1e-2 (one trial each, trained together) "
+                   "[default: 1e-3,3e-3,1e-2,3e-2,1e-1].")
 @click.option("--weight-decay", "weight_decays", multiple=True, callback=float_list,
               help="AdamW weight decay(s), crossed with --lr [default: 0.01].")
 @click.option("--epochs", type=int, default=20, show_default=True, help="Passes over the cached features.")
@@ -232,7 +233,7 @@ def extract(data, model, out, layers, context, max_length, stride, batch_tokens,
 @click.option("--context-window", type=int, default=0, show_default=True,
               help="Append the next K tokens' features to each token's (right context for a causal model).")
 @click.option("--both-sides", is_flag=True, help="With --context-window, the previous K tokens' features too.")
-@click.option("--decode", type=click.Choice(["greedy", "viterbi"]), default="greedy", show_default=True,
+@click.option("--decode", type=click.Choice(["greedy", "viterbi"]), default="viterbi", show_default=True,
               help="Token scores -> labels for validation and later use; viterbi forbids invalid BIO.")
 @click.option("--no-standardize", is_flag=True, help="Do not standardize features with the train mean/std.")
 @click.option("--max-memory", default="8GB", show_default=True, help="Above this the train features are streamed.")
@@ -246,12 +247,13 @@ def fit_head(cache, out, layers, lrs, weight_decays, epochs, batch_tokens, dropo
 
     \b
     Example:
-      python cli.py fit-head --cache cache --out head --lr 3e-4,1e-3,3e-3,1e-2 --epochs 20
+      python cli.py fit-head --cache cache --out head --lr 3e-3,1e-2,3e-2 --context-window 1
     """
     from head.model import Hyperparameters
     from head.train import FitConfig, fit_head as run_fit
 
-    config = FitConfig(cache, out, layers, lrs or (1e-3,), weight_decays or (0.01,),
+    defaults = FitConfig(cache, out)
+    config = FitConfig(cache, out, layers, lrs or defaults.lrs, weight_decays or defaults.weight_decays,
                        Hyperparameters(epochs, batch_tokens, dropout, class_weight, warmup, patience, seed=seed),
                        not no_standardize, context_window, both_sides, decode, max_memory, device, overwrite,
                        not quiet)
@@ -503,9 +505,9 @@ def demo(workdir, n_english, n_french, backbone, context, context_window, decode
     entity = result.metrics["entity"]
     strict = entity["strict"]
     click.echo()
-    click.secho(f"{'trial':<24} {'val span F1':>11}", bold=True)
+    click.secho(f"{'head: trial':<40} {'val span F1':>11}", bold=True)
     for name, f1 in sorted(result.trials, key=lambda t: -t[1]):
-        click.echo(f"{name:<24} {f1:>11.4f}")
+        click.echo(f"{name:<40} {f1:>11.4f}")
     click.echo()
     click.secho(f"{'class':<18} {'support':>7} {'strict P':>8} {'strict R':>8} {'strict F1':>9}", bold=True)
     for label, row in sorted(strict["per_class"].items(), key=lambda kv: -kv[1]["gold"]):
@@ -514,13 +516,14 @@ def demo(workdir, n_english, n_french, backbone, context, context_window, decode
     languages = ", ".join(f"{lang} {row['f1']:.3f}" for lang, row in strict["per_language"].items())
     stages = ", ".join(f"{name} {seconds:.0f}s" for name, seconds in result.stage_seconds.items())
     echo_summary("demo: done", [
-        ("backbone", f"{result.backbone} ({context} context, layers {config.layers}, "
+        ("backbone", f"{result.backbone} ({context} context, layers {config.layers} cached, "
                      f"context window {context_window}, {decode} decoding)"),
-        ("best trial", f"{result.best_trial}, epoch {result.best_epoch}"),
+        ("best", f"{result.best_head}, {result.best_trial}, epoch {result.best_epoch}"),
         ("strict span F1", f"{strict['overall']['f1']:.4f} on val; per language: {languages}"),
         ("detection", f"F1 {entity['detection']['overall']['f1']:.4f}, F5 {entity['detection']['overall']['f5']:.4f}"),
         ("time", f"{sum(result.stage_seconds.values()):.0f}s ({stages})"),
         ("report", str(result.report)),
+        ("comparison", str(result.comparison)),
     ])
 
 

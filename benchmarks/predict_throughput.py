@@ -42,14 +42,18 @@ def main(backbone, n_per_language, batch_tokens, workdir):
     texts = [r.text for r in load_prepared(synthetic_prepared(workdir, n_per_language, n_per_language) / "train.jsonl")]
 
     tagger = Tagger.from_pretrained(workdir / "head", batch_tokens=batch_tokens)
-    tagger.tag(texts[:4])  # warm-up
     tokenized, _ = tokenize_texts(tagger.tokenizer, texts)
     tokens = sum(len(t.ids) for t in tokenized)
     segments = [s for i, t in enumerate(tokenized) for s in tagger.builder.segments(i, t)]
-    bare = bare_forward_seconds(tagger.model, segments, batch_tokens, tagger.pad_id, tagger.device)
-    started = time.perf_counter()
-    tagged = tagger.tag(texts)
-    ours = time.perf_counter() - started
+    # Best of two on both sides: the first pass over new batch shapes also pays for kernel set-up.
+    bare = min(bare_forward_seconds(tagger.model, segments, batch_tokens, tagger.pad_id, tagger.device)
+               for _ in range(2))
+    timings = []
+    for _ in range(2):
+        started = time.perf_counter()
+        tagged = tagger.tag(texts)
+        timings.append(time.perf_counter() - started)
+    ours = min(timings)
     print(f"machine: {machine()}; backbone {backbone}; {len(texts)} texts, {tokens} tokens")
     print(f"predict {len(texts) / ours:,.1f} texts/s, {tokens / ours:,.0f} tokens/s; bare forward "
           f"{tokens / bare:,.0f} tokens/s -> ratio {bare / ours:.3f} (target >= 0.85)")

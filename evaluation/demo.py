@@ -1,7 +1,7 @@
 """`demo`: the whole pipeline on an embedded default, offline, on a laptop CPU.
 
-synth -> prepare -> extract (SmolLM2-135M, or a tiny random Mistral) -> fit-head (a sweep)
--> evaluate, each stage timed, ending with the figures a newcomer wants to see.
+synth -> prepare -> extract (SmolLM2-135M, or a tiny random Mistral) -> fit-head (a learning-rate
+sweep on the middle layer, and on middle+last) -> evaluate both side by side, each stage timed.
 """
 
 from __future__ import annotations
@@ -31,7 +31,10 @@ class DemoConfig:
     n_french: int = 600  # synthetic French texts
     backbone: str = "smollm2"  # "smollm2": real pretrained features; "tiny": random weights, seconds
     context: str = "echo"  # echo extraction: every token sees the whole text (best in the comparison)
-    layers: str = "0.5,-1"  # the middle and the last layer, concatenated by the head
+    layers: str = "0.5,-1"  # cached: the middle and the last layer
+    # One head per entry, compared by `evaluate`: the middle layer alone (best in the README's
+    # comparison) and both layers concatenated.
+    heads: tuple[tuple[str, str], ...] = (("head-middle", "0.5"), ("head-middle+last", "0.5,-1"))
     context_window: int = 1  # the next token's features too (right context, no re-extraction)
     decode: str = "viterbi"  # valid BIO sequences only
     lrs: tuple[float, ...] = (3e-3, 1e-2, 3e-2, 1e-1)  # the sweep: trained together in one pass
@@ -47,11 +50,13 @@ class DemoResult:
     workdir: Path
     stage_seconds: dict[str, float] = field(default_factory=dict)  # stage name -> wall seconds, in order
     backbone: str = ""  # what was loaded, for the summary
-    best_trial: str = ""  # e.g. "lr=0.01 wd=0.01"
-    best_epoch: int = 0  # the best trial's best epoch
-    metrics: dict = field(default_factory=dict)  # evaluate's metrics.json
-    report: Path | None = None  # evaluate's report.md
-    trials: list[tuple[str, float]] = field(default_factory=list)  # (trial, val span F1)
+    best_head: str = ""  # the head with the best val strict span F1, e.g. "head-middle"
+    best_trial: str = ""  # its best trial, e.g. "lr=0.01 wd=0.01"
+    best_epoch: int = 0  # that trial's best epoch
+    metrics: dict = field(default_factory=dict)  # evaluate's metrics.json of the best head
+    report: Path | None = None  # evaluate's report.md of the best head
+    comparison: Path | None = None  # evaluate's comparison.md of all heads
+    trials: list[tuple[str, float]] = field(default_factory=list)  # (head: trial, val span F1)
 
 
 def run_demo(config: DemoConfig, log: Callable[[str], None] = print) -> DemoResult:
@@ -60,6 +65,8 @@ def run_demo(config: DemoConfig, log: Callable[[str], None] = print) -> DemoResu
         raise ValueError(f"--backbone: unknown value {config.backbone!r} (expected one of: {', '.join(BACKBONES)})")
     workdir = Path(config.workdir)
     check_can_write(workdir, config.overwrite, "--workdir")
+    if config.backbone == "smollm2":
+        folder, gguf = smollm2_gguf()  # before touching the workdir: fails with the install command
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
@@ -74,7 +81,6 @@ def run_demo(config: DemoConfig, log: Callable[[str], None] = print) -> DemoResu
         return value
 
     if config.backbone == "smollm2":
-        folder, gguf = smollm2_gguf()  # fails with the install command when missing
         model, gguf_file = str(folder), gguf
     else:
         model, gguf_file = str(stage("tiny backbone", lambda: tiny_mistral(workdir / "tiny-mistral"))), None
@@ -91,14 +97,20 @@ def run_demo(config: DemoConfig, log: Callable[[str], None] = print) -> DemoResu
     stage("extract", lambda: run_extract(ExtractConfig(
         data=prepared, out=cache, model=model, gguf_file=gguf_file, layers=config.layers, context=config.context,
         batch_tokens=config.batch_tokens, progress=config.progress)))
-    head = workdir / "head"
-    fitted = stage("fit-head", lambda: fit_head(FitConfig(
-        cache=cache, out=head, lrs=config.lrs, hp=Hyperparameters(epochs=config.epochs, seed=config.seed),
-        context_window=config.context_window, decode=config.decode, progress=config.progress)))
-    evaluated = stage("evaluate", lambda: evaluate(EvaluateConfig(cache=cache, heads=(head,),
-                                                                  out=workdir / "evaluation")))
-    result.best_trial, result.best_epoch = fitted.best.trial.name, fitted.best.best_epoch
-    result.trials = [(r.trial.name, r.best.get("span_f1", float("nan"))) for r in fitted.results]
-    result.metrics = evaluated.runs[0].metrics
-    result.report = evaluated.out / "report.md"
+    fitted = {}
+    for name, layers in config.heads:
+        fitted[name] = stage(f"fit-head {name}", lambda: fit_head(FitConfig(
+            cache=cache, out=workdir / name, layers=layers, lrs=config.lrs,
+            hp=Hyperparameters(epochs=config.epochs, seed=config.seed), context_window=config.context_window,
+            decode=config.decode, progress=config.progress)))
+    evaluated = stage("evaluate", lambda: evaluate(EvaluateConfig(
+        cache=cache, heads=tuple(workdir / name for name, _ in config.heads), out=workdir / "evaluation")))
+    best = max(evaluated.runs, key=lambda run: run.metrics["entity"]["strict"]["overall"]["f1"])
+    result.best_head = best.name
+    result.best_trial, result.best_epoch = fitted[best.name].best.trial.name, fitted[best.name].best.best_epoch
+    result.trials = [(f"{name}: {r.trial.name}", r.best.get("span_f1", float("nan")))
+                     for name, fit in fitted.items() for r in fit.results]
+    result.metrics = best.metrics
+    result.report = evaluated.out / best.folder / "report.md"
+    result.comparison = evaluated.out / "comparison.md" if len(evaluated.runs) > 1 else None
     return result

@@ -76,21 +76,27 @@ class LabelScheme:
         return scheme
 
 
+# Every code point for which str.isspace() is true lies below U+3001.
+_WHITESPACE = np.array([c for c in range(0x3001) if chr(c).isspace()], dtype=np.uint32)
+
+
 def trim_offsets(text: str, offsets: Sequence[Sequence[int]]) -> np.ndarray:
     """Token offsets without surrounding whitespace (SentencePiece `▁`, byte-level `Ġ`).
 
-    A whitespace-only token gets an empty range at its end. Returns int64 `[T, 2]`.
+    The same as `text[start:end].strip()`, for all tokens at once. A whitespace-only token gets
+    an empty range at its end. Returns int64 `[T, 2]`.
     """
-    trimmed = np.zeros((len(offsets), 2), dtype=np.int64)
-    for i, (start, end) in enumerate(offsets):
-        piece = text[start:end]
-        stripped = piece.strip()
-        if not stripped:
-            trimmed[i] = (end, end)
-            continue
-        lead = len(piece) - len(piece.lstrip())
-        trimmed[i] = (start + lead, start + lead + len(stripped))
-    return trimmed
+    raw = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)  # one per character
+    n = len(codes)
+    solid = ~np.isin(codes, _WHITESPACE)  # [N]
+    positions = np.arange(n, dtype=np.int64)
+    # next_solid[i]: first non-space index >= i (n if none); solid_end[i]: 1 + last non-space < i.
+    next_solid = np.append(np.minimum.accumulate(np.where(solid, positions, n)[::-1])[::-1], n)
+    solid_end = np.concatenate([[0], np.maximum.accumulate(np.where(solid, positions + 1, 0))])
+    start, end = next_solid[raw[:, 0]], solid_end[raw[:, 1]]
+    empty = start >= end
+    return np.stack([np.where(empty, raw[:, 1], start), np.where(empty, raw[:, 1], end)], axis=1)
 
 
 @dataclass
@@ -123,33 +129,36 @@ def encode(
     raw = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
     trimmed = trim_offsets(text, raw)
     labels = np.zeros(len(raw), dtype=np.int16)
-    owner = np.full(len(raw), -1, dtype=np.int64)
+    owner = np.full(len(raw), -1, dtype=np.int64)  # [T]: index into `spans`, -1 for none
     stats = AlignmentStats(entities=len(spans))
-    starts = np.array([s.start for s in spans], dtype=np.int64)
-    ends = np.array([s.end for s in spans], dtype=np.int64)
-
-    for t, (t_start, t_end) in enumerate(trimmed):
-        if t_start < t_end:
-            overlap = np.minimum(ends, t_end) - np.maximum(starts, t_start)
-            hits = np.flatnonzero(overlap > 0)
-            if len(hits) > 1:
-                stats.straddling_tokens += 1
-            if len(hits):
-                owner[t] = hits[np.argmax(overlap[hits])]
-        else:
-            inside = np.flatnonzero((starts <= raw[t, 0]) & (raw[t, 1] <= ends) & (raw[t, 0] < raw[t, 1]))
-            if len(inside):
-                owner[t] = inside[0]
+    if spans:
+        # Spans are sorted and do not overlap (the readers check it), so their ends are sorted
+        # too: the entities overlapping [s, e) are those from `first` to `stop`.
+        starts = np.array([s.start for s in spans], dtype=np.int64)
+        ends = np.array([s.end for s in spans], dtype=np.int64)
+        if np.any(np.diff(starts) <= 0) or np.any(starts[1:] < ends[:-1]):
+            raise ValueError("spans must be sorted and must not overlap")
+        t_start, t_end = trimmed[:, 0], trimmed[:, 1]
+        solid = t_start < t_end
+        first = np.searchsorted(ends, t_start, side="right")  # [T]
+        stop = np.searchsorted(starts, t_end, side="left")  # [T]
+        hits = np.where(solid, stop - first, 0)
+        owner[hits == 1] = first[hits == 1]
+        for t in np.flatnonzero(hits > 1):  # rare: a token over two entities takes the larger overlap
+            candidates = np.arange(first[t], stop[t])
+            overlap = np.minimum(ends[candidates], t_end[t]) - np.maximum(starts[candidates], t_start[t])
+            owner[t] = candidates[np.argmax(overlap)]
+            stats.straddling_tokens += 1
+        # A whitespace-only token strictly inside an entity continues it.
+        container = np.searchsorted(starts, raw[:, 0], side="right") - 1  # [T]
+        inside = ~solid & (raw[:, 0] < raw[:, 1]) & (container >= 0) & (raw[:, 1] <= ends[np.maximum(container, 0)])
+        owner[inside] = container[inside]
 
     for e, span in enumerate(spans):
         tokens = np.flatnonzero(owner == e)
-        if len(tokens) == 0:
-            stats.lost += 1
-            stats.examples.append({"entity": text[span.start:span.end], "label": span.label, "problem": "no token"})
-            continue
         covered = trimmed[tokens]
         covered = covered[covered[:, 0] < covered[:, 1]]
-        if len(covered) == 0:  # only whitespace tokens: nothing a decoder could give back
+        if len(covered) == 0:  # no token, or only whitespace ones: nothing a decoder could give back
             stats.lost += 1
             stats.examples.append({"entity": text[span.start:span.end], "label": span.label, "problem": "no token"})
             continue
@@ -176,27 +185,22 @@ def decode(text: str, offsets: Sequence[Sequence[int]], label_ids: Sequence[int]
     `I-X` after `O` or after another type opens a new entity (the lenient reading, as seqeval's
     default); use Viterbi decoding upstream to forbid such sequences instead.
     """
-    trimmed = trim_offsets(text, offsets)
-    entity_of = scheme.entity_of()
-    is_begin = scheme.is_begin()
-    spans: list[Span] = []
-    current_type, current_start, current_end = -1, -1, -1
-
-    def close():
-        if current_type >= 0 and current_start < current_end:
-            spans.append(Span(int(current_start), int(current_end), scheme.entity_types[current_type]))
-
-    for t, label in enumerate(label_ids):
-        entity = entity_of[label]
-        t_start, t_end = trimmed[t]
-        continues = entity >= 0 and entity == current_type and (scheme.scheme == "io" or not is_begin[label])
-        if not continues:
-            close()
-            current_type, current_start, current_end = entity, -1, -1
-            if entity < 0:
-                continue
-        if t_start < t_end:
-            current_start = t_start if current_start < 0 else current_start
-            current_end = t_end
-    close()
-    return spans
+    labels = np.asarray(label_ids, dtype=np.int64).reshape(-1)  # [T]
+    trimmed = trim_offsets(text, offsets)  # [T, 2]
+    entity = scheme.entity_of()[labels]  # [T], -1 for O
+    # A token continues the entity of the token before it when it has the same type and (bio)
+    # is not a B-; every other entity token opens a new entity.
+    continues = (entity >= 0) & (entity == np.concatenate([[-1], entity[:-1]]))
+    if scheme.scheme == "bio":
+        continues &= ~scheme.is_begin()[labels]
+    opens = (entity >= 0) & ~continues
+    run = np.cumsum(opens) - 1  # [T]: the entity each token belongs to (where entity >= 0)
+    # An entity spans from its first to its last non-whitespace token; one with none is dropped.
+    kept = (entity >= 0) & (trimmed[:, 0] < trimmed[:, 1])
+    runs, starts, ends = run[kept], trimmed[kept, 0], trimmed[kept, 1]
+    if len(runs) == 0:
+        return []
+    change = np.flatnonzero(np.diff(runs)) + 1
+    first, last = np.concatenate([[0], change]), np.concatenate([change - 1, [len(runs) - 1]])
+    types = entity[opens][runs[first]]
+    return [Span(int(starts[f]), int(ends[l]), scheme.entity_types[t]) for f, l, t in zip(first, last, types)]

@@ -86,15 +86,16 @@ def _viterbi_chunk(log_probs: np.ndarray, ptr: np.ndarray, examples: np.ndarray,
         back[:, t, inside_ids] = best_inside_prev
         active = t < lengths  # finished examples keep their score
         score = np.where(active[:, None], new, score)
+    # Backtrack all examples at once; each starts from its own last position.
+    paths = np.zeros((n, width), dtype=np.int64)  # [E, T]
+    final = score.argmax(axis=1)  # [E]
+    current = np.zeros(n, dtype=np.int64)
+    for t in range(width - 1, -1, -1):
+        following = back[rows, t + 1, current] if t + 1 < width else current
+        current = np.where(lengths - 1 == t, final, following)
+        paths[:, t] = current
     for row, e in enumerate(examples):
-        length = lengths[row]
-        if length == 0:
-            continue  # an empty text has no labels
-        path = np.empty(length, dtype=np.int64)
-        path[-1] = score[row].argmax()
-        for t in range(length - 1, 0, -1):
-            path[t - 1] = back[row, t, path[t]]
-        out[ptr[e]:ptr[e + 1]] = path
+        out[ptr[e]:ptr[e + 1]] = paths[row, :lengths[row]]
 
 
 def decode_labels(log_probs: np.ndarray, ptr: np.ndarray, scheme: LabelScheme, method: str = "greedy") -> np.ndarray:

