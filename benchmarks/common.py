@@ -48,9 +48,12 @@ def load_model(model: str, gguf_file: str | None, dtype: str = "auto"):
 
 
 @torch.inference_mode()
-def bare_forward_seconds(model, segments, batch_tokens: int, pad_id: int, device) -> float:
-    """Time of a plain `model(...)` over the same length-bucketed batches, nothing else."""
-    batches = [collate(batch, pad_id) for batch in batches_by_budget(segments, batch_tokens)]
+def bare_forward_seconds(model, segment_groups, batch_tokens: int, pad_id: int, device) -> float:
+    """Time of a plain `model(...)` over the same length-bucketed batches, nothing else.
+
+    `segment_groups`: lists of segments batched separately, as `extract` batches each shard.
+    """
+    batches = [collate(batch, pad_id) for group in segment_groups for batch in batches_by_budget(group, batch_tokens)]
     started = time.perf_counter()
     for ids, mask in batches:
         model(input_ids=ids.to(device), attention_mask=mask.to(device), use_cache=False)

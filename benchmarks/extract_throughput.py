@@ -17,24 +17,25 @@ import click
 
 from common import backbone_source, bare_forward_seconds, load_model, machine, synthetic_prepared
 
+from extract.cache_writer import plan_shards
 from extract.extractor import ExtractConfig, index_split, read_label_scheme, run_extract, split_files
 from extract.tokens import InputFormat, SegmentBuilder, load_tokenizer, tokenize_texts
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def segments_of(prepared: Path, model: str, gguf_file: str | None, fmt: InputFormat):
-    """Every model input extract will build for the corpus, and the tokenizer."""
+def segments_of(prepared: Path, model: str, gguf_file: str | None, fmt: InputFormat, shard_tokens: int):
+    """The model inputs extract will build for the corpus, grouped by shard as extract batches them."""
     tokenizer = load_tokenizer(model, gguf_file=gguf_file)
     scheme = read_label_scheme(prepared)
     builder = SegmentBuilder(tokenizer, fmt)
-    segments = []
-    for path in split_files(prepared).values():
+    groups = []
+    for split, path in split_files(prepared).items():
         index = index_split(path, tokenizer, scheme)
-        records = index.records(0, len(index.line_offsets))
-        tokenized, _ = tokenize_texts(tokenizer, [r.text for r in records])
-        segments += [s for i, t in enumerate(tokenized) for s in builder.segments(i, t)]
-    return segments, tokenizer
+        for plan in plan_shards(split, index.token_counts.tolist(), shard_tokens):
+            tokenized, _ = tokenize_texts(tokenizer, [r.text for r in index.records(plan.first, plan.last)])
+            groups.append([s for i, t in enumerate(tokenized) for s in builder.segments(i, t)])
+    return groups, tokenizer
 
 
 def peak_rss_of_extract(prepared: Path, model: str, gguf_file: str | None, out: Path, batch_tokens: int,
@@ -66,23 +67,23 @@ def main(backbone, n_per_language, batch_tokens, workdir, skip_rss, dtype):
     model, gguf_file = backbone_source(backbone, workdir)
     prepared = synthetic_prepared(workdir, n_per_language, n_per_language)
     fmt = InputFormat(512, 128, "plain")
-    segments, tokenizer = segments_of(prepared, model, gguf_file, fmt)
+    config = ExtractConfig(data=prepared, out=workdir / "cache", model=model, gguf_file=gguf_file,
+                           batch_tokens=batch_tokens, dtype=dtype, overwrite=True, progress=False)
+    groups, tokenizer = segments_of(prepared, model, gguf_file, fmt, config.shard_tokens)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
     # 1. extract vs a bare forward pass of the same model on the same batches (default layers:
     #    the middle and the last, so both run the whole model).
     # Best of two on both sides: the first pass over new batch shapes also pays for kernel set-up.
     net, compute_dtype, device = load_model(model, gguf_file, dtype)
-    bare = min(bare_forward_seconds(net, segments, batch_tokens, pad_id, device) for _ in range(2))
+    bare = min(bare_forward_seconds(net, groups, batch_tokens, pad_id, device) for _ in range(2))
     del net
-    runs = [run_extract(ExtractConfig(data=prepared, out=workdir / "cache", model=model, gguf_file=gguf_file,
-                                      batch_tokens=batch_tokens, dtype=dtype, overwrite=True, progress=False))
-            for _ in range(2)]
+    runs = [run_extract(config) for _ in range(2)]
     result = min(runs, key=lambda r: r.compute_seconds)
     stored = result.tokens
     ratio = (stored / result.compute_seconds) / (stored / bare)
     # 2. compute saved by bucketing: the older workflow padded every input to max_length.
-    fixed_positions = len(segments) * fmt.max_length
+    fixed_positions = sum(len(group) for group in groups) * fmt.max_length
     print(f"machine: {machine()}; backbone {backbone} ({compute_dtype}); corpus {2 * n_per_language} texts, "
           f"{stored} tokens")
     print(f"extract {stored / result.compute_seconds:,.0f} tokens/s, bare forward {stored / bare:,.0f} tokens/s "

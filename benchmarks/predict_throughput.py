@@ -46,7 +46,7 @@ def main(backbone, n_per_language, batch_tokens, workdir):
     tokens = sum(len(t.ids) for t in tokenized)
     segments = [s for i, t in enumerate(tokenized) for s in tagger.builder.segments(i, t)]
     # Best of two on both sides: the first pass over new batch shapes also pays for kernel set-up.
-    bare = min(bare_forward_seconds(tagger.model, segments, batch_tokens, tagger.pad_id, tagger.device)
+    bare = min(bare_forward_seconds(tagger.model, [segments], batch_tokens, tagger.pad_id, tagger.device)
                for _ in range(2))
     timings = []
     for _ in range(2):

@@ -196,16 +196,20 @@ class FusedAdamW:
 def _dropout(x: torch.Tensor, p: float, generator: torch.Generator) -> torch.Tensor:
     """Inverted dropout with an explicit generator: the same masks for every trial of a seed.
 
-    On CPU the mask comes from 15-bit random integers (p exact to 1/32768): 1.7x faster than
-    `bernoulli_`, whose mask otherwise costs more than the head's own matmuls.
+    On CPU the mask comes from the raw bits of 64-bit random integers, four 15-bit draws each
+    (p exact to 1/32768): 3x faster than `bernoulli_`, whose mask otherwise costs more than the
+    head's own matmuls.
     """
     if p == 0.0:
         return x
     if x.device.type == "cpu":
-        keep = torch.empty(x.shape, dtype=torch.int16).random_(generator=generator) >= round(p * 32768)
+        n = x.numel()
+        draws = torch.empty((n + 3) // 4, dtype=torch.int64).random_(generator=generator)  # [0, 2^63)
+        lanes = draws.view(torch.int16)[:n].view(x.shape).bitwise_and_(0x7FFF)  # uniform in [0, 32768)
+        keep = lanes >= round(p * 32768)
     else:
         keep = torch.empty_like(x).bernoulli_(1.0 - p, generator=generator).bool()
-    return torch.where(keep, x * (1.0 / (1.0 - p)), 0.0)
+    return torch.where(keep, x, 0.0).mul_(1.0 / (1.0 - p))
 
 
 def _selection_key(metrics: dict) -> tuple[float, float]:
