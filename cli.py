@@ -384,8 +384,8 @@ def show_tagged(row: dict) -> None:
               help="JSONL of {\"id\", \"text\"} objects to tag; '-' reads standard input.")
 @click.option("--output", type=click.Path(path_type=Path), help="Write JSONL results here [default: standard output].")
 @click.option("--batch-tokens", type=int, default=4096, show_default=True, help="Padded positions per forward pass.")
-@click.option("--min-score", type=float, default=0.0, show_default=True,
-              help="Drop spans whose mean token probability is below this (e.g. 0.5).")
+@click.option("--min-score", type=float, default=0.5, show_default=True,
+              help="Drop spans whose mean token probability is below this; 0 keeps exactly evaluate's spans.")
 @click.option("--labels", help="Keep only these entity types, e.g. EMAIL,PHONENUMBER.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--dtype", type=click.Choice(["auto", "bfloat16", "float16", "float32"]), default="auto",
@@ -400,7 +400,7 @@ def predict(text, head, model, gguf_file, input_path, output, batch_tokens, min_
     \b
     Examples:
       python cli.py predict --head head "Appelez Jean Dupont au 06 12 34 56 78"
-      python cli.py predict --head head --input texts.jsonl --output tagged.jsonl --min-score 0.5
+      python cli.py predict --head head --input texts.jsonl --output tagged.jsonl --min-score 0.8
       cat texts.jsonl | python cli.py predict --head head --input - --labels EMAIL,PHONENUMBER
     """
     from extract.files import atomic_open

@@ -22,6 +22,9 @@ from extract.tokens import InputFormat, SegmentBuilder, TokenizedText, load_toke
 from head.checkpoint import LoadedHead, load_head
 
 GROUP_TOKENS = 32768  # texts are featurized in groups of about this many tokens: bounded memory
+# Spans whose tokens' chosen labels have a mean probability below this are dropped; Viterbi can
+# force an unlikely label onto a token to keep a sequence valid. 0 keeps exactly `evaluate`'s spans.
+MIN_SCORE = 0.5
 
 
 @dataclass(frozen=True)
@@ -141,12 +144,12 @@ class Tagger:
                 features[destination, i * hidden:(i + 1) * hidden] = kept[layer]
         return features, ptr
 
-    def tag(self, texts: Sequence[str], min_score: float = 0.0, labels: Iterable[str] | None = None
+    def tag(self, texts: Sequence[str], min_score: float = MIN_SCORE, labels: Iterable[str] | None = None
             ) -> list[TaggedText]:
         """Spans and masked text for each text."""
         return list(self.tag_iter(texts, min_score, labels))
 
-    def tag_iter(self, texts: Iterable[str], min_score: float = 0.0, labels: Iterable[str] | None = None
+    def tag_iter(self, texts: Iterable[str], min_score: float = MIN_SCORE, labels: Iterable[str] | None = None
                  ) -> Iterator[TaggedText]:
         """Like `tag`, lazily: texts are featurized in groups, so memory stays bounded."""
         keep = self._check_labels(labels)

@@ -39,7 +39,7 @@ def test_predict_on_cached_texts_equals_evaluate(tiny_cache, tiny_head, tagger):
     for part in reader.iter_shards("val", loaded.spec.layers):
         texts = [r.text for r in part.records]
         cached = loaded.tag(part.features, part.ptr, texts, part.offsets)
-        tagged = tagger.tag(texts)
+        tagged = tagger.tag(texts, min_score=0.0)
         assert [[(s.start, s.end, s.label) for s in t.spans] for t in tagged] == \
                [[tuple(s) for s in spans] for spans in cached.spans]
         assert any(cached.spans), "the head predicts nothing: the comparison would be empty"
@@ -64,7 +64,7 @@ def test_empty_and_very_long_texts(tagger):
 
 def test_label_filter_and_min_score(tagger, tiny_cache):
     texts = [r.text for r in CacheReader(tiny_cache).read_split("val").records]
-    everything = tagger.tag(texts)
+    everything = tagger.tag(texts, min_score=0.0)
     labels = sorted({s.label for t in everything for s in t.spans})
     kept = tagger.tag(texts, labels=labels[:1])
     assert {s.label for t in kept for s in t.spans} <= {labels[0]}
