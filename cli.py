@@ -9,7 +9,6 @@ from __future__ import annotations
 import collections
 import functools
 import json
-import sys
 from pathlib import Path
 
 import click
@@ -320,39 +319,6 @@ def evaluate(cache, heads, split, out, decode, examples, overwrite):
 # predict
 # ----------------------------------------------------------------------------------------------
 
-def read_texts(path: Path, skip_invalid: bool):
-    """(id, text) pairs from a JSONL file of {"text": ...} objects (or bare JSON strings), or '-'."""
-    handle = sys.stdin.buffer if str(path) == "-" else open(path, "rb")
-    name = "standard input" if str(path) == "-" else str(path)
-    skipped = 0
-    try:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as err:
-                raise ValueError(f"{name}, line {number}: not valid UTF-8 ({err.reason} at byte {err.start})") from None
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-                text = obj if isinstance(obj, str) else obj.get("text", obj.get("source_text"))
-                if not isinstance(text, str):
-                    raise ValueError("expected a JSON string or an object with a `text` string")
-                record_id = str(obj.get("id", number)) if isinstance(obj, dict) else str(number)
-            except (json.JSONDecodeError, ValueError, AttributeError) as err:
-                if skip_invalid:
-                    skipped += 1
-                    continue
-                reason = err.msg if isinstance(err, json.JSONDecodeError) else str(err)
-                raise ValueError(f"{name}, line {number}: {reason} (or pass --skip-invalid)") from None
-            yield record_id, text
-    finally:
-        if handle is not sys.stdin.buffer:
-            handle.close()
-    if skipped:
-        click.secho(f"skipped {skipped} invalid lines of {name}", fg="yellow", err=True)
-
-
 def show_tagged(row: dict) -> None:
     """A readable terminal view of one tagged text: highlighted entities, spans, masked text."""
     text, spans = row["text"], row["spans"]
@@ -404,7 +370,8 @@ def predict(text, head, model, gguf_file, input_path, output, batch_tokens, min_
       cat texts.jsonl | python cli.py predict --head head --input - --labels EMAIL,PHONENUMBER
     """
     from extract.files import atomic_open
-    from head.tagger import Tagger
+    from extract.records import ReadReport
+    from head.tagger import Tagger, read_texts
 
     if (text is None) == (input_path is None):
         raise click.UsageError("give either a TEXT argument or --input FILE.jsonl (or --input - for stdin)")
@@ -413,10 +380,8 @@ def predict(text, head, model, gguf_file, input_path, output, batch_tokens, min_
     tagger = Tagger.from_pretrained(head, model, gguf_file=gguf_file, device=device, dtype=dtype,
                                     batch_tokens=batch_tokens)
     keep = labels.split(",") if labels else None
-    if text is not None:
-        pairs = iter([("1", text)])
-    else:
-        pairs = read_texts(input_path, skip_invalid)
+    report = ReadReport()
+    pairs = iter([("1", text)]) if text is not None else read_texts(input_path, skip_invalid, report)
     pending_ids: collections.deque = collections.deque()
 
     def texts():
@@ -432,13 +397,15 @@ def predict(text, head, model, gguf_file, input_path, output, batch_tokens, min_
     if output is None:
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False))
-        return
-    count = spans = 0
-    with atomic_open(output) as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-            count, spans = count + 1, spans + len(row["spans"])
-    echo_summary("predict: done", [("texts", count), ("spans", spans), ("wrote", str(output))])
+    else:
+        count = spans = 0
+        with atomic_open(output) as handle:
+            for row in rows:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+                count, spans = count + 1, spans + len(row["spans"])
+        echo_summary("predict: done", [("texts", count), ("spans", spans), ("wrote", str(output))])
+    if report.skipped:
+        click.secho(f"skipped {report.skipped} invalid lines of {input_path}", fg="yellow", err=True)
 
 
 # ----------------------------------------------------------------------------------------------

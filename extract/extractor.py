@@ -23,7 +23,7 @@ from extract.files import folder_bytes, read_json
 from extract.labels import AlignmentStats, LabelScheme
 from extract.layers import DEFAULT_LAYERS, resolve_layers
 from extract.prepare import SPLITS
-from extract.records import CorpusError, Record, parse_line
+from extract.records import CorpusError, Record, decode_line, parse_line
 from extract.tokens import InputFormat, Segment, SegmentBuilder, hub_kwargs, load_tokenizer, tokenize_texts, \
     tokenizer_fingerprint
 
@@ -152,8 +152,8 @@ def index_split(path: Path, tokenizer, scheme: LabelScheme, batch_size: int = 51
             if not raw.strip():
                 continue
             try:
-                record, _, _ = parse_line(raw.decode("utf-8"), default_id=str(number), default_language=None)
-            except (ValueError, UnicodeDecodeError) as err:
+                record, _, _ = parse_line(decode_line(raw), default_id=str(number), default_language=None)
+            except ValueError as err:
                 raise CorpusError(path, number, str(err)) from None
             unknown = {s.label for s in record.spans} - set(scheme.entity_types)
             if unknown:

@@ -116,10 +116,9 @@ def read_corpus(
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
             try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as err:
-                # Bytes that are not UTF-8 mean the wrong file or a broken export: never guess.
-                raise CorpusError(path, number, f"not valid UTF-8 ({err.reason} at byte {err.start})") from None
+                line = decode_line(raw)
+            except ValueError as err:
+                raise CorpusError(path, number, str(err)) from None
             if not line.strip():
                 continue
             try:
@@ -139,6 +138,14 @@ def read_corpus(
     if kept == 0:
         why = "it is empty" if report.skipped == 0 else f"all {report.skipped} lines were invalid"
         raise CorpusError(path, None, f"no usable records: {why}")
+
+
+def decode_line(raw: bytes) -> str:
+    """A line's text; bytes that are not UTF-8 mean the wrong file or a broken export: never guess."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"not valid UTF-8 ({err.reason} at byte {err.start})") from None
 
 
 def read_corpora(paths: Iterable[Path | str], *, skip_invalid: bool = False) -> tuple[list[Record], ReadReport]:

@@ -6,6 +6,8 @@ windows, layer capture and feature dtype as `extract`, so a cached text gets the
 
 from __future__ import annotations
 
+import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
@@ -17,7 +19,7 @@ from extract.backbone import BackboneConfig, LayerCapture, cpu_has_native_bf16, 
 from extract.cache_format import pointer_from_lengths
 from extract.extractor import forward_batches
 from extract.labels import trim_offsets
-from extract.records import Span
+from extract.records import ReadReport, Span, decode_line
 from extract.tokens import InputFormat, SegmentBuilder, TokenizedText, load_tokenizer, tokenize_texts
 from head.checkpoint import LoadedHead, load_head
 
@@ -52,6 +54,39 @@ class TaggedText:
     def to_json(self, record_id: str | None = None) -> dict:
         out = {"id": record_id} if record_id is not None else {}
         return {**out, "text": self.text, "spans": [s.to_json() for s in self.spans], "masked_text": self.masked_text}
+
+
+def read_texts(path: Path | str, skip_invalid: bool = False, report: ReadReport | None = None
+               ) -> Iterator[tuple[str, str]]:
+    """(id, text) pairs, lazily, from a JSONL file of {"id", "text"} objects or JSON strings; '-' is stdin.
+
+    A bad line is an error naming it, or with `skip_invalid` is counted in `report`.
+    """
+    stdin = str(path) == "-"
+    name = "standard input" if stdin else str(path)
+    handle = sys.stdin.buffer if stdin else open(path, "rb")
+    try:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = decode_line(raw)
+                if not line.strip():
+                    continue
+                obj = json.loads(line)
+                text = obj.get("text", obj.get("source_text")) if isinstance(obj, dict) else obj
+                if not isinstance(text, str):
+                    raise ValueError("expected a JSON string or an object with a `text` string")
+            except ValueError as err:  # json.JSONDecodeError is a ValueError
+                reason = err.msg if isinstance(err, json.JSONDecodeError) else str(err)
+                if not skip_invalid:
+                    raise ValueError(f"{name}, line {number}: {reason} (or pass --skip-invalid)") from None
+                if report is not None:
+                    report.skipped += 1
+                    report.reasons[reason] += 1
+                continue
+            yield (str(obj.get("id", number)) if isinstance(obj, dict) else str(number)), text
+    finally:
+        if not stdin:
+            handle.close()
 
 
 def mask_text(text: str, spans: Sequence[PredictedSpan | Span]) -> str:
