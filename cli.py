@@ -13,17 +13,18 @@ from pathlib import Path
 
 import click
 
+from extract.errors import PiiTaggerError
 from extract.layers import DEFAULT_LAYERS
 
 
 def friendly_errors(command):
-    """Turn the library's ValueError / FileNotFoundError into a one-line CLI error."""
+    """Turn the library's own errors into a one-line CLI error; anything else keeps its traceback."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except (ValueError, FileNotFoundError) as err:
+        except PiiTaggerError as err:
             raise click.ClickException(str(err)) from None
 
     return wrapper

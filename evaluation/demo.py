@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from extract.errors import PiiTaggerError
 from evaluation.evaluate import EvaluateConfig, evaluate
 from extract.embedded import smollm2_gguf, tiny_mistral
 from extract.extractor import ExtractConfig, run_extract
@@ -62,7 +63,7 @@ class DemoResult:
 def run_demo(config: DemoConfig, log: Callable[[str], None] = print) -> DemoResult:
     """Run every stage into `config.workdir`; each stage's own outputs are the real ones."""
     if config.backbone not in BACKBONES:
-        raise ValueError(f"--backbone: unknown value {config.backbone!r} (expected one of: {', '.join(BACKBONES)})")
+        raise PiiTaggerError(f"--backbone: unknown value {config.backbone!r} (expected one of: {', '.join(BACKBONES)})")
     workdir = Path(config.workdir)
     check_can_write(workdir, config.overwrite, "--workdir")
     if config.backbone == "smollm2":

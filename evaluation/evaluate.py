@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from extract.errors import PiiTaggerError
 from evaluation.metrics import confused_pairs, entity_metrics, error_examples, token_metrics, type_confusion
 from evaluation.plots import plot_comparison, plot_confusion_matrix, plot_per_class_f1
 from evaluation.report import headline_figures, render_comparison, render_report
@@ -58,7 +59,7 @@ def label_mapping(head_scheme: LabelScheme, cache_scheme: LabelScheme) -> tuple[
     index = {label: i for i, label in enumerate(labels)}
     notes = []
     if head_scheme.scheme != cache_scheme.scheme:
-        raise ValueError(f"the head uses the {head_scheme.scheme} scheme and the cache the {cache_scheme.scheme} scheme")
+        raise PiiTaggerError(f"the head uses the {head_scheme.scheme} scheme and the cache the {cache_scheme.scheme} scheme")
     if head_scheme.labels != cache_scheme.labels:
         only_head = sorted(set(head_scheme.entity_types) - set(cache_scheme.entity_types))
         only_cache = sorted(set(cache_scheme.entity_types) - set(head_scheme.entity_types))
@@ -75,7 +76,7 @@ def evaluate_head(reader: CacheReader, loaded: LoadedHead, split: str, decode: s
     loaded.check_features(features_fingerprint(reader.fingerprint), f"the cache {reader.path}")
     missing = [layer for layer in loaded.spec.layers if layer not in reader.layers]
     if missing:
-        raise ValueError(f"the head {loaded.path} reads layers {loaded.spec.layers} but the cache {reader.path} "
+        raise PiiTaggerError(f"the head {loaded.path} reads layers {loaded.spec.layers} but the cache {reader.path} "
                          f"holds {reader.layers}")
     labels, head_to_common, cache_to_common, notes = label_mapping(loaded.scheme, reader.scheme)
     gold_tokens, pred_tokens, gold_spans, pred_spans, texts, ids, languages = [], [], [], [], [], [], []
@@ -117,12 +118,12 @@ def evaluate_head(reader: CacheReader, loaded: LoadedHead, split: str, decode: s
 def evaluate(config: EvaluateConfig) -> EvaluateResult:
     """Evaluate every head of `config` and write the reports."""
     if not config.heads:
-        raise ValueError("give at least one --head")
+        raise PiiTaggerError("give at least one --head")
     if config.decode is not None and config.decode not in DECODERS:
-        raise ValueError(f"--decode: unknown value {config.decode!r} (expected one of: {', '.join(DECODERS)})")
+        raise PiiTaggerError(f"--decode: unknown value {config.decode!r} (expected one of: {', '.join(DECODERS)})")
     reader = CacheReader(config.cache)
     if config.split not in reader.splits:
-        raise ValueError(f"--split {config.split}: the cache {reader.path} has splits {', '.join(reader.splits)}")
+        raise PiiTaggerError(f"--split {config.split}: the cache {reader.path} has splits {', '.join(reader.splits)}")
     heads = [load_head(path) for path in config.heads]
     out = Path(config.out) if config.out else (
         Path(config.heads[0]) / f"eval-{config.split}" if len(heads) == 1

@@ -11,6 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
+from extract.errors import PiiTaggerError
 from evaluation.spans import MODES, SpanScores, score_corpus
 from extract.labels import LabelScheme
 from extract.records import Span
@@ -51,7 +52,7 @@ def metrics_from_confusion(matrix, labels: Sequence[str]) -> dict:
     labels = _check_labels(labels)
     matrix = np.asarray(matrix)
     if matrix.shape != (len(labels), len(labels)):
-        raise ValueError(f"confusion matrix has shape {matrix.shape}, expected {(len(labels), len(labels))}")
+        raise PiiTaggerError(f"confusion matrix has shape {matrix.shape}, expected {(len(labels), len(labels))}")
     matrix = matrix.astype(np.int64, copy=False)
     true_count = matrix.sum(axis=1)
     pred_count = matrix.sum(axis=0)
@@ -88,7 +89,7 @@ def type_confusion(y_true, y_pred, scheme: LabelScheme) -> tuple[np.ndarray, lis
     Rows are gold. Shows which entity types the head mixes up, whatever the boundary labels.
     """
     if not isinstance(scheme, LabelScheme):
-        raise ValueError(f"scheme must be a LabelScheme, got {type(scheme).__name__}")
+        raise PiiTaggerError(f"scheme must be a LabelScheme, got {type(scheme).__name__}")
     y_true, y_pred = _check_label_ids(y_true, y_pred, len(scheme.labels))
     # entity_of is -1 for O: shifting by one makes O row/column 0 and type k row/column k+1.
     type_of_label = scheme.entity_of() + 1
@@ -99,15 +100,15 @@ def type_confusion(y_true, y_pred, scheme: LabelScheme) -> tuple[np.ndarray, lis
 
 def _check_labels(labels: Sequence[str]) -> list[str]:
     if isinstance(labels, str):
-        raise ValueError("labels must be a sequence of label names, not one string")
+        raise PiiTaggerError("labels must be a sequence of label names, not one string")
     labels = [str(label) for label in labels]
     if not labels:
-        raise ValueError("labels is empty: expected at least the 'O' label")
+        raise PiiTaggerError("labels is empty: expected at least the 'O' label")
     if labels[0] != "O":
-        raise ValueError(f"labels[0] must be 'O' (the outside label), got {labels[0]!r}")
+        raise PiiTaggerError(f"labels[0] must be 'O' (the outside label), got {labels[0]!r}")
     if len(set(labels)) != len(labels):
         duplicated = sorted(label for label, n in Counter(labels).items() if n > 1)
-        raise ValueError(f"labels contains duplicates: {', '.join(duplicated)}")
+        raise PiiTaggerError(f"labels contains duplicates: {', '.join(duplicated)}")
     return labels
 
 
@@ -115,17 +116,17 @@ def _check_label_ids(y_true, y_pred, n_labels: int) -> tuple[np.ndarray, np.ndar
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     for name, array in (("y_true", y_true), ("y_pred", y_pred)):
         if array.ndim != 1:
-            raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
+            raise PiiTaggerError(f"{name} must be one-dimensional, got shape {array.shape}")
         if array.size and not np.issubdtype(array.dtype, np.integer):
-            raise ValueError(f"{name} must hold integer label ids, got dtype {array.dtype}")
+            raise PiiTaggerError(f"{name} must hold integer label ids, got dtype {array.dtype}")
     if len(y_true) != len(y_pred):
-        raise ValueError(f"y_true and y_pred have different lengths: {len(y_true)} and {len(y_pred)}")
+        raise PiiTaggerError(f"y_true and y_pred have different lengths: {len(y_true)} and {len(y_pred)}")
     # int64 before any arithmetic: encoded labels are int16 and true * n + pred would overflow.
     y_true, y_pred = y_true.astype(np.int64, copy=False), y_pred.astype(np.int64, copy=False)
     for name, array in (("y_true", y_true), ("y_pred", y_pred)):
         if array.size and (array.min() < 0 or array.max() >= n_labels):
             bad = array[(array < 0) | (array >= n_labels)][0]
-            raise ValueError(
+            raise PiiTaggerError(
                 f"{name} holds label id {bad}, outside 0..{n_labels - 1} "
                 "(padding such as -100 must be removed before scoring)"
             )
@@ -188,11 +189,11 @@ def entity_metrics(gold: list[list[Span]], pred: list[list[Span]], languages: li
     """
     gold, pred = _check_span_lists(gold, pred)
     if len(languages) != len(gold):
-        raise ValueError(f"languages has {len(languages)} entries for {len(gold)} texts")
+        raise PiiTaggerError(f"languages has {len(languages)} entries for {len(gold)} texts")
     by_language: dict[str, list[int]] = {}
     for index, language in enumerate(languages):
         if not isinstance(language, str) or not language:
-            raise ValueError(f"languages[{index}] is {language!r}, expected a language code such as 'en'")
+            raise PiiTaggerError(f"languages[{index}] is {language!r}, expected a language code such as 'en'")
         by_language.setdefault(language, []).append(index)
 
     result: dict[str, dict] = {}
@@ -224,7 +225,7 @@ def confused_pairs(gold: list[list[Span]], pred: list[list[Span]], top: int | No
     Returns `[{"gold": label, "pred": label, "count": n}, ...]`, at most `top` (None: all).
     """
     if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 0):
-        raise ValueError(f"top must be a non-negative integer or None, got {top!r}")
+        raise PiiTaggerError(f"top must be a non-negative integer or None, got {top!r}")
     gold, pred = _check_span_lists(gold, pred)
     pairs: Counter = Counter()
     for gold_spans, pred_spans in zip(gold, pred):
@@ -260,14 +261,14 @@ def error_examples(
     prediction), and `context` shows `context_words` words either side with the entity marked.
     """
     if isinstance(per_class, bool) or not isinstance(per_class, int) or per_class < 0:
-        raise ValueError(f"per_class must be a non-negative integer, got {per_class!r}")
+        raise PiiTaggerError(f"per_class must be a non-negative integer, got {per_class!r}")
     if isinstance(context_words, bool) or not isinstance(context_words, int) or context_words < 0:
-        raise ValueError(f"context_words must be a non-negative integer, got {context_words!r}")
+        raise PiiTaggerError(f"context_words must be a non-negative integer, got {context_words!r}")
     gold, pred = _check_span_lists(gold, pred)
     if len(texts) != len(gold):
-        raise ValueError(f"texts has {len(texts)} entries for {len(gold)} span lists")
+        raise PiiTaggerError(f"texts has {len(texts)} entries for {len(gold)} span lists")
     if len(ids) != len(gold):
-        raise ValueError(f"ids has {len(ids)} entries for {len(gold)} span lists")
+        raise PiiTaggerError(f"ids has {len(ids)} entries for {len(gold)} span lists")
 
     errors: dict[str, dict] = {}
 
@@ -276,14 +277,14 @@ def error_examples(
 
     for index, (text, gold_spans, pred_spans) in enumerate(zip(texts, gold, pred)):
         if not isinstance(text, str):
-            raise ValueError(f"texts[{index}] is {type(text).__name__}, expected a string")
+            raise PiiTaggerError(f"texts[{index}] is {type(text).__name__}, expected a string")
         for side, spans, others in (("missed", gold_spans, pred_spans), ("spurious", pred_spans, gold_spans)):
             matched = set(others)
             for span in sorted(spans):
                 if span in matched:
                     continue
                 if span.end > len(text):
-                    raise ValueError(
+                    raise PiiTaggerError(
                         f"span [{span.start}, {span.end}) {span.label} of text {ids[index]!r} is out of "
                         f"range for its {len(text)} characters"
                     )
@@ -311,7 +312,7 @@ def mark_in_context(text: str, start: int, end: int, context_words: int = 5) -> 
     Newlines become ⏎ and other whitespace runs one space, so the result fits on one line.
     """
     if not 0 <= start <= end <= len(text):
-        raise ValueError(f"range [{start}, {end}) is out of bounds for a text of {len(text)} characters")
+        raise PiiTaggerError(f"range [{start}, {end}) is out of bounds for a text of {len(text)} characters")
     before, after = text[:start], text[end:]
     left_start = _start_of_last_words(before, context_words)
     right_end = _end_of_first_words(after, context_words)
@@ -358,7 +359,7 @@ def _per_label_json(scores: SpanScores) -> dict:
 
 def _check_span_lists(gold, pred) -> tuple[list[list[Span]], list[list[Span]]]:
     if len(gold) != len(pred):
-        raise ValueError(f"gold and pred have different numbers of texts: {len(gold)} and {len(pred)}")
+        raise PiiTaggerError(f"gold and pred have different numbers of texts: {len(gold)} and {len(pred)}")
     return ([_as_spans(spans, "gold", i) for i, spans in enumerate(gold)],
             [_as_spans(spans, "pred", i) for i, spans in enumerate(pred)])
 
@@ -366,7 +367,7 @@ def _check_span_lists(gold, pred) -> tuple[list[list[Span]], list[list[Span]]]:
 def _as_spans(spans, side: str, index: int) -> list[Span]:
     """Accept `Span`s or (start, end, label) triples; reject anything that is not a span."""
     if isinstance(spans, (str, bytes)) or not hasattr(spans, "__iter__"):
-        raise ValueError(f"{side}[{index}] must be a list of spans, got {type(spans).__name__}")
+        raise PiiTaggerError(f"{side}[{index}] must be a list of spans, got {type(spans).__name__}")
     out = []
     for span in spans:
         if not isinstance(span, Span):
@@ -374,8 +375,8 @@ def _as_spans(spans, side: str, index: int) -> list[Span]:
                 start, end, label = span
                 span = Span(int(start), int(end), str(label))
             except (TypeError, ValueError):
-                raise ValueError(f"{side}[{index}] holds {span!r}, expected Span(start, end, label)") from None
+                raise PiiTaggerError(f"{side}[{index}] holds {span!r}, expected Span(start, end, label)") from None
         if not 0 <= span.start < span.end:
-            raise ValueError(f"{side}[{index}] holds an empty or negative span {tuple(span)}")
+            raise PiiTaggerError(f"{side}[{index}] holds an empty or negative span {tuple(span)}")
         out.append(span)
     return out

@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from extract.errors import PiiTaggerError
 from evaluation.report import HEADLINE, headline_figures  # noqa: E402
 
 DPI = 110
@@ -29,11 +30,11 @@ def plot_confusion_matrix(matrix, names: Sequence[str], path, title: str = "Conf
     names = [str(name) for name in names]
     n = len(names)
     if n == 0:
-        raise ValueError("names is empty: nothing to plot")
+        raise PiiTaggerError("names is empty: nothing to plot")
     if matrix.shape != (n, n):
-        raise ValueError(f"matrix has shape {matrix.shape}, expected {(n, n)} for {n} names")
+        raise PiiTaggerError(f"matrix has shape {matrix.shape}, expected {(n, n)} for {n} names")
     if not np.issubdtype(matrix.dtype, np.number) or np.any(matrix < 0):
-        raise ValueError("matrix must hold non-negative counts")
+        raise PiiTaggerError("matrix must hold non-negative counts")
     support = matrix.sum(axis=1)
     normalised = np.zeros(matrix.shape, dtype=np.float64)
     np.divide(matrix, support[:, None], out=normalised, where=support[:, None] > 0)
@@ -102,10 +103,10 @@ def plot_per_class_f1(entity_metrics: dict, path) -> Path:
 def plot_comparison(runs: Sequence[tuple[str, dict]], path) -> Path:
     """Grouped bars: each headline metric, one bar per head."""
     if not runs:
-        raise ValueError("runs is empty: expected at least one (name, metrics) pair")
+        raise PiiTaggerError("runs is empty: expected at least one (name, metrics) pair")
     for i, run in enumerate(runs):
         if not isinstance(run, (tuple, list)) or len(run) != 2 or not isinstance(run[1], dict):
-            raise ValueError(f"runs[{i}] must be a (name, metrics dict) pair")
+            raise PiiTaggerError(f"runs[{i}] must be a (name, metrics dict) pair")
     titles = [title.split(" (")[0] for _, title, _ in HEADLINE]
     values = np.array([[np.nan if v is None else v for v in headline_figures(metrics).values()]
                        for _, metrics in runs], dtype=np.float64)
@@ -134,10 +135,10 @@ def plot_comparison(runs: Sequence[tuple[str, dict]], path) -> Path:
 def plot_training_curves(trials: Sequence[dict], path) -> Path:
     """Two panels per epoch: training loss, and validation span F1 (solid) / token macro F1 (dashed)."""
     if not trials:
-        raise ValueError("trials is empty: expected at least one {'name', 'curve'} dict")
+        raise PiiTaggerError("trials is empty: expected at least one {'name', 'curve'} dict")
     for i, trial in enumerate(trials):
         if not isinstance(trial, dict) or not isinstance(trial.get("curve"), (list, tuple)):
-            raise ValueError(f"trials[{i}] must be a dict with a 'curve' list of per-epoch dicts")
+            raise PiiTaggerError(f"trials[{i}] must be a dict with a 'curve' list of per-epoch dicts")
     fig, (loss_ax, f1_ax) = plt.subplots(1, 2, figsize=(13, 5))
     try:
         colours = plt.get_cmap("tab10" if len(trials) <= 10 else "tab20")
@@ -172,7 +173,7 @@ def _series(curve: Sequence[dict], key: str) -> list[float]:
 
 def _per_class(entity_metrics: dict, mode: str) -> dict:
     if not isinstance(entity_metrics, dict) or not isinstance(entity_metrics.get(mode), dict):
-        raise ValueError(f"entity_metrics must be the output of entity_metrics() with a {mode!r} entry")
+        raise PiiTaggerError(f"entity_metrics must be the output of entity_metrics() with a {mode!r} entry")
     return entity_metrics[mode].get("per_class") or {}
 
 

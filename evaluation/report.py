@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from extract.errors import PiiTaggerError
+
 # (key, row title, path into the metrics dict): the figures every report and comparison leads with.
 HEADLINE = (
     ("strict_precision", "Strict span precision", ("entity", "strict", "overall", "precision")),
@@ -29,7 +31,7 @@ MISSING = "n/a"
 def headline_figures(metrics: dict) -> dict[str, float | None]:
     """The headline numbers of one evaluation, keyed as in `HEADLINE` (None when absent)."""
     if not isinstance(metrics, dict):
-        raise ValueError(f"metrics must be a dict, got {type(metrics).__name__}")
+        raise PiiTaggerError(f"metrics must be a dict, got {type(metrics).__name__}")
     return {key: _number(_dig(metrics, path)) for key, _, path in HEADLINE}
 
 
@@ -39,9 +41,9 @@ def render_report(metrics: dict, *, examples_per_kind: int = 3) -> str:
     Sections whose data is missing from `metrics` are left out rather than failing.
     """
     if not isinstance(metrics, dict):
-        raise ValueError(f"metrics must be a dict, got {type(metrics).__name__}")
+        raise PiiTaggerError(f"metrics must be a dict, got {type(metrics).__name__}")
     if examples_per_kind < 0:
-        raise ValueError(f"examples_per_kind must be >= 0, got {examples_per_kind}")
+        raise PiiTaggerError(f"examples_per_kind must be >= 0, got {examples_per_kind}")
     entity = metrics.get("entity") or {}
     token = metrics.get("token") or {}
     lines = ["# PII tagger evaluation", ""]
@@ -211,15 +213,15 @@ def _error_section(errors: dict, examples_per_kind: int) -> list[str]:
 
 def _check_runs(runs) -> list[str]:
     if not runs:
-        raise ValueError("runs is empty: expected at least one (name, metrics) pair")
+        raise PiiTaggerError("runs is empty: expected at least one (name, metrics) pair")
     names = []
     for i, run in enumerate(runs):
         if not isinstance(run, (tuple, list)) or len(run) != 2 or not isinstance(run[1], dict):
-            raise ValueError(f"runs[{i}] must be a (name, metrics dict) pair")
+            raise PiiTaggerError(f"runs[{i}] must be a (name, metrics dict) pair")
         names.append(str(run[0]))
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
-        raise ValueError(f"run names must be unique, repeated: {', '.join(duplicates)}")
+        raise PiiTaggerError(f"run names must be unique, repeated: {', '.join(duplicates)}")
     return names
 
 

@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
+from extract.errors import PiiTaggerError
 from extract.records import Span
 
 MODES = ("strict", "overlap", "detection")
@@ -81,7 +82,7 @@ class SpanScores:
 def match_spans(gold: Sequence[Span], pred: Sequence[Span], mode: str = "strict") -> SpanScores:
     """Score the predicted spans of one text against its gold spans."""
     if mode not in MODES:
-        raise ValueError(f"unknown span matching mode {mode!r} (expected one of: {', '.join(MODES)})")
+        raise PiiTaggerError(f"unknown span matching mode {mode!r} (expected one of: {', '.join(MODES)})")
     scores = SpanScores(mode)
     key = (lambda s: ANY) if mode == "detection" else (lambda s: s.label)
     for span in gold:

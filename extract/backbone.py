@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from extract.errors import PiiTaggerError, MissingInputError
 from extract.tokens import hub_kwargs
 
 DTYPES = ("auto", "bfloat16", "float16", "float32")
@@ -31,17 +32,17 @@ class BackboneConfig:
 
 def resolve_device(device: str) -> torch.device:
     if device not in DEVICES and not device.startswith("cuda:"):
-        raise ValueError(f"--device: unknown value {device!r} (expected one of: {', '.join(DEVICES)})")
+        raise PiiTaggerError(f"--device: unknown value {device!r} (expected one of: {', '.join(DEVICES)})")
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"--device {device}: no CUDA GPU is visible to torch on this machine")
+        raise PiiTaggerError(f"--device {device}: no CUDA GPU is visible to torch on this machine")
     return torch.device(device)
 
 
 def resolve_dtype(dtype: str, device: torch.device) -> torch.dtype:
     if dtype not in DTYPES:
-        raise ValueError(f"--dtype: unknown value {dtype!r} (expected one of: {', '.join(DTYPES)})")
+        raise PiiTaggerError(f"--dtype: unknown value {dtype!r} (expected one of: {', '.join(DTYPES)})")
     if dtype != "auto":
         return getattr(torch, dtype)
     if device.type == "cuda":
@@ -75,7 +76,7 @@ def load_backbone(config: BackboneConfig, device: torch.device | None = None):
         hint = "" if Path(config.model).exists() else (
             " (a hub name needs internet access on first use; on an offline machine pass a local folder)"
         )
-        raise FileNotFoundError(f"cannot load the backbone {config.model!r}{hint}: {err}") from None
+        raise MissingInputError(f"cannot load the backbone {config.model!r}{hint}: {err}") from None
     if not config.device_map:
         model.to(device)
     model.eval()
@@ -96,7 +97,7 @@ def decoder_layers(model) -> nn.ModuleList:
     for module in model.modules():
         if isinstance(module, nn.ModuleList) and len(module) == n:
             return module
-    raise ValueError(f"cannot find the {n} transformer blocks of {type(model).__name__}")
+    raise PiiTaggerError(f"cannot find the {n} transformer blocks of {type(model).__name__}")
 
 
 def final_norm(model) -> nn.Module | None:
@@ -135,7 +136,7 @@ class LayerCapture:
             elif norm is not None:
                 self._modules[layer] = norm
             else:
-                raise ValueError(f"cannot find the final norm of {type(model).__name__} to capture layer {layer}")
+                raise PiiTaggerError(f"cannot find the final norm of {type(model).__name__} to capture layer {layer}")
         self._deepest = self.layers[-1]
         self._captured: dict[int, torch.Tensor] = {}
 

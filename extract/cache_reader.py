@@ -14,6 +14,7 @@ from typing import Iterator, Sequence
 import h5py
 import numpy as np
 
+from extract.errors import PiiTaggerError, MissingInputError
 from extract.cache_format import FORMAT_VERSION, MANIFEST, concat_ptr, layer_dataset
 from extract.files import read_json
 from extract.labels import LabelScheme
@@ -46,15 +47,15 @@ class CacheReader:
     def __init__(self, path: Path | str, require_complete: bool = True):
         self.path = Path(path)
         if not self.path.is_dir():
-            raise FileNotFoundError(f"--cache {self.path}: no such folder (run `cli.py extract` first)")
+            raise MissingInputError(f"--cache {self.path}: no such folder (run `cli.py extract` first)")
         self.manifest = read_json(self.path / MANIFEST, "cache manifest (is this a folder made by `cli.py extract`?)")
         version = self.manifest.get("format_version")
         if version != FORMAT_VERSION:
-            raise ValueError(f"--cache {self.path}: cache format version {version}, this version of the tool reads "
+            raise PiiTaggerError(f"--cache {self.path}: cache format version {version}, this version of the tool reads "
                              f"version {FORMAT_VERSION}; re-run `cli.py extract` with --overwrite")
         if require_complete and not self.manifest.get("complete"):
             unfinished = [s for s, info in self.manifest.get("splits", {}).items() if not info.get("complete")]
-            raise ValueError(f"--cache {self.path}: the cache is incomplete (unfinished splits: "
+            raise PiiTaggerError(f"--cache {self.path}: the cache is incomplete (unfinished splits: "
                              f"{', '.join(unfinished) or '?'}); re-run the same `cli.py extract` command to finish it")
         try:
             self.fingerprint: dict = self.manifest["fingerprint"]
@@ -65,7 +66,7 @@ class CacheReader:
             self.hidden_size: int = int(self.fingerprint["backbone"]["hidden_size"])
             self.manifest["splits"]
         except (KeyError, TypeError) as err:
-            raise ValueError(f"{self.path / MANIFEST}: not a valid cache manifest (missing {err}); re-run "
+            raise PiiTaggerError(f"{self.path / MANIFEST}: not a valid cache manifest (missing {err}); re-run "
                              "`cli.py extract` with --overwrite") from None
 
     @property
@@ -77,13 +78,13 @@ class CacheReader:
         layers = resolve_layers(specs, self.num_layers, option)
         missing = [layer for layer in layers if layer not in self.layers]
         if missing:
-            raise ValueError(f"{option}: layer(s) {missing} are not in the cache {self.path}, which holds "
+            raise PiiTaggerError(f"{option}: layer(s) {missing} are not in the cache {self.path}, which holds "
                              f"layers {self.layers} of {self.num_layers} (re-run extract with --layers to add them)")
         return layers
 
     def _split_info(self, split: str) -> dict:
         if split not in self.manifest["splits"]:
-            raise ValueError(f"--cache {self.path} has no {split!r} split (it has: {', '.join(self.splits)})")
+            raise PiiTaggerError(f"--cache {self.path} has no {split!r} split (it has: {', '.join(self.splits)})")
         return self.manifest["splits"][split]
 
     def shard_paths(self, split: str) -> list[Path]:
@@ -91,7 +92,7 @@ class CacheReader:
         for shard in self._split_info(split)["shards"]:
             path = self.path / shard["file"]
             if not path.is_file():
-                raise FileNotFoundError(f"--cache {self.path}: shard {shard['file']} listed in the manifest is missing")
+                raise MissingInputError(f"--cache {self.path}: shard {shard['file']} listed in the manifest is missing")
             paths.append(path)
         return paths
 
@@ -108,11 +109,11 @@ class CacheReader:
         try:
             h5 = h5py.File(path, "r")
         except OSError as err:
-            raise ValueError(f"{path}: not a readable cache shard ({err}); delete it and re-run the same "
+            raise PiiTaggerError(f"{path}: not a readable cache shard ({err}); delete it and re-run the same "
                              "`cli.py extract` command to recompute it") from None
         if h5.attrs.get("fingerprint") != self.fingerprint_id:
             h5.close()
-            raise ValueError(f"{path}: this shard belongs to another extraction than {self.path / MANIFEST}")
+            raise PiiTaggerError(f"{path}: this shard belongs to another extraction than {self.path / MANIFEST}")
         return h5
 
     def read_shard(self, path: Path, layers: Sequence[int] | None, dtype=np.float32,
@@ -150,7 +151,7 @@ class CacheReader:
         """A whole split in memory, shards concatenated in example order."""
         shards = self._split_info(split)["shards"]
         if not shards:
-            raise ValueError(f"--cache {self.path}: the {split} split has no finished shard")
+            raise PiiTaggerError(f"--cache {self.path}: the {split} split has no finished shard")
         total = sum(int(shard["tokens"]) for shard in shards)
         features = np.empty((total, self.feature_width(layers)), dtype=dtype) if layers else None
         parts: list[SplitData] = []

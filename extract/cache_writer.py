@@ -16,6 +16,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from extract.errors import PiiTaggerError
 from extract.cache_format import FORMAT_VERSION, MANIFEST, TMP_SUFFIX, diff_fingerprints, fingerprint_hash, \
     layer_dataset, pointer_from_lengths, shard_name
 from extract.files import atomic_write_json, read_json
@@ -151,12 +152,12 @@ class CacheWriter:
             old = read_json(manifest_path, "cache manifest")
             if old.get("fingerprint") != self.fingerprint:
                 differences = diff_fingerprints(old.get("fingerprint", {}), self.fingerprint)
-                raise ValueError(
+                raise PiiTaggerError(
                     f"{self.root} holds a cache made differently; pass --overwrite to start afresh, or "
                     f"another --out. Differences: " + "; ".join(differences[:8])
                 )
         elif self.root.exists() and any(self.root.iterdir()):
-            raise ValueError(f"--out {self.root} exists, is not empty and holds no cache manifest; "
+            raise PiiTaggerError(f"--out {self.root} exists, is not empty and holds no cache manifest; "
                              "pass --overwrite to replace it")
         self.root.mkdir(parents=True, exist_ok=True)
         for leftover in self.root.rglob(f"*{TMP_SUFFIX}"):

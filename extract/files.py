@@ -14,6 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
+from extract.errors import PiiTaggerError, MissingInputError
+
 
 @contextlib.contextmanager
 def atomic_open(path: Path | str) -> Iterator:
@@ -51,20 +53,20 @@ def read_json(path: Path | str, what: str = "file") -> dict:
     """Load a JSON file with an error that names it and says what it was expected to be."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: {what} not found")
+        raise MissingInputError(f"{path}: {what} not found")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path}: {what} is not valid JSON ({err})") from None
+        raise PiiTaggerError(f"{path}: {what} is not valid JSON ({err})") from None
 
 
 def check_can_write(path: Path | str, overwrite: bool, option: str = "--out") -> Path:
     """Refuse an existing, non-empty output folder unless `overwrite`."""
     path = Path(path)
     if path.exists() and not path.is_dir():
-        raise ValueError(f"{option} {path} exists and is not a folder")
+        raise PiiTaggerError(f"{option} {path} exists and is not a folder")
     if path.exists() and any(path.iterdir()) and not overwrite:
-        raise ValueError(f"{option} {path} already exists and is not empty; pass --overwrite to replace it")
+        raise PiiTaggerError(f"{option} {path} already exists and is not empty; pass --overwrite to replace it")
     return path
 
 
@@ -119,7 +121,7 @@ def parse_bytes(text: str) -> int:
     try:
         value = float(number)
     except ValueError:
-        raise ValueError(f"cannot read {text!r} as a size (examples: 8GB, 512MB, 1.5G)") from None
+        raise PiiTaggerError(f"cannot read {text!r} as a size (examples: 8GB, 512MB, 1.5G)") from None
     if unit not in units or value < 0:
-        raise ValueError(f"cannot read {text!r} as a size (examples: 8GB, 512MB, 1.5G)")
+        raise PiiTaggerError(f"cannot read {text!r} as a size (examples: 8GB, 512MB, 1.5G)")
     return int(value * units[unit])

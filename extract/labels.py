@@ -11,6 +11,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from extract.errors import PiiTaggerError
 from extract.records import Record, Span
 
 SCHEMES = ("bio", "io")
@@ -25,7 +26,7 @@ class LabelScheme:
 
     def __post_init__(self):
         if self.scheme not in SCHEMES:
-            raise ValueError(f"unknown label scheme {self.scheme!r} (expected one of: {', '.join(SCHEMES)})")
+            raise PiiTaggerError(f"unknown label scheme {self.scheme!r} (expected one of: {', '.join(SCHEMES)})")
 
     @classmethod
     def from_records(cls, records: Iterable[Record], scheme: str = "bio") -> "LabelScheme":
@@ -72,7 +73,7 @@ class LabelScheme:
     def from_json(cls, obj: dict) -> "LabelScheme":
         scheme = cls(obj["scheme"], tuple(obj["entity_types"]))
         if "labels" in obj and list(obj["labels"]) != list(scheme.labels):
-            raise ValueError("label mapping is inconsistent: `labels` does not match scheme and entity types")
+            raise PiiTaggerError("label mapping is inconsistent: `labels` does not match scheme and entity types")
         return scheme
 
 
@@ -137,7 +138,7 @@ def encode(
         starts = np.array([s.start for s in spans], dtype=np.int64)
         ends = np.array([s.end for s in spans], dtype=np.int64)
         if np.any(np.diff(starts) <= 0) or np.any(starts[1:] < ends[:-1]):
-            raise ValueError("spans must be sorted and must not overlap")
+            raise PiiTaggerError("spans must be sorted and must not overlap")
         t_start, t_end = trimmed[:, 0], trimmed[:, 1]
         solid = t_start < t_end
         first = np.searchsorted(ends, t_start, side="right")  # [T]

@@ -6,6 +6,8 @@ input of `*ForTokenClassification.score`. Pure Python, so the cache reader can u
 
 from __future__ import annotations
 
+from extract.errors import PiiTaggerError
+
 DEFAULT_LAYERS = "0.5,-1"  # the middle layer (best for linear probes) and the last one
 
 
@@ -14,12 +16,12 @@ def parse_layer_specs(text: str | int | float | list | tuple, option: str = "--l
     items = text if isinstance(text, (list, tuple)) else str(text).split(",")
     specs = [str(item).strip() for item in items if str(item).strip()]
     if not specs:
-        raise ValueError(f"{option}: no layer given (examples: -1, 16, 0.5 or 0.5,-1)")
+        raise PiiTaggerError(f"{option}: no layer given (examples: -1, 16, 0.5 or 0.5,-1)")
     for spec in specs:
         try:
             float(spec)
         except ValueError:
-            raise ValueError(f"{option}: {spec!r} is not a layer index (examples: -1, 16, 0.5)") from None
+            raise PiiTaggerError(f"{option}: {spec!r} is not a layer index (examples: -1, 16, 0.5)") from None
     return specs
 
 
@@ -29,17 +31,17 @@ def resolve_layer(spec: str | int | float, num_layers: int, option: str = "--lay
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"{option}: {text!r} is not a layer index (examples: -1, 16, 0.5)") from None
+        raise PiiTaggerError(f"{option}: {text!r} is not a layer index (examples: -1, 16, 0.5)") from None
     is_fraction = "." in text or "e" in text.lower()
     if is_fraction:
         if not 0.0 <= value <= 1.0:
-            raise ValueError(f"{option}: fraction {text} must lie between 0 and 1 (0.5 = the middle layer)")
+            raise PiiTaggerError(f"{option}: fraction {text} must lie between 0 and 1 (0.5 = the middle layer)")
         return int(round(value * num_layers))
     index = int(value)
     if index < 0:
         index = num_layers + 1 + index
     if not 0 <= index <= num_layers:
-        raise ValueError(
+        raise PiiTaggerError(
             f"{option}: layer {text} does not exist; this model has layers 0 (embeddings) to "
             f"{num_layers} (final normed state), or -1 to -{num_layers + 1}"
         )

@@ -14,6 +14,7 @@ from statistics import mean, median
 
 import numpy as np
 
+from extract.errors import PiiTaggerError, MissingInputError
 from extract.files import atomic_write_json, atomic_write_text, output_folder
 from extract.labels import AlignmentStats, LabelScheme, decode
 from extract.records import ReadReport, Record, read_corpora, write_jsonl
@@ -57,7 +58,7 @@ def prepare(config: PrepareConfig) -> PrepareResult:
     records = _cap_languages(records, {"en": config.max_english, "fr": config.max_french}, config.seed)
     splits = split_by_language(records, config.val_fraction, config.test_fraction, config.seed)
     if not splits["train"]:
-        raise ValueError("the train split is empty: give more data or a smaller --val-fraction")
+        raise PiiTaggerError("the train split is empty: give more data or a smaller --val-fraction")
     scheme = LabelScheme.from_records(records, config.scheme)
     stats = dataset_stats(splits, scheme)
     stats["read"] = {"files": [str(p) for p in paths], "records": report.records, "skipped": report.skipped,
@@ -86,17 +87,17 @@ def prepare(config: PrepareConfig) -> PrepareResult:
 
 def _check_config(config: PrepareConfig) -> None:
     if config.data_dir is None and not config.inputs:
-        raise ValueError("give --data-dir or at least one --input file")
+        raise PiiTaggerError("give --data-dir or at least one --input file")
     for name, value in (("--val-fraction", config.val_fraction), ("--test-fraction", config.test_fraction)):
         if not 0.0 <= value < 1.0:
-            raise ValueError(f"{name} must be in [0, 1), got {value}")
+            raise PiiTaggerError(f"{name} must be in [0, 1), got {value}")
     if config.val_fraction + config.test_fraction >= 1.0:
-        raise ValueError("--val-fraction plus --test-fraction must leave some training data")
+        raise PiiTaggerError("--val-fraction plus --test-fraction must leave some training data")
     for name, value in (("--max-english", config.max_english), ("--max-french", config.max_french)):
         if value is not None and value < 1:
-            raise ValueError(f"{name} must be at least 1, got {value}")
+            raise PiiTaggerError(f"{name} must be at least 1, got {value}")
     if config.data_dir is None and config.out is None:
-        raise ValueError("give --out when no --data-dir is given")
+        raise PiiTaggerError("give --out when no --data-dir is given")
 
 
 def _input_files(config: PrepareConfig) -> list[Path]:
@@ -104,10 +105,10 @@ def _input_files(config: PrepareConfig) -> list[Path]:
     if config.data_dir is not None:
         data_dir = Path(config.data_dir)
         if not data_dir.is_dir():
-            raise FileNotFoundError(f"--data-dir {data_dir}: no such folder")
+            raise MissingInputError(f"--data-dir {data_dir}: no such folder")
         paths = sorted(data_dir.glob("*.jsonl"))
         if not paths and not config.inputs:
-            raise FileNotFoundError(f"--data-dir {data_dir}: no *.jsonl files in it")
+            raise MissingInputError(f"--data-dir {data_dir}: no *.jsonl files in it")
     return paths + [Path(p) for p in config.inputs]
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple
 
+from extract.errors import PiiTaggerError, MissingInputError
+
 LANGUAGES = ("en", "fr")
 
 _LANGUAGE_ALIASES = {
@@ -40,22 +42,26 @@ class Record:
     language: str  # "en" or "fr"
     text: str
     spans: tuple[Span, ...] = ()  # sorted, non-overlapping, trimmed of surrounding whitespace
+    # Character ranges whose gold label has no counterpart here (a label map's `null`): their
+    # tokens carry no label, and a prediction there is neither a hit nor a false alarm.
+    ignored: tuple[tuple[int, int], ...] = ()  # sorted, non-overlapping, disjoint from `spans`
+    template: str | None = None  # the synthetic template behind the text, for template-disjoint splits
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "id": self.id,
             "language": self.language,
             "text": self.text,
             "spans": [{"start": s.start, "end": s.end, "label": s.label} for s in self.spans],
         }
+        if self.ignored:
+            out["ignored"] = [list(region) for region in self.ignored]
+        if self.template is not None:
+            out["template"] = self.template
+        return out
 
-    @classmethod
-    def from_json(cls, obj: dict) -> "Record":
-        spans = tuple(Span(int(s["start"]), int(s["end"]), str(s["label"])) for s in obj["spans"])
-        return cls(str(obj["id"]), str(obj["language"]), str(obj["text"]), spans)
 
-
-class CorpusError(ValueError):
+class CorpusError(PiiTaggerError):
     """A corpus line that cannot be used, with where it is and why."""
 
     def __init__(self, path: Path | str, line: int | None, reason: str):
@@ -109,7 +115,7 @@ def read_corpus(
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such corpus file")
+        raise MissingInputError(f"{path}: no such corpus file")
     report = report if report is not None else ReadReport()
     file_language = language_from_filename(path)
     kept = 0
@@ -145,7 +151,7 @@ def decode_line(raw: bytes) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise ValueError(f"not valid UTF-8 ({err.reason} at byte {err.start})") from None
+        raise PiiTaggerError(f"not valid UTF-8 ({err.reason} at byte {err.start})") from None
 
 
 def read_corpora(paths: Iterable[Path | str], *, skip_invalid: bool = False) -> tuple[list[Record], ReadReport]:
@@ -169,9 +175,9 @@ def parse_line(line: str, *, default_id: str, default_language: str | None) -> t
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as err:
-        raise ValueError(f"malformed JSON ({err.msg} at column {err.colno})") from None
+        raise PiiTaggerError(f"malformed JSON ({err.msg} at column {err.colno})") from None
     if not isinstance(obj, dict):
-        raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
+        raise PiiTaggerError(f"expected a JSON object, got {type(obj).__name__}")
 
     if "privacy_mask" in obj and ("source_text" in obj or "unmasked_text" in obj):
         fmt, text = "ai4privacy", _text_field(obj, "source_text", "unmasked_text")
@@ -179,20 +185,49 @@ def parse_line(line: str, *, default_id: str, default_language: str | None) -> t
     elif "span_labels" in obj:
         fmt, text = "pii-masking-200k", _text_field(obj, "unmasked_text", "source_text")
         raw_spans = _spans_from_span_labels(obj["span_labels"])
-    elif "text" in obj and "spans" in obj:
+    elif "text" in obj and ("spans" in obj or "entities" in obj):
+        field_name = "spans" if "spans" in obj else "entities"
         fmt, text = "generic", _text_field(obj, "text")
-        raw_spans = _spans_from_generic(obj["spans"])
+        raw_spans = _spans_from_generic(obj[field_name], field_name)
     else:
-        raise ValueError(
+        raise PiiTaggerError(
             "unrecognised record: expected `source_text` + `privacy_mask` (AI4Privacy), "
-            "`unmasked_text` + `span_labels` (pii-masking-200k) or `text` + `spans` (generic); "
+            "`unmasked_text` + `span_labels` (pii-masking-200k) or `text` + `spans` / `entities` (generic); "
             f"found keys {sorted(obj)[:8]}"
         )
 
     language = _record_language(obj, default_language)
     spans, trimmed = _validate_spans(text, raw_spans)
+    ignored = _ignored_regions(obj.get("ignored", []), text, spans)
+    template = obj.get("template")
+    if template is not None and not isinstance(template, str):
+        raise PiiTaggerError(f"field `template` is {type(template).__name__}, expected a string")
     record_id = obj.get("id", obj.get("uid", obj.get("uuid", default_id)))
-    return Record(str(record_id), language, text, spans), fmt, trimmed
+    return Record(str(record_id), language, text, spans, ignored, template), fmt, trimmed
+
+
+def _ignored_regions(value, text: str, spans: tuple[Span, ...]) -> tuple[tuple[int, int], ...]:
+    """`ignored: [[start, end], ...]` of a prepared record: in range, sorted, apart from the spans."""
+    if not isinstance(value, list):
+        raise PiiTaggerError("field `ignored` must be a list of [start, end]")
+    regions = []
+    for i, item in enumerate(value):
+        if not isinstance(item, (list, tuple)) or len(item) != 2:
+            raise PiiTaggerError(f"ignored[{i}] must be [start, end]")
+        start, end = _as_int(item[0], f"ignored[{i}][0]"), _as_int(item[1], f"ignored[{i}][1]")
+        if not 0 <= start < end <= len(text):
+            raise PiiTaggerError(f"ignored region [{start}, {end}) is out of range for a text of {len(text)} characters")
+        regions.append((start, end))
+    regions.sort()
+    for (_, previous_end), (start, _) in zip(regions, regions[1:]):
+        if start < previous_end:
+            raise PiiTaggerError(f"ignored regions overlap at character {start}")
+    for start, end in regions:
+        for span in spans:
+            if span.start < end and start < span.end:
+                raise PiiTaggerError(f"ignored region [{start}, {end}) overlaps the span [{span.start}, {span.end}) "
+                                     f"{span.label}")
+    return tuple(regions)
 
 
 def _text_field(obj: dict, *names: str) -> str:
@@ -200,25 +235,25 @@ def _text_field(obj: dict, *names: str) -> str:
         if name in obj:
             text = obj[name]
             if not isinstance(text, str):
-                raise ValueError(f"field `{name}` is {type(text).__name__}, expected a string")
+                raise PiiTaggerError(f"field `{name}` is {type(text).__name__}, expected a string")
             if not text.strip():
-                raise ValueError(f"field `{name}` is empty")
+                raise PiiTaggerError(f"field `{name}` is empty")
             return text
-    raise ValueError(f"missing text field (one of {', '.join(names)})")
+    raise PiiTaggerError(f"missing text field (one of {', '.join(names)})")
 
 
 def _record_language(obj: dict, default: str | None) -> str:
     raw = obj.get("language", obj.get("lang"))
     if raw is None:
         if default is None:
-            raise ValueError(
+            raise PiiTaggerError(
                 "no language: the record has no `language` field and the file name does not "
                 "start with english_ or french_"
             )
         return default
     language = normalise_language(raw)
     if language is None:
-        raise ValueError(f"unknown language {raw!r} (expected one of: en, fr, English, French)")
+        raise PiiTaggerError(f"unknown language {raw!r} (expected one of: en, fr, English, French)")
     return language
 
 
@@ -233,17 +268,17 @@ def _literal(value, field_name: str):
     try:
         return ast.literal_eval(value)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
-        raise ValueError(f"field `{field_name}` is a string that is neither JSON nor a Python literal") from None
+        raise PiiTaggerError(f"field `{field_name}` is a string that is neither JSON nor a Python literal") from None
 
 
 def _spans_from_privacy_mask(value) -> list[tuple[int, int, str, str | None]]:
     items = _literal(value, "privacy_mask")
     if not isinstance(items, list):
-        raise ValueError("field `privacy_mask` must be a list")
+        raise PiiTaggerError("field `privacy_mask` must be a list")
     spans = []
     for i, item in enumerate(items):
         if not isinstance(item, dict) or not {"start", "end", "label"} <= item.keys():
-            raise ValueError(f"privacy_mask[{i}] must be an object with start, end and label")
+            raise PiiTaggerError(f"privacy_mask[{i}] must be an object with start, end and label")
         spans.append((_as_int(item["start"], f"privacy_mask[{i}].start"),
                       _as_int(item["end"], f"privacy_mask[{i}].end"),
                       _INSTANCE_SUFFIX.sub("", str(item["label"])), item.get("value")))
@@ -253,11 +288,11 @@ def _spans_from_privacy_mask(value) -> list[tuple[int, int, str, str | None]]:
 def _spans_from_span_labels(value) -> list[tuple[int, int, str, str | None]]:
     items = _literal(value, "span_labels")
     if not isinstance(items, (list, tuple)):
-        raise ValueError("field `span_labels` must be a list of [start, end, label]")
+        raise PiiTaggerError("field `span_labels` must be a list of [start, end, label]")
     spans = []
     for i, item in enumerate(items):
         if not isinstance(item, (list, tuple)) or len(item) != 3:
-            raise ValueError(f"span_labels[{i}] must be [start, end, label]")
+            raise PiiTaggerError(f"span_labels[{i}] must be [start, end, label]")
         start, end, label = item
         label = _INSTANCE_SUFFIX.sub("", str(label))
         if label == "O":
@@ -266,25 +301,26 @@ def _spans_from_span_labels(value) -> list[tuple[int, int, str, str | None]]:
     return spans
 
 
-def _spans_from_generic(value) -> list[tuple[int, int, str, str | None]]:
-    items = _literal(value, "spans")
+def _spans_from_generic(value, field_name: str = "spans") -> list[tuple[int, int, str, str | None]]:
+    items = _literal(value, field_name)
     if not isinstance(items, list):
-        raise ValueError("field `spans` must be a list")
+        raise PiiTaggerError(f"field `{field_name}` must be a list")
     spans = []
     for i, item in enumerate(items):
+        where = f"{field_name}[{i}]"
         if isinstance(item, dict) and {"start", "end", "label"} <= item.keys():
-            spans.append((_as_int(item["start"], f"spans[{i}].start"), _as_int(item["end"], f"spans[{i}].end"),
+            spans.append((_as_int(item["start"], f"{where}.start"), _as_int(item["end"], f"{where}.end"),
                           str(item["label"]), item.get("value", item.get("text"))))
         elif isinstance(item, (list, tuple)) and len(item) == 3:
-            spans.append((_as_int(item[0], f"spans[{i}][0]"), _as_int(item[1], f"spans[{i}][1]"), str(item[2]), None))
+            spans.append((_as_int(item[0], f"{where}[0]"), _as_int(item[1], f"{where}[1]"), str(item[2]), None))
         else:
-            raise ValueError(f"spans[{i}] must be {{start, end, label}} or [start, end, label]")
+            raise PiiTaggerError(f"{where} must be {{start, end, label}} or [start, end, label]")
     return spans
 
 
 def _as_int(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} is {value!r}, expected an integer")
+        raise PiiTaggerError(f"{name} is {value!r}, expected an integer")
     return value
 
 
@@ -294,23 +330,23 @@ def _validate_spans(text: str, raw: list[tuple[int, int, str, str | None]]) -> t
     trimmed = 0
     for start, end, label, value in raw:
         if not label or label == "O":
-            raise ValueError(f"span [{start}, {end}) has no entity label")
+            raise PiiTaggerError(f"span [{start}, {end}) has no entity label")
         if not 0 <= start < end <= len(text):
-            raise ValueError(f"span [{start}, {end}) {label} is out of range for a text of {len(text)} characters")
+            raise PiiTaggerError(f"span [{start}, {end}) {label} is out of range for a text of {len(text)} characters")
         if value is not None and text[start:end] != value:
-            raise ValueError(
+            raise PiiTaggerError(
                 f"span [{start}, {end}) {label}: value {value!r} differs from the text there {text[start:end]!r}"
             )
         new_start = start + (len(text[start:end]) - len(text[start:end].lstrip()))
         new_end = end - (len(text[start:end]) - len(text[start:end].rstrip()))
         if new_start >= new_end:
-            raise ValueError(f"span [{start}, {end}) {label} covers only whitespace")
+            raise PiiTaggerError(f"span [{start}, {end}) {label} covers only whitespace")
         trimmed += (new_start, new_end) != (start, end)
         spans.append(Span(new_start, new_end, label))
     spans.sort()
     for previous, current in zip(spans, spans[1:]):
         if current.start < previous.end:
-            raise ValueError(
+            raise PiiTaggerError(
                 f"overlapping spans [{previous.start}, {previous.end}) {previous.label} and "
                 f"[{current.start}, {current.end}) {current.label}"
             )

@@ -19,6 +19,7 @@ from typing import Callable
 
 from faker import Faker
 
+from extract.errors import PiiTaggerError
 from extract.files import atomic_write_text
 from extract.records import Record, Span
 
@@ -55,12 +56,12 @@ class SynthConfig:
         for name in ("n_english", "n_french"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
-                raise ValueError(f"{name} must be a whole number, got {value!r}")
+                raise PiiTaggerError(f"{name} must be a whole number, got {value!r}")
             if value < 0:
-                raise ValueError(f"{name} must be 0 or more, got {value}")
+                raise PiiTaggerError(f"{name} must be 0 or more, got {value}")
         fraction = self.no_pii_fraction
         if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.0 <= fraction <= 1.0:
-            raise ValueError(f"no_pii_fraction must be a number between 0 and 1, got {fraction!r}")
+            raise PiiTaggerError(f"no_pii_fraction must be a number between 0 and 1, got {fraction!r}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -953,17 +954,17 @@ def _parse(template_id: str, language: str, text: str, locales: tuple[str, ...],
             name, _, variant = body.partition(":")
             name, _, index = name.partition("#")
             if name not in _PII and name not in _FILLERS:
-                raise ValueError(f"template {template_id}: unknown placeholder {{{body}}}")
+                raise PiiTaggerError(f"template {template_id}: unknown placeholder {{{body}}}")
             if name in _PII and not has_pii:
-                raise ValueError(f"template {template_id}: a no-PII template uses {{{body}}}")
+                raise PiiTaggerError(f"template {template_id}: a no-PII template uses {{{body}}}")
             parts.append(("ph", body, name, int(index or 1), frozenset(variant.split("+")) - {""}))
         position = match.end()
     parts.append(text[position:])
     for literal in parts:
         if isinstance(literal, str) and ("{" in literal or "}" in literal):
-            raise ValueError(f"template {template_id}: stray brace in {literal!r}")
+            raise PiiTaggerError(f"template {template_id}: stray brace in {literal!r}")
     if has_pii and not any(isinstance(p, tuple) and p[0] == "ph" and p[2] in _PII for p in parts):
-        raise ValueError(f"template {template_id}: a PII template without any PII placeholder")
+        raise PiiTaggerError(f"template {template_id}: a PII template without any PII placeholder")
     return _Template(template_id, language, locales, has_pii, tuple(p for p in parts if p != ""), children)
 
 
@@ -2006,7 +2007,7 @@ def write_corpus(records: list[Record], out_dir: Path) -> list[Path]:
     lines: dict[str, list[str]] = {}
     for record in records:
         if record.language not in _FILE_NAMES:
-            raise ValueError(f"record {record.id}: language {record.language!r} is not one of {', '.join(_FILE_NAMES)}")
+            raise PiiTaggerError(f"record {record.id}: language {record.language!r} is not one of {', '.join(_FILE_NAMES)}")
         obj = {
             "id": record.id,
             "language": record.language,

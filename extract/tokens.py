@@ -12,6 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
+from extract.errors import PiiTaggerError, MissingInputError
 from extract.labels import AlignmentStats, LabelScheme, encode
 from extract.records import Record
 
@@ -58,9 +59,9 @@ def load_tokenizer(name_or_path: str, *, gguf_file: str | None = None, revision:
     try:
         tokenizer = AutoTokenizer.from_pretrained(name_or_path, **hub_kwargs(gguf_file, revision, trust_remote_code))
     except OSError as err:
-        raise FileNotFoundError(f"cannot load a tokenizer from {name_or_path!r}: {err}") from None
+        raise MissingInputError(f"cannot load a tokenizer from {name_or_path!r}: {err}") from None
     if not getattr(tokenizer, "is_fast", False):
-        raise ValueError(
+        raise PiiTaggerError(
             f"the tokenizer of {name_or_path!r} is not a fast tokenizer: character offsets are needed "
             "to align labels (install `tokenizers` and `sentencepiece`)"
         )
@@ -121,11 +122,11 @@ class InputFormat:
 
     def __post_init__(self):
         if self.context not in CONTEXTS:
-            raise ValueError(f"--context: unknown value {self.context!r} (expected one of: {', '.join(CONTEXTS)})")
+            raise PiiTaggerError(f"--context: unknown value {self.context!r} (expected one of: {', '.join(CONTEXTS)})")
         if self.max_length < 8:
-            raise ValueError(f"--max-length must be at least 8, got {self.max_length}")
+            raise PiiTaggerError(f"--max-length must be at least 8, got {self.max_length}")
         if self.stride < 0:
-            raise ValueError(f"--stride must be zero or positive, got {self.stride}")
+            raise PiiTaggerError(f"--stride must be zero or positive, got {self.stride}")
 
     def to_json(self) -> dict:
         out = {"max_length": self.max_length, "stride": self.stride, "context": self.context}
@@ -136,7 +137,7 @@ class InputFormat:
     @classmethod
     def from_json(cls, obj: dict) -> "InputFormat":
         if obj.get("context") == "echo" and obj.get("template", ECHO_TEMPLATE) != ECHO_TEMPLATE:
-            raise ValueError("this cache or head was made with another echo template than this version uses")
+            raise PiiTaggerError("this cache or head was made with another echo template than this version uses")
         return cls(int(obj["max_length"]), int(obj["stride"]), str(obj.get("context", "plain")))
 
 
@@ -160,7 +161,7 @@ class SegmentBuilder:
         room = fmt.max_length - self.overhead
         self.window = room // self.copies
         if self.window <= fmt.stride:
-            raise ValueError(
+            raise PiiTaggerError(
                 f"--max-length {fmt.max_length} leaves windows of {self.window} text tokens"
                 f"{' (the echo template reads each window twice)' if fmt.context == 'echo' else ''}, "
                 f"not more than --stride {fmt.stride}: raise --max-length or lower --stride"

@@ -13,6 +13,7 @@ import numpy as np
 from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
+from extract.errors import PiiTaggerError, MissingInputError
 from extract.cache_format import diff_fingerprints
 from extract.files import atomic_write_json, read_json
 from extract.labels import LabelScheme
@@ -60,7 +61,7 @@ class LoadedHead:
         actual = tokenizer_fingerprint(tokenizer)
         differences = diff_fingerprints(expected, {key: actual.get(key) for key in expected})
         if differences:
-            raise ValueError(f"{where} has another tokenizer than the one the head was trained with: "
+            raise PiiTaggerError(f"{where} has another tokenizer than the one the head was trained with: "
                              + "; ".join(differences))
 
     def check_shape(self, model_config, where: str) -> None:
@@ -69,14 +70,14 @@ class LoadedHead:
         shape = {"hidden_size": int(text_config.hidden_size), "num_layers": int(text_config.num_hidden_layers)}
         expected = {key: self.features_fingerprint["backbone"][key] for key in shape}
         if shape != expected:
-            raise ValueError(f"{where} is not the backbone the head was trained on: "
+            raise PiiTaggerError(f"{where} is not the backbone the head was trained on: "
                              + "; ".join(diff_fingerprints(expected, shape)))
 
     def check_features(self, fingerprint: dict, where: str) -> None:
         """Refuse features made another way (backbone, tokenizer, input format, layers)."""
         differences = diff_fingerprints(self.features_fingerprint, fingerprint)
         if differences:
-            raise ValueError(
+            raise PiiTaggerError(
                 f"the head {self.path} was trained on other features than {where}: " + "; ".join(differences[:6])
             )
 
@@ -104,13 +105,13 @@ def load_head(folder: Path | str, device: str = "cpu") -> LoadedHead:
     """Read a head folder written by `fit-head`, checking that its parts agree."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"--head {folder}: no such folder (train one with `cli.py fit-head`)")
+        raise MissingInputError(f"--head {folder}: no such folder (train one with `cli.py fit-head`)")
     meta = read_json(folder / METADATA, "head metadata (is this a folder written by `cli.py fit-head`?)")
     if meta.get("format_version") != HEAD_FORMAT_VERSION:
-        raise ValueError(f"--head {folder}: head format version {meta.get('format_version')}, "
+        raise PiiTaggerError(f"--head {folder}: head format version {meta.get('format_version')}, "
                          f"this version reads {HEAD_FORMAT_VERSION}")
     if not (folder / WEIGHTS).is_file():
-        raise FileNotFoundError(f"--head {folder}: {WEIGHTS} is missing")
+        raise MissingInputError(f"--head {folder}: {WEIGHTS} is missing")
     try:
         tensors = load_file(str(folder / WEIGHTS))
         weight, bias, mean, std = tensors["weight"], tensors["bias"], tensors["mean"], tensors["std"]
@@ -124,10 +125,10 @@ def load_head(folder: Path | str, device: str = "cpu") -> LoadedHead:
                          spec.context_both_sides, hp["seed"], device)
         meta["features_fingerprint"], meta["backbone"], meta["cache"]["feature_dtype"]
     except (KeyError, TypeError, SafetensorError) as err:
-        raise ValueError(f"--head {folder}: damaged or incomplete checkpoint ({type(err).__name__}: {err}); "
+        raise PiiTaggerError(f"--head {folder}: damaged or incomplete checkpoint ({type(err).__name__}: {err}); "
                          "train it again with `cli.py fit-head`") from None
     if weight.shape != (len(scheme.labels), len(mean) * spec.copies) or bias.shape != (len(scheme.labels),):
-        raise ValueError(f"--head {folder}: weights of shape {weight.shape} do not match {len(scheme.labels)} labels "
+        raise PiiTaggerError(f"--head {folder}: weights of shape {weight.shape} do not match {len(scheme.labels)} labels "
                          f"and {len(mean)} x {spec.copies} inputs")
     head.coef_, head.intercept_ = weight, bias
     head.mean_, head.scale_ = mean, std
@@ -137,5 +138,5 @@ def load_head(folder: Path | str, device: str = "cpu") -> LoadedHead:
     head.history_ = meta.get("curve", [])
     decode = meta.get("decode", "greedy")
     if decode not in DECODERS:
-        raise ValueError(f"--head {folder}: unknown decoding {decode!r}")
+        raise PiiTaggerError(f"--head {folder}: unknown decoding {decode!r}")
     return LoadedHead(folder, head, scheme, spec, decode, meta)

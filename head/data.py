@@ -12,6 +12,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
+from extract.errors import PiiTaggerError
 from extract.cache_reader import CacheReader, SplitData, concat_ptr
 
 
@@ -37,7 +38,7 @@ class Standardizer:
             for block in _row_blocks(part, block_bytes):
                 count, mean, m2 = _merge_moments(count, mean, m2, block.astype(np.float64))
         if mean is None:
-            raise ValueError("cannot standardize: the train split has no tokens")
+            raise PiiTaggerError("cannot standardize: the train split has no tokens")
         std = np.sqrt(m2 / count)
         return cls(mean.astype(np.float32), np.maximum(std, eps).astype(np.float32))
 

@@ -10,6 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
+from extract.errors import PiiTaggerError
 from extract.labels import LabelScheme, decode
 from extract.records import Span
 
@@ -101,7 +102,7 @@ def _viterbi_chunk(log_probs: np.ndarray, ptr: np.ndarray, examples: np.ndarray,
 def decode_labels(log_probs: np.ndarray, ptr: np.ndarray, scheme: LabelScheme, method: str = "greedy") -> np.ndarray:
     """Token label ids for every example with `method` ("greedy" or "viterbi")."""
     if method not in DECODERS:
-        raise ValueError(f"--decode: unknown value {method!r} (expected one of: {', '.join(DECODERS)})")
+        raise PiiTaggerError(f"--decode: unknown value {method!r} (expected one of: {', '.join(DECODERS)})")
     return greedy(log_probs) if method == "greedy" else viterbi(log_probs, ptr, scheme)
 
 

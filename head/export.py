@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from extract.errors import PiiTaggerError, MissingInputError
 from extract.files import output_folder
 from head.checkpoint import LoadedHead, load_head
 
@@ -45,7 +46,7 @@ def check_exportable(loaded: LoadedHead) -> None:
         problems.append("it was trained on echo features (the text read twice), which a token classification model "
                         "cannot reproduce; extract with --context plain")
     if problems:
-        raise ValueError(f"cannot export {loaded.path} to transformers: " + "; ".join(problems))
+        raise PiiTaggerError(f"cannot export {loaded.path} to transformers: " + "; ".join(problems))
 
 
 def export_hf(head_dir: Path | str, out: Path | str, model: str | None = None, gguf_file: str | None = None,
@@ -67,7 +68,7 @@ def export_hf(head_dir: Path | str, out: Path | str, model: str | None = None, g
         config = AutoConfig.from_pretrained(name, **kwargs)
         tokenizer = load_tokenizer(name, gguf_file=gguf, revision=revision)
     except (OSError, FileNotFoundError) as err:
-        raise FileNotFoundError(f"cannot load the backbone {name!r}: {err}. Pass --model NAME_OR_PATH "
+        raise MissingInputError(f"cannot load the backbone {name!r}: {err}. Pass --model NAME_OR_PATH "
                                 "(and --gguf-file) to point at it") from None
     loaded.check_tokenizer(tokenizer, f"the backbone {name!r}")
     loaded.check_shape(config, f"the backbone {name!r}")
@@ -78,7 +79,7 @@ def export_hf(head_dir: Path | str, out: Path | str, model: str | None = None, g
     network = AutoModelForTokenClassification.from_pretrained(name, config=config, dtype=torch.float32, **kwargs)
     weight, bias = folded_weights(loaded)
     if network.score.weight.shape != weight.shape or network.score.bias is None:
-        raise ValueError(f"{type(network).__name__}.score has shape {tuple(network.score.weight.shape)}, "
+        raise PiiTaggerError(f"{type(network).__name__}.score has shape {tuple(network.score.weight.shape)}, "
                          f"the head {weight.shape}")
     with torch.no_grad():
         network.score.weight.copy_(torch.from_numpy(weight))

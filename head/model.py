@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from extract.errors import PiiTaggerError
 from head.data import FeatureSpec, InMemoryBatches, Standardizer, TokenBatches, head_inputs
 
 CLASS_WEIGHTS = ("none", "balanced")
@@ -36,17 +37,17 @@ class Hyperparameters:
 
     def check(self) -> None:
         if self.epochs < 1:
-            raise ValueError(f"--epochs must be at least 1, got {self.epochs}")
+            raise PiiTaggerError(f"--epochs must be at least 1, got {self.epochs}")
         if self.batch_tokens < 1:
-            raise ValueError(f"--batch-tokens must be at least 1, got {self.batch_tokens}")
+            raise PiiTaggerError(f"--batch-tokens must be at least 1, got {self.batch_tokens}")
         if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"--dropout must be in [0, 1), got {self.dropout}")
+            raise PiiTaggerError(f"--dropout must be in [0, 1), got {self.dropout}")
         if self.class_weight not in CLASS_WEIGHTS:
-            raise ValueError(f"--class-weight: unknown value {self.class_weight!r} (none or balanced)")
+            raise PiiTaggerError(f"--class-weight: unknown value {self.class_weight!r} (none or balanced)")
         if not 0.0 <= self.warmup < 1.0:
-            raise ValueError(f"--warmup must be in [0, 1), got {self.warmup}")
+            raise PiiTaggerError(f"--warmup must be in [0, 1), got {self.warmup}")
         if self.patience < 1:
-            raise ValueError(f"--patience must be at least 1, got {self.patience}")
+            raise PiiTaggerError(f"--patience must be at least 1, got {self.patience}")
 
 
 @dataclass(frozen=True)
@@ -63,13 +64,13 @@ def check_trials(lrs, weight_decays) -> list[Trial]:
     """The grid lr x weight decay, refusing values that cannot train."""
     lrs, weight_decays = list(lrs), list(weight_decays)
     if not lrs or not weight_decays:
-        raise ValueError("give at least one --lr and one --weight-decay")
+        raise PiiTaggerError("give at least one --lr and one --weight-decay")
     for lr in lrs:
         if not lr > 0 or not np.isfinite(lr):
-            raise ValueError(f"--lr must be positive, got {lr}")
+            raise PiiTaggerError(f"--lr must be positive, got {lr}")
     for wd in weight_decays:
         if not wd >= 0 or not np.isfinite(wd):
-            raise ValueError(f"--weight-decay must be zero or positive, got {wd}")
+            raise PiiTaggerError(f"--weight-decay must be zero or positive, got {wd}")
     return [Trial(lr, wd) for lr in lrs for wd in weight_decays]
 
 
@@ -331,7 +332,7 @@ class TokenHead:
         X = np.array(X, dtype=np.float32)  # a copy: standardization happens in place
         y = np.asarray(y, dtype=np.int64)
         if X.ndim != 2 or len(X) != len(y):
-            raise ValueError(f"X must be [T, D] with one row per label; got X {X.shape} and y {y.shape}")
+            raise PiiTaggerError(f"X must be [T, D] with one row per label; got X {X.shape} and y {y.shape}")
         ptr = np.array([0, len(X)], dtype=np.int64) if ptr is None else np.asarray(ptr, dtype=np.int64)
         n_classes = int(n_classes if n_classes is not None else y.max() + 1)
         trials = check_trials([self.lr], [self.weight_decay])
@@ -367,14 +368,14 @@ class TokenHead:
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "coef_"):
-            raise ValueError("this TokenHead is not fitted yet: call fit() or load a checkpoint")
+            raise PiiTaggerError("this TokenHead is not fitted yet: call fit() or load a checkpoint")
 
     def decision_function(self, X: np.ndarray, ptr: np.ndarray | None = None) -> np.ndarray:
         """Logits [T, C] for cached features X [T, D]."""
         self._check_fitted()
         X = np.asarray(X)
         if X.ndim != 2 or X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X must be [T, {self.n_features_in_}], got {X.shape}")
+            raise PiiTaggerError(f"X must be [T, {self.n_features_in_}], got {X.shape}")
         ptr = np.array([0, len(X)], dtype=np.int64) if ptr is None else np.asarray(ptr, dtype=np.int64)
         device = torch.device(self.device)
         inputs = head_inputs(X, ptr, self.feature_spec(), Standardizer(self.mean_, self.scale_), device)  # [T, D']

@@ -15,6 +15,7 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 import torch
 
+from extract.errors import PiiTaggerError, MissingInputError
 from extract.backbone import BackboneConfig, LayerCapture, cpu_has_native_bf16, load_backbone, resolve_device
 from extract.cache_format import pointer_from_lengths
 from extract.extractor import forward_batches
@@ -74,11 +75,11 @@ def read_texts(path: Path | str, skip_invalid: bool = False, report: ReadReport 
                 obj = json.loads(line)
                 text = obj.get("text", obj.get("source_text")) if isinstance(obj, dict) else obj
                 if not isinstance(text, str):
-                    raise ValueError("expected a JSON string or an object with a `text` string")
+                    raise PiiTaggerError("expected a JSON string or an object with a `text` string")
             except ValueError as err:  # json.JSONDecodeError is a ValueError
                 reason = err.msg if isinstance(err, json.JSONDecodeError) else str(err)
                 if not skip_invalid:
-                    raise ValueError(f"{name}, line {number}: {reason} (or pass --skip-invalid)") from None
+                    raise PiiTaggerError(f"{name}, line {number}: {reason} (or pass --skip-invalid)") from None
                 if report is not None:
                     report.skipped += 1
                     report.reasons[reason] += 1
@@ -158,7 +159,7 @@ class Tagger:
             tokenizer = load_tokenizer(config.model, gguf_file=config.gguf_file, revision=config.revision,
                                        trust_remote_code=trust_remote_code)
         except (OSError, FileNotFoundError, ValueError) as err:
-            raise FileNotFoundError(f"cannot load {where}: {err}. Pass --model NAME_OR_PATH (and --gguf-file for a "
+            raise MissingInputError(f"cannot load {where}: {err}. Pass --model NAME_OR_PATH (and --gguf-file for a "
                                     "GGUF checkpoint) to point at it") from None
         loaded.check_tokenizer(tokenizer, where)
         model_obj, _, input_device = load_backbone(config, resolve_device(device))
@@ -192,7 +193,7 @@ class Tagger:
         group_tokens = 0
         for text in texts:
             if not isinstance(text, str):
-                raise ValueError(f"expected a text string, got {type(text).__name__}")
+                raise PiiTaggerError(f"expected a text string, got {type(text).__name__}")
             group.append(text)
             group_tokens += len(text) // 3 + 1  # rough token estimate; only bounds memory
             if group_tokens >= GROUP_TOKENS:
@@ -207,7 +208,7 @@ class Tagger:
         wanted = {label.strip() for label in labels if label.strip()}
         unknown = sorted(wanted - set(self.loaded.scheme.entity_types))
         if unknown:
-            raise ValueError(f"--labels: {unknown} are not labels of this head; it knows "
+            raise PiiTaggerError(f"--labels: {unknown} are not labels of this head; it knows "
                              f"{', '.join(self.loaded.scheme.entity_types)}")
         return wanted
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from extract.errors import PiiTaggerError
 from evaluation.metrics import token_metrics
 from evaluation.plots import plot_training_curves
 from evaluation.spans import score_corpus
@@ -66,9 +67,9 @@ def _check(config: FitConfig) -> None:
     resolve_device(config.device)
     parse_bytes(config.max_memory)
     if config.decode not in DECODERS:
-        raise ValueError(f"--decode: unknown value {config.decode!r} (expected one of: {', '.join(DECODERS)})")
+        raise PiiTaggerError(f"--decode: unknown value {config.decode!r} (expected one of: {', '.join(DECODERS)})")
     if config.context_window < 0:
-        raise ValueError(f"--context-window must be zero or positive, got {config.context_window}")
+        raise PiiTaggerError(f"--context-window must be zero or positive, got {config.context_window}")
 
 
 def check_labels(reader: CacheReader) -> np.ndarray:
@@ -81,13 +82,13 @@ def check_labels(reader: CacheReader) -> np.ndarray:
             total += np.bincount(part.labels, minlength=len(scheme.labels))
         counts[split] = total
     if counts["train"].sum() == 0:
-        raise ValueError(f"--cache {reader.path}: the train split is empty")
+        raise PiiTaggerError(f"--cache {reader.path}: the train split is empty")
     entity = scheme.entity_of()
     seen_train = {scheme.entity_types[entity[i]] for i in np.flatnonzero(counts["train"]) if entity[i] >= 0}
     seen_val = {scheme.entity_types[entity[i]] for i in np.flatnonzero(counts["val"]) if entity[i] >= 0}
     missing = sorted(seen_val - seen_train)
     if missing:
-        raise ValueError(f"--cache {reader.path}: labels {missing} occur in val but never in train; the head "
+        raise PiiTaggerError(f"--cache {reader.path}: labels {missing} occur in val but never in train; the head "
                          "could not learn them (re-split with `cli.py prepare` or add training data)")
     return counts["train"]
 
@@ -123,7 +124,7 @@ def fit_head(config: FitConfig) -> FitResult:
     reader = CacheReader(config.cache)
     for split in ("train", "val"):
         if split not in reader.splits:
-            raise ValueError(f"--cache {reader.path} has no {split!r} split; fit-head needs train to learn and val "
+            raise PiiTaggerError(f"--cache {reader.path} has no {split!r} split; fit-head needs train to learn and val "
                              "to pick the best epoch and trial (prepare with --val-fraction > 0)")
     layers = reader.resolve_layers(config.layers if config.layers else reader.layers, "--layers")
     check_can_write(config.out, config.overwrite)  # before the long part, not after
