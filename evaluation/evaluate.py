@@ -13,25 +13,31 @@ import numpy as np
 
 from extract.errors import PiiTaggerError
 from evaluation.metrics import confused_pairs, entity_metrics, error_examples, token_metrics, type_confusion
-from evaluation.plots import plot_comparison, plot_confusion_matrix, plot_per_class_f1
+from evaluation.plots import plot_comparison, plot_confusion_matrix, plot_per_class_f1, plot_threshold_curve
 from evaluation.report import headline_figures, render_comparison, render_report
+from evaluation.thresholds import threshold_curve
 from extract.cache_format import features_fingerprint
 from extract.cache_reader import CacheReader
-from extract.files import atomic_write_json, atomic_write_text, output_folder
-from extract.labels import LabelScheme
+from extract.files import atomic_write_json, atomic_write_text, check_can_write, check_disjoint, output_folder
+from extract.labels import IGNORE_LABEL, LabelScheme
+from extract.records import Record
 from head.checkpoint import LoadedHead, load_head
 from head.decoding import DECODERS
+from head.tagging import BlockTagging, ScoredSpan
 
 
 @dataclass
 class EvaluateConfig:
     cache: Path  # a cache folder written by `extract`
     heads: tuple[Path, ...]  # one or more head folders written by `fit-head`
-    split: str = "val"  # which cached split to score
+    # Which cached split to score; None: test when the cache has one (val chose the head, so its
+    # figures flatter it), else val.
+    split: str | None = None
     out: Path | None = None  # default: HEAD/eval-SPLIT for one head, PARENT/comparison-SPLIT for several
     decode: str | None = None  # override each head's own decoding ("greedy" or "viterbi")
     examples_per_class: int = 3  # missed and spurious examples per class in the report
     overwrite: bool = False  # replace an existing output folder
+    allow_other_backbone: bool = False  # accept a cache made with other weights of the same shape
 
 
 @dataclass
@@ -45,6 +51,7 @@ class HeadEvaluation:
 @dataclass
 class EvaluateResult:
     out: Path
+    split: str = "val"  # the split that was scored
     runs: list[HeadEvaluation] = field(default_factory=list)  # one per --head, in order
     warnings: list[str] = field(default_factory=list)  # label-set differences, for the user
 
@@ -70,48 +77,87 @@ def label_mapping(head_scheme: LabelScheme, cache_scheme: LabelScheme) -> tuple[
             np.array([index[lab] for lab in cache_scheme.labels]), notes)
 
 
-def evaluate_head(reader: CacheReader, loaded: LoadedHead, split: str, decode: str | None = None,
-                  examples_per_class: int = 3) -> tuple[dict, list[str]]:
-    """Every metric of one head on one split of the cache, as a JSON-ready dict."""
-    loaded.check_features(features_fingerprint(reader.fingerprint), f"the cache {reader.path}")
+@dataclass
+class Predictions:
+    """What a head predicted on labelled texts, next to their gold truth: the input of every metric.
+
+    `evaluate` fills it from a cache, `score` from raw texts through the backbone.
+    """
+
+    records: list[Record] = field(default_factory=list)
+    gold_tokens: list[np.ndarray] = field(default_factory=list)  # per block, ids of the gold scheme, IGNORE_LABEL kept
+    pred_tokens: list[np.ndarray] = field(default_factory=list)  # per block, ids of the head's scheme
+    spans: list[list[ScoredSpan]] = field(default_factory=list)  # per text, every decoded span with its score
+
+    def add(self, records: list[Record], gold_tokens: np.ndarray, tagging: BlockTagging) -> None:
+        self.records += records
+        self.gold_tokens.append(gold_tokens)
+        self.pred_tokens.append(tagging.labels)
+        self.spans += tagging.spans
+
+
+def predictions_from_cache(reader: CacheReader, loaded: LoadedHead, split: str, decode: str | None = None,
+                           allow_other_backbone: bool = False) -> Predictions:
+    """Run a head over a cached split, shard by shard."""
+    loaded.check_features(features_fingerprint(reader.fingerprint), f"the cache {reader.path}", allow_other_backbone)
     missing = [layer for layer in loaded.spec.layers if layer not in reader.layers]
     if missing:
         raise PiiTaggerError(f"the head {loaded.path} reads layers {loaded.spec.layers} but the cache {reader.path} "
-                         f"holds {reader.layers}")
-    labels, head_to_common, cache_to_common, notes = label_mapping(loaded.scheme, reader.scheme)
-    gold_tokens, pred_tokens, gold_spans, pred_spans, texts, ids, languages = [], [], [], [], [], [], []
+                             f"holds {reader.layers}")
+    predictions = Predictions()
     for part in reader.iter_shards(split, loaded.spec.layers):
         tagging = loaded.tag(part.features, part.ptr, [r.text for r in part.records], part.offsets, decode)
-        gold_tokens.append(cache_to_common[part.labels])
-        pred_tokens.append(head_to_common[tagging.labels])
-        pred_spans += tagging.spans
-        gold_spans += [list(r.spans) for r in part.records]
-        texts += [r.text for r in part.records]
-        ids += [r.id for r in part.records]
-        languages += [r.language for r in part.records]
-    y_true, y_pred = np.concatenate(gold_tokens), np.concatenate(pred_tokens)
+        predictions.add(part.records, part.labels, tagging)
+    return predictions
+
+
+def prediction_metrics(predictions: Predictions, loaded: LoadedHead, gold_scheme: LabelScheme, split: str,
+                       decode: str | None = None, examples_per_class: int = 3) -> tuple[dict, list[str]]:
+    """Every metric of one head's predictions, at the head's span threshold, as a JSON-ready dict."""
+    labels, head_to_common, gold_to_common, notes = label_mapping(loaded.scheme, gold_scheme)
+    gold_ids = np.concatenate(predictions.gold_tokens) if predictions.gold_tokens else np.zeros(0, np.int64)
+    y_true = np.where(gold_ids == IGNORE_LABEL, IGNORE_LABEL, gold_to_common[np.maximum(gold_ids, 0)])
+    y_pred = head_to_common[np.concatenate(predictions.pred_tokens)] if predictions.pred_tokens else gold_ids
+    records = predictions.records
+    texts, ids, languages = [r.text for r in records], [r.id for r in records], [r.language for r in records]
+    gold_spans, ignored = [list(r.spans) for r in records], [list(r.ignored) for r in records]
+    pred_spans = [[s.span for s in spans if s.score >= loaded.threshold] for spans in predictions.spans]
     common = LabelScheme(loaded.scheme.scheme, tuple(sorted(set(loaded.scheme.entity_types)
-                                                            | set(reader.scheme.entity_types))))
+                                                            | set(gold_scheme.entity_types))))
     # Type confusion needs ids in a scheme's own order: re-map the common list onto `common`.
     to_common_scheme = np.array([common.label2id[lab] for lab in labels])
-    matrix, names = type_confusion(to_common_scheme[y_true], to_common_scheme[y_pred], common)
+    scored = y_true != IGNORE_LABEL
+    matrix, names = type_confusion(to_common_scheme[y_true[scored]], to_common_scheme[y_pred[scored]], common)
     metrics = {
         "split": split,
         "decode": decode or loaded.decode,
+        "word_scores": loaded.word_scores,
+        "outside_bias": loaded.outside_bias,
+        "threshold": loaded.threshold,
         "head": {"path": str(loaded.path), "layers": loaded.spec.layers, "best_trial": loaded.meta.get("best_trial"),
                  "best_epoch": loaded.meta.get("best_epoch"), "context_window": loaded.spec.context_window,
                  "features_fingerprint": loaded.features_fingerprint},
-        "cache": {"path": str(reader.path), "fingerprint_id": reader.fingerprint_id,
-                  "backbone": reader.fingerprint["backbone"]["name_or_path"],
-                  "features_fingerprint": features_fingerprint(reader.fingerprint)},
         "examples": len(texts),
+        "ignored_regions": sum(len(regions) for regions in ignored),
         "token": token_metrics(y_true, y_pred, labels),
-        "entity": entity_metrics(gold_spans, pred_spans, languages),
+        "entity": entity_metrics(gold_spans, pred_spans, languages, texts=texts, ignored=ignored),
+        "threshold_curve": threshold_curve(predictions.spans, gold_spans, ignored),
         "type_confusion": {"names": names, "matrix": matrix.tolist()},
         "confused_pairs": confused_pairs(gold_spans, pred_spans),
         "errors": error_examples(texts, gold_spans, pred_spans, ids, per_class=examples_per_class),
         "warnings": notes,
     }
+    return metrics, notes
+
+
+def evaluate_head(reader: CacheReader, loaded: LoadedHead, split: str, decode: str | None = None,
+                  examples_per_class: int = 3, allow_other_backbone: bool = False) -> tuple[dict, list[str]]:
+    """Every metric of one head on one split of the cache, as a JSON-ready dict."""
+    predictions = predictions_from_cache(reader, loaded, split, decode, allow_other_backbone)
+    metrics, notes = prediction_metrics(predictions, loaded, reader.scheme, split, decode, examples_per_class)
+    metrics["cache"] = {"path": str(reader.path), "fingerprint_id": reader.fingerprint_id,
+                        "backbone": reader.fingerprint["backbone"]["name_or_path"],
+                        "features_fingerprint": features_fingerprint(reader.fingerprint)}
     return metrics, notes
 
 
@@ -122,20 +168,25 @@ def evaluate(config: EvaluateConfig) -> EvaluateResult:
     if config.decode is not None and config.decode not in DECODERS:
         raise PiiTaggerError(f"--decode: unknown value {config.decode!r} (expected one of: {', '.join(DECODERS)})")
     reader = CacheReader(config.cache)
-    if config.split not in reader.splits:
-        raise PiiTaggerError(f"--split {config.split}: the cache {reader.path} has splits {', '.join(reader.splits)}")
+    split = config.split or ("test" if "test" in reader.splits else "val")
+    if split not in reader.splits:
+        raise PiiTaggerError(f"--split {split}: the cache {reader.path} has splits {', '.join(reader.splits)}")
     heads = [load_head(path) for path in config.heads]
     out = Path(config.out) if config.out else (
-        Path(config.heads[0]) / f"eval-{config.split}" if len(heads) == 1
-        else Path(config.heads[0]).parent / f"comparison-{config.split}")
+        Path(config.heads[0]) / f"eval-{split}" if len(heads) == 1
+        else Path(config.heads[0]).parent / f"comparison-{split}")
+    check_disjoint(out, [config.cache])
+    check_disjoint(out, config.heads, allow_inside=True)  # the default report folder lives in the head
+    check_can_write(out, config.overwrite, kind="evaluation")
     names = _unique_names([Path(h).name or "head" for h in config.heads])
-    result = EvaluateResult(out)
+    result = EvaluateResult(out, split=split)
     runs = []
     for name, loaded in zip(names, heads):
-        metrics, notes = evaluate_head(reader, loaded, config.split, config.decode, config.examples_per_class)
+        metrics, notes = evaluate_head(reader, loaded, split, config.decode, config.examples_per_class,
+                                       config.allow_other_backbone)
         result.warnings += [f"{name}: {note}" for note in notes]
         runs.append(HeadEvaluation(name, loaded.path, metrics, "" if len(heads) == 1 else name))
-    with output_folder(out, config.overwrite) as staging:
+    with output_folder(out, config.overwrite, kind="evaluation") as staging:
         for run in runs:
             folder = staging / run.folder
             folder.mkdir(parents=True, exist_ok=True)
@@ -156,6 +207,8 @@ def write_head_outputs(folder: Path, metrics: dict, examples_per_class: int = 3)
     plot_confusion_matrix(np.array(confusion["matrix"]), confusion["names"], folder / "confusion_matrix.png",
                           title="Entity types, token level (rows: gold, normalized)")
     plot_per_class_f1(metrics["entity"], folder / "per_class_f1.png")
+    if metrics.get("threshold_curve"):
+        plot_threshold_curve(metrics["threshold_curve"], folder / "threshold_curve.png", chosen=metrics["threshold"])
 
 
 def _unique_names(names: list[str]) -> list[str]:

@@ -1,6 +1,7 @@
 """Evaluation numbers for a tagger, the pure layer of `cli.py evaluate` (and of training's validation).
 
-Token scores from one confusion matrix, entity scores, confused labels, errors with context.
+Token scores from one confusion matrix, entity and character-level redaction scores, confused
+labels, errors with context.
 """
 
 from __future__ import annotations
@@ -12,8 +13,19 @@ from typing import Sequence
 import numpy as np
 
 from extract.errors import PiiTaggerError
-from evaluation.spans import MODES, SpanScores, score_corpus
-from extract.labels import LabelScheme
+from evaluation.spans import (  # noqa: F401  (char_counts and char_recall_per_label are re-exported)
+    MODES,
+    CharCounts,
+    LabelCharCounts,
+    SpanScores,
+    char_counts,
+    char_recall_per_label,
+    char_scores,
+    score_corpus,
+)
+# IGNORE_LABEL (-1): gold id of a token without a label (an ignore region), left out of every
+# token metric; re-exported here for callers of the metrics.
+from extract.labels import IGNORE_LABEL, LabelScheme  # noqa: F401
 from extract.records import Span
 
 AVERAGES = ("micro", "macro", "weighted")
@@ -33,7 +45,9 @@ def token_metrics(y_true, y_pred, labels: Sequence[str]) -> dict:
 
     Equal to scikit-learn with `zero_division=0`: averages and per-class rows cover the labels
     that occur in `y_true` or `y_pred`; "without O" passes the non-O ones among them. The full
-    `len(labels)`-square confusion matrix (rows = gold) comes back too. Returns::
+    `len(labels)`-square confusion matrix (rows = gold) comes back too. Positions whose gold id
+    is `IGNORE_LABEL` (-1, a token without a gold label) are dropped first, whatever was
+    predicted there; `tokens` counts the others. Returns::
 
         {"labels": [...], "tokens": n, "accuracy": a,
          "with_o": {"micro": {"precision", "recall", "f1"}, "macro": {...}, "weighted": {...}},
@@ -87,6 +101,7 @@ def type_confusion(y_true, y_pred, scheme: LabelScheme) -> tuple[np.ndarray, lis
     """Token confusion with B-X and I-X merged into X: (int64 matrix, ["O", *entity types]).
 
     Rows are gold. Shows which entity types the head mixes up, whatever the boundary labels.
+    Positions whose gold id is `IGNORE_LABEL` are dropped, as in `token_metrics`.
     """
     if not isinstance(scheme, LabelScheme):
         raise PiiTaggerError(f"scheme must be a LabelScheme, got {type(scheme).__name__}")
@@ -123,13 +138,18 @@ def _check_label_ids(y_true, y_pred, n_labels: int) -> tuple[np.ndarray, np.ndar
         raise PiiTaggerError(f"y_true and y_pred have different lengths: {len(y_true)} and {len(y_pred)}")
     # int64 before any arithmetic: encoded labels are int16 and true * n + pred would overflow.
     y_true, y_pred = y_true.astype(np.int64, copy=False), y_pred.astype(np.int64, copy=False)
-    for name, array in (("y_true", y_true), ("y_pred", y_pred)):
+    labelled = y_true != IGNORE_LABEL  # tokens of ignore regions carry no gold label
+    for name, array in (("y_true", y_true[labelled]), ("y_pred", y_pred)):
         if array.size and (array.min() < 0 or array.max() >= n_labels):
             bad = array[(array < 0) | (array >= n_labels)][0]
             raise PiiTaggerError(
                 f"{name} holds label id {bad}, outside 0..{n_labels - 1} "
-                "(padding such as -100 must be removed before scoring)"
+                f"(padding such as -100 must be removed before scoring; {IGNORE_LABEL} in y_true means "
+                "no gold label)"
             )
+    # A token without a gold label is neither right nor wrong, whatever was predicted there.
+    if not labelled.all():
+        y_true, y_pred = y_true[labelled], y_pred[labelled]
     return y_true, y_pred
 
 
@@ -176,20 +196,33 @@ def _averages(selected, correct, true_count, pred_count, precision, recall, f1) 
 # --------------------------------------------------------------------------------------------
 
 
-def entity_metrics(gold: list[list[Span]], pred: list[list[Span]], languages: list[str]) -> dict:
-    """Span scores in the three matching modes, overall, per class and per language.
+def entity_metrics(gold: list[list[Span]], pred: list[list[Span]], languages: list[str],
+                   texts: list[str] | None = None, ignored: list | None = None) -> dict:
+    """Span scores in the three matching modes and, given `texts`, character-level redaction scores.
 
-    Every entry is `Counts.to_json()` (precision, recall, f1, f5, gold, pred, gold_matched,
-    pred_matched). Keys are sorted. Returns::
+    Span entries are `Counts.to_json()` (precision, recall, f1, f5, gold, pred, gold_matched,
+    pred_matched); `overlap` and `detection` match one to one (see `evaluation.spans.match_spans`).
+    `ignored` holds, per text, sorted (start, end) ranges without a gold label: a prediction
+    there that matches no gold span counts nowhere, and their characters count on neither side.
+    Keys are sorted. Returns::
 
         {"strict":    {"overall", "per_class": {label}, "per_language": {lang},
                        "per_language_class": {lang: {label}}},
          "overlap":   {"overall", "per_class", "per_language"},
-         "detection": {"overall", "per_language"}}
+         "detection": {"overall", "per_language"},
+         # only with texts: label-blind, over non-whitespace characters
+         "char":      {"overall": CharCounts json, "per_language": {lang: CharCounts json},
+                       "per_label": {gold label: {"gold_chars", "hit_chars", "recall"}}}}
     """
     gold, pred = _check_span_lists(gold, pred)
     if len(languages) != len(gold):
         raise PiiTaggerError(f"languages has {len(languages)} entries for {len(gold)} texts")
+    if ignored is None:
+        ignored = [()] * len(gold)
+    elif len(ignored) != len(gold):
+        raise PiiTaggerError(f"ignored has {len(ignored)} entries for {len(gold)} texts")
+    if texts is not None and len(texts) != len(gold):
+        raise PiiTaggerError(f"texts has {len(texts)} entries for {len(gold)} span lists")
     by_language: dict[str, list[int]] = {}
     for index, language in enumerate(languages):
         if not isinstance(language, str) or not language:
@@ -198,9 +231,10 @@ def entity_metrics(gold: list[list[Span]], pred: list[list[Span]], languages: li
 
     result: dict[str, dict] = {}
     for mode in MODES:
-        overall = score_corpus(gold, pred, mode)
+        overall = score_corpus(gold, pred, mode, ignored)
         per_language = {
-            language: score_corpus([gold[i] for i in indices], [pred[i] for i in indices], mode)
+            language: score_corpus([gold[i] for i in indices], [pred[i] for i in indices], mode,
+                                   [ignored[i] for i in indices])
             for language, indices in sorted(by_language.items())
         }
         entry = {
@@ -215,7 +249,31 @@ def entity_metrics(gold: list[list[Span]], pred: list[list[Span]], languages: li
             }
         result[mode] = {key: entry[key] for key in ("overall", "per_class", "per_language",
                                                     "per_language_class") if key in entry}
+    if texts is not None:
+        result["char"] = _char_metrics(texts, gold, pred, languages, ignored)
     return result
+
+
+def _char_metrics(texts, gold, pred, languages, ignored) -> dict:
+    overall = CharCounts()
+    per_language: dict[str, CharCounts] = {}
+    per_label: dict[str, LabelCharCounts] = {}
+    for index, (text, gold_spans, pred_spans, ranges) in enumerate(zip(texts, gold, pred, ignored)):
+        if not isinstance(text, str):
+            raise PiiTaggerError(f"texts[{index}] is {type(text).__name__}, expected a string")
+        try:
+            counts, by_label = char_scores(text, gold_spans, pred_spans, ranges)
+        except PiiTaggerError as error:
+            raise PiiTaggerError(f"text {index}: {error}") from None
+        overall.add(counts)
+        per_language.setdefault(languages[index], CharCounts()).add(counts)
+        for label, label_counts in by_label.items():
+            per_label.setdefault(label, LabelCharCounts()).add(label_counts)
+    return {
+        "overall": overall.to_json(),
+        "per_language": {language: per_language[language].to_json() for language in sorted(per_language)},
+        "per_label": {label: per_label[label].to_json() for label in sorted(per_label)},
+    }
 
 
 def confused_pairs(gold: list[list[Span]], pred: list[list[Span]], top: int | None = 10) -> list[dict]:

@@ -1,5 +1,5 @@
-"""PNG plots of an evaluation: confusion matrix, per-class F1, head comparison, training curves.
-Every function writes its file atomically (temp name, then rename) and closes its figure.
+"""PNG plots of an evaluation: confusion matrix, per-class F1, head comparison, training curves,
+span-score threshold sweep. Every function writes its file atomically and closes its figure.
 """
 
 from __future__ import annotations
@@ -161,6 +161,77 @@ def plot_training_curves(trials: Sequence[dict], path) -> Path:
             ax.grid(alpha=0.3)
         # Outside the axes: with a dozen trials an inside legend hides the curves.
         f1_ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
+        fig.tight_layout()
+        return _save(fig, path)
+    finally:
+        plt.close(fig)
+
+
+THRESHOLD_CURVES = (  # (key, legend, line style): recall-weighted F5 is what redaction picks by
+    ("precision", "precision", "-"),
+    ("recall", "recall", "-"),
+    ("f1", "F1", "--"),
+    ("f5", "F5", "--"),
+)
+
+
+def plot_threshold_curve(points: Sequence[dict], path, chosen: float | None = None) -> Path:
+    """A span-score threshold sweep: precision, recall, F1 and F5 against the threshold (left) and
+    precision against recall (right), with the `chosen` threshold marked on both.
+
+    `points` are dicts {"threshold", "precision", "recall", "f1", "f5"} in any order; F1 and F5
+    may be missing (not drawn). `chosen` is marked at the point of the nearest threshold.
+    """
+    if isinstance(points, dict) or not points:
+        raise PiiTaggerError("points is empty: expected a list of {'threshold', 'precision', 'recall', ...} dicts")
+    rows = []
+    for i, point in enumerate(points):
+        if not isinstance(point, dict):
+            raise PiiTaggerError(f"points[{i}] must be a dict, got {type(point).__name__}")
+        row = {}
+        for key in ("threshold", "precision", "recall", "f1", "f5"):
+            value = point.get(key)
+            if value is None and key not in ("threshold", "precision", "recall"):
+                row[key] = np.nan
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise PiiTaggerError(f"points[{i}][{key!r}] must be a finite number, got {value!r}")
+            row[key] = float(value)
+        rows.append(row)
+    rows.sort(key=lambda row: row["threshold"])
+    series = {key: np.array([row[key] for row in rows]) for key in ("threshold", "precision", "recall", "f1", "f5")}
+    if chosen is not None and (isinstance(chosen, bool) or not isinstance(chosen, (int, float))
+                               or not math.isfinite(chosen)):
+        raise PiiTaggerError(f"chosen must be a finite threshold or None, got {chosen!r}")
+
+    fig, (sweep_ax, pr_ax) = plt.subplots(1, 2, figsize=(12, 4.8))
+    try:
+        thresholds = series["threshold"]
+        for key, legend, style in THRESHOLD_CURVES:
+            if not np.all(np.isnan(series[key])):
+                sweep_ax.plot(thresholds, series[key], linestyle=style, marker="." if len(rows) <= 40 else None,
+                              label=legend)
+        pr_ax.plot(series["recall"], series["precision"], marker=".", color="tab:gray")
+        if chosen is not None:
+            nearest = int(np.argmin(np.abs(thresholds - chosen)))
+            sweep_ax.axvline(chosen, color="black", linewidth=1, alpha=0.6)
+            sweep_ax.annotate(f"chosen {chosen:.3g}", xy=(chosen, 0.02), xytext=(4, 0),
+                              textcoords="offset points", fontsize=8)
+            pr_ax.plot(series["recall"][nearest], series["precision"][nearest], marker="o", markersize=9,
+                       color="tab:red", linestyle="none", label=f"threshold {thresholds[nearest]:.3g}")
+            pr_ax.legend(fontsize=8, loc="lower left")
+        sweep_ax.set_xlabel("span score threshold")
+        sweep_ax.set_ylabel("score")
+        sweep_ax.set_ylim(0, 1.02)
+        sweep_ax.set_title("Scores against the span threshold")
+        sweep_ax.legend(fontsize=8, loc="best")
+        pr_ax.set_xlabel("recall")
+        pr_ax.set_ylabel("precision")
+        pr_ax.set_xlim(0, 1.02)
+        pr_ax.set_ylim(0, 1.02)
+        pr_ax.set_title("Precision against recall over thresholds")
+        for ax in (sweep_ax, pr_ax):
+            ax.grid(alpha=0.3)
         fig.tight_layout()
         return _save(fig, path)
     finally:

@@ -16,12 +16,19 @@ HEADLINE = (
     ("overlap_f1", "Overlap span F1", ("entity", "overlap", "overall", "f1")),
     ("detection_f1", "Detection F1 (label-blind)", ("entity", "detection", "overall", "f1")),
     ("detection_f5", "Detection F5 (recall-weighted)", ("entity", "detection", "overall", "f5")),
+    ("char_precision", "Redaction precision (characters)", ("entity", "char", "overall", "precision")),
+    ("char_recall", "Redaction recall (characters)", ("entity", "char", "overall", "recall")),
+    ("char_f1", "Redaction F1 (characters)", ("entity", "char", "overall", "f1")),
+    ("char_f5", "Redaction F5 (characters)", ("entity", "char", "overall", "f5")),
     ("token_macro_f1_without_o", "Token macro F1 (without O)", ("token", "without_o", "macro", "f1")),
     ("token_accuracy", "Token accuracy", ("token", "accuracy")),
 )
-OLDER_WORKFLOW = (
-    "Older workflow, strict span F1 for comparison: API fine-tuning 0.87–0.89, "
-    "frozen-backbone token classification 0.75–0.85, few-shot 0.65–0.76."
+# What the headline's modes mean, under its table: a reader must know what "1.0" would take.
+MODES_NOTE = (
+    "Strict: same label, start and end. Overlap: same label, a shared character. Detection: a "
+    "shared character, any label. Overlap and detection pair each gold and each predicted span "
+    "at most once. Redaction: label-blind, over non-whitespace characters (what is hidden against "
+    "what should be)."
 )
 MAX_CONTEXT_CHARS = 160
 MAX_ENTITY_CHARS = 60
@@ -54,10 +61,14 @@ def render_report(metrics: dict, *, examples_per_kind: int = 3) -> str:
     for key, title, _ in HEADLINE:
         lines.append(f"| {title} | {_fmt(figures[key])} |")
     strict = _dig(entity, ("strict", "overall")) or {}
+    char = _dig(entity, ("char", "overall")) or {}
     lines += [""]
     if "gold" in strict:
         lines += [f"{strict.get('gold', 0)} gold entities, {strict.get('pred', 0)} predicted.", ""]
-    lines += [OLDER_WORKFLOW, ""]
+    if "gold_chars" in char:
+        lines += [f"{char.get('gold_chars', 0)} non-whitespace characters to hide, "
+                  f"{char.get('pred_chars', 0)} hidden, {char.get('hit_chars', 0)} of them rightly.", ""]
+    lines += [MODES_NOTE, ""]
 
     if token.get("with_o") or token.get("without_o"):
         lines += ["## Token level", "", "| Labels | Micro F1 | Macro F1 | Weighted F1 |", "|---|---:|---:|---:|"]
@@ -69,21 +80,25 @@ def render_report(metrics: dict, *, examples_per_kind: int = 3) -> str:
             lines += ["", f"{token['tokens']} tokens."]
         lines.append("")
 
-    languages = sorted(set(_dig(entity, ("strict", "per_language")) or {}))
+    languages = sorted(set(_dig(entity, ("strict", "per_language")) or {})
+                       | set(_dig(entity, ("char", "per_language")) or {}))
     if languages:
         lines += [
             "## Per language", "",
-            "| Language | Gold | Pred | Strict P | Strict R | Strict F1 | Overlap F1 | Detection F1 | Detection F5 |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| Language | Gold | Pred | Strict P | Strict R | Strict F1 | Overlap F1 | Detection F1 | Detection F5 "
+            "| Char P | Char R | Char F1 | Char F5 |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for language in languages:
             s = _dig(entity, ("strict", "per_language", language)) or {}
             o = _dig(entity, ("overlap", "per_language", language)) or {}
             d = _dig(entity, ("detection", "per_language", language)) or {}
+            c = _dig(entity, ("char", "per_language", language)) or {}
             lines.append(
                 f"| {_cell(language)} | {s.get('gold', MISSING)} | {s.get('pred', MISSING)} | "
                 f"{_fmt(s.get('precision'))} | {_fmt(s.get('recall'))} | {_fmt(s.get('f1'))} | "
-                f"{_fmt(o.get('f1'))} | {_fmt(d.get('f1'))} | {_fmt(d.get('f5'))} |"
+                f"{_fmt(o.get('f1'))} | {_fmt(d.get('f1'))} | {_fmt(d.get('f5'))} | "
+                f"{_fmt(c.get('precision'))} | {_fmt(c.get('recall'))} | {_fmt(c.get('f1'))} | {_fmt(c.get('f5'))} |"
             )
         lines.append("")
 
@@ -102,6 +117,21 @@ def render_report(metrics: dict, *, examples_per_kind: int = 3) -> str:
                 f"{_fmt(row.get('precision'))} | {_fmt(row.get('recall'))} | {_fmt(row.get('f1'))} | "
                 f"{_fmt((overlap.get(label) or {}).get('f1'))} |"
             )
+        lines.append("")
+
+    char_per_label = _dig(entity, ("char", "per_label")) or {}
+    if char_per_label:
+        lines += [
+            "## Redaction recall per gold label (characters, label-blind)", "",
+            "Share of each label's non-whitespace characters that some prediction hides, whatever its label.", "",
+            "| Gold label | Characters | Hidden | Recall |", "|---|---:|---:|---:|",
+        ]
+        by_size = sorted(char_per_label, key=lambda label: (-int((char_per_label[label] or {}).get("gold_chars", 0)),
+                                                            label))
+        for label in by_size:
+            row = char_per_label[label] or {}
+            lines.append(f"| {_cell(label)} | {row.get('gold_chars', MISSING)} | {row.get('hit_chars', MISSING)} | "
+                         f"{_fmt(row.get('recall'))} |")
         lines.append("")
 
     pairs = metrics.get("confused_pairs") or []
@@ -129,7 +159,7 @@ def render_comparison(runs: Sequence[tuple[str, dict]]) -> str:
         best = max((v for v in values if v is not None), default=None)
         cells = [f"**{_fmt(v)}**" if v is not None and v == best and len(runs) > 1 else _fmt(v) for v in values]
         lines.append(f"| {title} | " + " | ".join(cells) + " |")
-    lines += ["", "Best value per row in bold. " + OLDER_WORKFLOW, ""]
+    lines += ["", "Best value per row in bold. " + MODES_NOTE, ""]
 
     per_class_by_run = [_dig(metrics, ("entity", "strict", "per_class")) or {} for _, metrics in runs]
     support: dict[str, int] = {}

@@ -12,9 +12,14 @@ from typing import Sequence
 
 import numpy as np
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: weights digest in the fingerprint, shard checks, ignore masks
 MANIFEST = "manifest.json"
 TMP_SUFFIX = ".tmp"
+LOCK = ".lock"
+# Where the backbone and tokenizer were loaded from: recorded for the user, but the weights digest
+# and the tokenizer hash identify them, so the same files at another path (or spelled with a
+# trailing /) are the same backbone.
+LOCATION_KEYS = {"backbone": ("name_or_path", "gguf_file", "revision", "commit"), "tokenizer": ("name",)}
 
 
 def shard_name(index: int) -> str:
@@ -25,9 +30,18 @@ def layer_dataset(layer: int) -> str:
     return f"features/layer_{layer}"
 
 
+def comparable(fingerprint: dict) -> dict:
+    """The fingerprint without where the backbone was loaded from (see LOCATION_KEYS)."""
+    out = dict(fingerprint)
+    for part, keys in LOCATION_KEYS.items():
+        if isinstance(out.get(part), dict):
+            out[part] = {k: v for k, v in out[part].items() if k not in keys}
+    return out
+
+
 def fingerprint_hash(fingerprint: dict) -> str:
     """A stable hash of a fingerprint dict, stored in every shard to tie it to its manifest."""
-    return hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha256(json.dumps(comparable(fingerprint), sort_keys=True).encode("utf-8")).hexdigest()[:16]
 
 
 def diff_fingerprints(old: dict, new: dict, prefix: str = "") -> list[str]:
@@ -49,7 +63,7 @@ def _short(value) -> str:
 
 
 IDENTITY_KEYS = {
-    "backbone": ("name_or_path", "gguf_file", "revision", "model_type", "hidden_size", "num_layers"),
+    "backbone": ("weights", "model_type", "hidden_size", "num_layers"),
     "tokenizer": ("vocab_size", "sha256"),
 }
 
@@ -58,8 +72,9 @@ def features_fingerprint(fingerprint: dict) -> dict:
     """The part of a cache fingerprint that decides what the features mean (not which data).
 
     A head trained on one cache applies to another cache, or to new text, only when these
-    agree: same backbone and tokenizer, same input format. The compute dtype is left out on
-    purpose: a head trained on bf16 GPU features works on fp32 CPU features of the same model.
+    agree: same backbone weights and tokenizer, same input format. The compute dtype and int8
+    quantization are left out on purpose: they round the same features differently (a head trained
+    on bf16 GPU features works on fp32 CPU features of the same model).
     """
     out = {}
     for part, keys in IDENTITY_KEYS.items():

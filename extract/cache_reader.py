@@ -14,10 +14,10 @@ from typing import Iterator, Sequence
 import h5py
 import numpy as np
 
-from extract.errors import PiiTaggerError, MissingInputError
-from extract.cache_format import FORMAT_VERSION, MANIFEST, concat_ptr, layer_dataset
+from extract.errors import MissingInputError, NonFiniteError, PiiTaggerError
+from extract.cache_format import FORMAT_VERSION, MANIFEST, concat_ptr, fingerprint_hash, layer_dataset
 from extract.files import read_json
-from extract.labels import LabelScheme
+from extract.labels import IGNORE_LABEL, LabelScheme
 from extract.layers import resolve_layers
 from extract.records import Record, Span
 
@@ -41,6 +41,26 @@ class SplitData:
         return slice(int(self.ptr[e]), int(self.ptr[e + 1]))
 
 
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def check_finite(features: np.ndarray, path: Path, ptr: np.ndarray, records: Sequence[Record],
+                 block_rows: int = 8192) -> None:
+    """Refuse NaN or infinite features, naming the shard and the first text that holds one.
+
+    A non-finite feature would make a head's weights NaN, and a NaN head finds no PII.
+    """
+    for start in range(0, len(features), block_rows):
+        block = features[start:start + block_rows]
+        if not np.isfinite(block).all():
+            row = start + int(np.flatnonzero(~np.isfinite(block).all(axis=1))[0])
+            example = int(np.searchsorted(ptr, row, side="right")) - 1
+            raise NonFiniteError(f"{path}: non-finite feature values (NaN or inf) at row {row}, text "
+                                 f"{records[example].id!r}; this cache cannot be used; re-run `cli.py extract` "
+                                 "with --overwrite")
+
+
 class CacheReader:
     """An opened, checked feature cache."""
 
@@ -60,6 +80,11 @@ class CacheReader:
         try:
             self.fingerprint: dict = self.manifest["fingerprint"]
             self.fingerprint_id: str = self.manifest["fingerprint_id"]
+            if fingerprint_hash(self.fingerprint) != self.fingerprint_id:
+                # The shards carry the id of the fingerprint they were made with: a manifest edited
+                # by hand (labels, layers, backbone) no longer describes them.
+                raise PiiTaggerError(f"{self.path / MANIFEST}: the fingerprint was changed after extraction (it no "
+                                     "longer matches its id or the shards); re-run `cli.py extract` with --overwrite")
             self.scheme = LabelScheme.from_json(self.fingerprint["labels"])
             self.layers: list[int] = list(self.fingerprint["layers"])
             self.num_layers: int = int(self.fingerprint["backbone"]["num_layers"])
@@ -68,6 +93,7 @@ class CacheReader:
         except (KeyError, TypeError) as err:
             raise PiiTaggerError(f"{self.path / MANIFEST}: not a valid cache manifest (missing {err}); re-run "
                              "`cli.py extract` with --overwrite") from None
+
 
     @property
     def splits(self) -> list[str]:
@@ -111,10 +137,43 @@ class CacheReader:
         except OSError as err:
             raise PiiTaggerError(f"{path}: not a readable cache shard ({err}); delete it and re-run the same "
                              "`cli.py extract` command to recompute it") from None
-        if h5.attrs.get("fingerprint") != self.fingerprint_id:
+        try:
+            self._check_shard(path, h5)
+        except BaseException:
             h5.close()
-            raise PiiTaggerError(f"{path}: this shard belongs to another extraction than {self.path / MANIFEST}")
+            raise
         return h5
+
+    def _check_shard(self, path: Path, h5: h5py.File) -> None:
+        """The shard's attributes and array shapes against its manifest entry: cheap, no data read."""
+        if h5.attrs.get("fingerprint") != self.fingerprint_id:
+            raise PiiTaggerError(f"{path}: this shard belongs to another extraction than {self.path / MANIFEST}")
+        entry = self._entries.get(path.relative_to(self.path).as_posix())
+        redo = "; re-run `cli.py extract` with --overwrite"
+        try:
+            tokens, examples = int(h5.attrs["tokens"]), int(h5.attrs["examples"])
+            shapes = {name: h5[name].shape for name in ("tokens/ids", "tokens/labels", "tokens/offsets",
+                                                       "examples/ptr", "examples/text", "examples/ignored")}
+            ptr_ends = (int(h5["examples/ptr"][0]), int(h5["examples/ptr"][-1]))
+            feature_shapes = {layer: h5[layer_dataset(layer)].shape for layer in self.layers}
+        except (KeyError, IndexError, ValueError) as err:
+            raise PiiTaggerError(f"{path}: damaged cache shard ({err}){redo}") from None
+        if entry is not None and (int(entry["tokens"]) != tokens or int(entry["examples"]) != examples
+                                  or int(entry["first_example"]) != int(h5.attrs["first_example"])):
+            raise PiiTaggerError(f"{path}: the manifest says {entry['tokens']} tokens and {entry['examples']} examples, "
+                                 f"the shard holds {tokens} and {examples}{redo}")
+        expected = {"tokens/ids": (tokens,), "tokens/labels": (tokens,), "tokens/offsets": (tokens, 2),
+                    "examples/ptr": (examples + 1,), "examples/text": (examples,), "examples/ignored": (examples,)}
+        wrong = [name for name, shape in expected.items() if shapes[name] != shape]
+        wrong += [layer_dataset(layer) for layer, shape in feature_shapes.items() if shape != (tokens, self.hidden_size)]
+        if wrong or ptr_ends != (0, tokens):
+            raise PiiTaggerError(f"{path}: damaged cache shard ({', '.join(wrong) or 'examples/ptr'} do not match "
+                                 f"{tokens} tokens and {examples} examples){redo}")
+
+    @property
+    def _entries(self) -> dict[str, dict]:
+        """Manifest entry of every finished shard, by file name relative to the cache."""
+        return {shard["file"]: shard for info in self.manifest["splits"].values() for shard in info["shards"]}
 
     def read_shard(self, path: Path, layers: Sequence[int] | None, dtype=np.float32,
                    out: np.ndarray | None = None) -> SplitData:
@@ -131,16 +190,22 @@ class CacheReader:
                     else:
                         features[:, columns] = h5[layer_dataset(layer)][()]
             records = [
-                Record(i.decode() if isinstance(i, bytes) else i,
-                       lang.decode() if isinstance(lang, bytes) else lang,
-                       text.decode() if isinstance(text, bytes) else text,
-                       tuple(Span(*s) for s in json.loads(spans)))
-                for i, lang, text, spans in zip(h5["examples/id"][()], h5["examples/language"][()],
-                                                 h5["examples/text"][()], h5["examples/spans"][()])
+                Record(_text(i), _text(lang), _text(text), tuple(Span(*s) for s in json.loads(spans)),
+                       tuple(tuple(region) for region in json.loads(ignored)))
+                for i, lang, text, spans, ignored in zip(h5["examples/id"][()], h5["examples/language"][()],
+                                                          h5["examples/text"][()], h5["examples/spans"][()],
+                                                          h5["examples/ignored"][()])
             ]
-            return SplitData(features, h5["tokens/labels"][()].astype(np.int64), h5["examples/ptr"][()],
-                             h5["tokens/offsets"][()].astype(np.int64), h5["tokens/ids"][()].astype(np.int64),
-                             records)
+            labels = h5["tokens/labels"][()].astype(np.int64)
+            ptr = h5["examples/ptr"][()]
+            offsets = h5["tokens/offsets"][()].astype(np.int64)
+            token_ids = h5["tokens/ids"][()].astype(np.int64)
+        if labels.size and (labels.min() < IGNORE_LABEL or labels.max() >= len(self.scheme.labels)):
+            raise PiiTaggerError(f"{path}: token labels outside the manifest's {len(self.scheme.labels)} labels; "
+                                 "re-run `cli.py extract` with --overwrite")
+        if features is not None:
+            check_finite(features, path, ptr, records)
+        return SplitData(features, labels, ptr, offsets, token_ids, records)
 
     def iter_shards(self, split: str, layers: Sequence[int] | None, dtype=np.float32) -> Iterator[SplitData]:
         """Shards of a split one at a time, in example order: bounded memory."""

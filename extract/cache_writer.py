@@ -16,10 +16,10 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from extract.errors import PiiTaggerError
-from extract.cache_format import FORMAT_VERSION, MANIFEST, TMP_SUFFIX, diff_fingerprints, fingerprint_hash, \
-    layer_dataset, pointer_from_lengths, shard_name
-from extract.files import atomic_write_json, read_json
+from extract.cache_format import FORMAT_VERSION, LOCK, MANIFEST, TMP_SUFFIX, comparable, diff_fingerprints, \
+    fingerprint_hash, layer_dataset, pointer_from_lengths, shard_name
+from extract.errors import PiiTaggerError, UnsafeOutputError
+from extract.files import atomic_write_json, check_writable, folder_kind, read_json, write_marker
 from extract.records import Record
 
 CHUNK_BYTES = 1 << 20  # ~1 MB HDF5 chunks along tokens: whole rows, cheap random shard reads
@@ -87,7 +87,8 @@ def write_shard(folder: Path, buffer: ShardBuffer, fingerprint_id: str) -> Path:
         raise RuntimeError(f"shard {buffer.plan.index} of {buffer.plan.split}: {missing} rows were never computed")
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / shard_name(buffer.plan.index)
-    tmp = final.with_name(final.name + TMP_SUFFIX)
+    # Unique per process: two writers must never share a half-written file.
+    tmp = final.with_name(f"{final.name}.{os.getpid()}{TMP_SUFFIX}")
     strings = h5py.string_dtype("utf-8")
     with h5py.File(tmp, "w") as h5:
         for layer, array in buffer.features.items():
@@ -102,6 +103,8 @@ def write_shard(folder: Path, buffer: ShardBuffer, fingerprint_id: str) -> Path:
         h5.create_dataset("examples/text", data=[r.text for r in buffer.records], dtype=strings)
         spans = [json.dumps([list(s) for s in r.spans], ensure_ascii=False) for r in buffer.records]
         h5.create_dataset("examples/spans", data=spans, dtype=strings)
+        ignored = [json.dumps([list(region) for region in r.ignored]) for r in buffer.records]
+        h5.create_dataset("examples/ignored", data=ignored, dtype=strings)
         h5.attrs.update({
             "format_version": FORMAT_VERSION,
             "fingerprint": fingerprint_id,
@@ -131,8 +134,58 @@ def finished_shard(folder: Path, plan: ShardPlan, fingerprint_id: str) -> bool:
             and int(attrs.get("examples", -1)) == plan.last - plan.first and int(attrs.get("tokens", -1)) == plan.tokens)
 
 
+class CacheLock:
+    """One writer per cache: an exclusive lock on CACHE/.lock holding the writer's PID.
+
+    The operating system releases the lock when its process dies, even by kill -9, so a lock
+    left by a crashed run is simply taken over.
+    """
+
+    def __init__(self, root: Path):
+        self.path = Path(root) / LOCK
+        self._handle = None
+
+    def acquire(self) -> "CacheLock":
+        handle = open(self.path, "a+", encoding="utf-8")
+        try:
+            _lock_file(handle)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            handle.close()
+            raise PiiTaggerError(f"{self.path.parent} is in use by another `extract` (PID {holder}); wait for it to "
+                                 "finish, or choose another --out") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._handle = handle
+        return self
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.close()  # closing the file releases the lock
+            self._handle = None
+
+
+def _lock_file(handle) -> None:
+    """Take an exclusive, non-blocking lock on an open file; OSError if another process holds it."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        return
+    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
 class CacheWriter:
-    """Owns a cache folder: checks or starts its manifest, writes shards in the background."""
+    """Owns a cache folder: checks or starts its manifest, writes shards in the background.
+
+    The main process holds the cache's lock from `__init__` to `close()`.
+    """
 
     def __init__(self, root: Path, fingerprint: dict, overwrite: bool = False, is_main: bool = True):
         self.root = Path(root)
@@ -141,27 +194,58 @@ class CacheWriter:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shard-writer")
         self._pending: Future | None = None
         self._finished: set[tuple[str, int]] = set()  # shards known to be whole on disk
+        self._lock: CacheLock | None = None
+        self._replaced: Path | None = None  # an old cache moved aside by --overwrite
         if is_main:
-            self._claim_folder(overwrite)
+            try:
+                self._claim_folder(overwrite)
+            except BaseException:
+                self.close()
+                raise
 
     def _claim_folder(self, overwrite: bool) -> None:
+        """Lock the folder, then check (or, with `overwrite`, move aside) what it holds."""
         manifest_path = self.root / MANIFEST
-        if self.root.exists() and overwrite:
-            shutil.rmtree(self.root)
+        if self.root.exists() and not self.root.is_dir():
+            raise UnsafeOutputError(f"--out {self.root} exists and is not a folder")
+        if self.root.exists() and any(self.root.iterdir()):
+            if folder_kind(self.root) != "cache":
+                raise UnsafeOutputError(
+                    f"--out {self.root} exists, is not empty and is not a cache written by `extract`; "
+                    + ("--overwrite only replaces a cache folder; " if overwrite else "")
+                    + "choose another --out")
+        check_writable(self.root if self.root.exists() else self.root.parent)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._lock = CacheLock(self.root).acquire()
+        if manifest_path.is_file() and overwrite:
+            self._move_aside()
         elif manifest_path.is_file():
             old = read_json(manifest_path, "cache manifest")
-            if old.get("fingerprint") != self.fingerprint:
-                differences = diff_fingerprints(old.get("fingerprint", {}), self.fingerprint)
+            if fingerprint_hash(old.get("fingerprint", {})) != self.fingerprint_id:
+                differences = diff_fingerprints(comparable(old.get("fingerprint", {})), comparable(self.fingerprint))
                 raise PiiTaggerError(
                     f"{self.root} holds a cache made differently; pass --overwrite to start afresh, or "
-                    f"another --out. Differences: " + "; ".join(differences[:8])
+                    f"another --out. Differences: " + "; ".join(differences[:8] or ["format of an older version"])
                 )
-        elif self.root.exists() and any(self.root.iterdir()):
-            raise PiiTaggerError(f"--out {self.root} exists, is not empty and holds no cache manifest; "
-                             "pass --overwrite to replace it")
-        self.root.mkdir(parents=True, exist_ok=True)
+        write_marker(self.root, "cache")
         for leftover in self.root.rglob(f"*{TMP_SUFFIX}"):
-            leftover.unlink()  # a shard interrupted mid-write: recomputed below
+            leftover.unlink()  # a shard interrupted mid-write (we hold the lock): recomputed below
+
+    def _move_aside(self) -> None:
+        """--overwrite: the old cache is moved aside whole, and removed once the new one is complete."""
+        aside = self.root.with_name(f".{self.root.name}.replaced-{os.getpid()}")
+        old_lock = self._lock
+        os.replace(self.root, aside)
+        self.root.mkdir()
+        self._lock = CacheLock(self.root).acquire()
+        old_lock.release()
+        self._replaced = aside
+
+    def finish(self, complete: bool) -> None:
+        """Once the new cache is complete, remove the one `--overwrite` replaced."""
+        if complete and self._replaced is not None:
+            shutil.rmtree(self._replaced, ignore_errors=True)
+            self._replaced = None
 
     def is_finished(self, plan: ShardPlan) -> bool:
         key = (plan.split, plan.index)
@@ -184,6 +268,9 @@ class CacheWriter:
             self.wait()
         finally:
             self._pool.shutdown(wait=True)
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
 
     def write_manifest(self, plans: dict[str, list[ShardPlan]], split_info: dict[str, dict], extra: dict) -> dict:
         """Rewrite the manifest from what is on disk now; `complete` once every shard is there."""

@@ -11,25 +11,27 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from extract.errors import PiiTaggerError, MissingInputError
+from extract.errors import MissingInputError, NonFiniteError, PiiTaggerError
 from extract.backbone import BackboneConfig, LayerCapture, load_backbone, resolve_device, resolve_dtype
 from extract.cache_writer import CacheWriter, ShardBuffer, ShardPlan, plan_shards
-from extract.files import folder_bytes, read_json
+from extract.files import check_disjoint, folder_bytes, read_json
 from extract.labels import AlignmentStats, LabelScheme
 from extract.layers import DEFAULT_LAYERS, resolve_layers
 from extract.prepare import SPLITS
 from extract.records import CorpusError, Record, decode_line, parse_line
 from extract.tokens import InputFormat, Segment, SegmentBuilder, hub_kwargs, load_tokenizer, tokenize_texts, \
     tokenizer_fingerprint
+from extract.weights import weights_identity
 
 FEATURE_DTYPES = {"float16": np.float16, "float32": np.float32}
 FP16_MAX = float(np.finfo(np.float16).max)
+CLAIM_MESSAGE_BYTES = 4096  # room for process 0's refusal message in a multi-process run
 
 
 @dataclass
@@ -53,10 +55,11 @@ class ExtractConfig:
     splits: tuple[str, ...] = ()  # default: every split the prepared folder has
     overwrite: bool = False  # start afresh in an existing cache folder
     progress: bool = True  # tqdm bar with tokens/s and ETA
+    quantize: str | None = None  # "int8": the backbone's Linear layers in int8 (CPU only); in the fingerprint
 
     def backbone(self) -> BackboneConfig:
         return BackboneConfig(self.model, self.gguf_file, self.revision, self.dtype, self.device,
-                              self.device_map, self.trust_remote_code)
+                              self.device_map, self.trust_remote_code, self.quantize)
 
 
 @dataclass
@@ -172,25 +175,33 @@ def index_split(path: Path, tokenizer, scheme: LabelScheme, batch_size: int = 51
                       digest.hexdigest(), dict(sorted(languages.items())), alignment)
 
 
-def model_fingerprint(config: ExtractConfig, device: torch.device) -> dict:
-    """Backbone part of the fingerprint from the model's config alone (no weights loaded)."""
+def load_model_config(config: BackboneConfig):
+    """The backbone's transformers config (no weights loaded), with a clear error when missing."""
     from transformers import AutoConfig
 
     try:
-        model_config = AutoConfig.from_pretrained(config.model, **hub_kwargs(config.gguf_file, config.revision,
-                                                                            config.trust_remote_code))
+        return AutoConfig.from_pretrained(config.model, **hub_kwargs(config.gguf_file, config.revision,
+                                                                    config.trust_remote_code))
     except OSError as err:
         raise MissingInputError(f"cannot load the backbone config of {config.model!r}: {err}") from None
+
+
+def model_fingerprint(config: ExtractConfig, device: torch.device) -> dict:
+    """Backbone part of the fingerprint from the model's config and a digest of its weight files."""
+    model_config = load_model_config(config.backbone())
     text_config = model_config.get_text_config() if hasattr(model_config, "get_text_config") else model_config
+    commit = getattr(model_config, "_commit_hash", None)
     fingerprint = {
         "name_or_path": config.model,
         "gguf_file": config.gguf_file,
         "revision": config.revision,
-        "commit": getattr(model_config, "_commit_hash", None),
+        "commit": commit,
+        "weights": weights_identity(config.model, config.gguf_file, commit),
         "model_type": getattr(model_config, "model_type", None),
         "hidden_size": int(text_config.hidden_size),
         "num_layers": int(text_config.num_hidden_layers),
         "compute_dtype": str(resolve_dtype(config.dtype, device)).replace("torch.", ""),
+        **({"quantize": config.quantize} if config.quantize else {}),  # absent unquantized: older caches stay valid
     }
     return fingerprint
 
@@ -206,6 +217,32 @@ def distributed_state():
     return state.process_index, state.num_processes, state
 
 
+def _claim_together(state, rank: int, claim) -> CacheWriter:
+    """Process 0 claims (locks and checks) the cache folder; every process learns whether it may go on.
+
+    Without this, a refusal on process 0 would leave the others waiting for it forever.
+    """
+    if state is None:
+        return claim()
+    writer, failure = None, b""
+    try:
+        writer = claim()
+    except PiiTaggerError as err:
+        failure = str(err).encode("utf-8")[:CLAIM_MESSAGE_BYTES]
+    # Process 0's verdict, as UTF-8 bytes in a tensor (no pickling between processes).
+    message = torch.zeros(CLAIM_MESSAGE_BYTES, dtype=torch.uint8, device=state.device)
+    if failure:
+        message[:len(failure)] = torch.frombuffer(bytearray(failure), dtype=torch.uint8)
+    torch.distributed.broadcast(message, src=0)
+    state.wait_for_everyone()  # the folder is claimed (or refused) before anyone writes
+    verdict = bytes(message.cpu().numpy()).rstrip(b"\0").decode("utf-8", errors="replace")
+    if verdict:
+        if writer is not None:
+            writer.close()
+        raise PiiTaggerError(verdict)
+    return writer
+
+
 def run_extract(config: ExtractConfig) -> ExtractResult:
     """Extract features for every split into `config.out`; resumes finished shards."""
     started = time.perf_counter()
@@ -217,6 +254,7 @@ def run_extract(config: ExtractConfig) -> ExtractResult:
     fmt = InputFormat(config.max_length, config.stride, config.context)
     scheme = read_label_scheme(config.data)
     files = split_files(config.data, config.splits)
+    check_disjoint(config.out, [config.data])
     device = state.device if state is not None and config.device == "auto" and not config.device_map \
         else resolve_device(config.device)
     backbone_fp = model_fingerprint(config, device)
@@ -235,9 +273,8 @@ def run_extract(config: ExtractConfig) -> ExtractResult:
         "data": {split: index.sha256 for split, index in indexes.items()},
         "shard_tokens": config.shard_tokens,
     }
-    writer = CacheWriter(config.out, fingerprint, overwrite=config.overwrite and rank == 0, is_main=rank == 0)
-    if state is not None:
-        state.wait_for_everyone()  # the folder is claimed (or refused) before anyone writes
+    writer = _claim_together(state, rank, lambda: CacheWriter(config.out, fingerprint, overwrite=config.overwrite,
+                                                               is_main=rank == 0))
 
     plans = {split: plan_shards(split, index.token_counts.tolist(), config.shard_tokens)
              for split, index in indexes.items()}
@@ -269,6 +306,7 @@ def run_extract(config: ExtractConfig) -> ExtractResult:
     if rank == 0:
         manifest = writer.write_manifest(plans, split_info, extra)
         result.complete = manifest["complete"]
+        writer.finish(result.complete)
         result.examples_total = sum(info["examples"] for info in split_info.values())
         result.tokens_total = sum(info["tokens"] for info in split_info.values())
         result.shards_total = sum(len(p) for p in plans.values())
@@ -298,7 +336,7 @@ def _compute_shards(config: ExtractConfig, todo: list[ShardPlan], indexes: dict[
             segments = [segment for i, tokens in enumerate(tokenized) for segment in builder.segments(i, tokens)]
             where = f"{plan.split} shard {plan.index} (examples {plan.first}-{plan.last - 1})"
             for batch, kept in forward_batches(capture, segments, config.batch_tokens, pad_id, input_device,
-                                               config.feature_dtype, where):
+                                               config.feature_dtype, where, [r.id for r in records]):
                 destination = np.concatenate([buffer.ptr[s.text_index] + s.token_indices for s in batch])  # [R]
                 for layer, rows in kept.items():
                     buffer.features[layer][destination] = rows
@@ -362,25 +400,34 @@ def gather_rows(batch: list[Segment]) -> tuple[torch.Tensor, torch.Tensor]:
     return rows, positions
 
 
-def check_range(layer: int, hidden: torch.Tensor, feature_dtype: str, where: str) -> None:
-    """Refuse non-finite states, and values fp16 cannot hold, instead of storing inf."""
+def check_range(layer: int, hidden: torch.Tensor, feature_dtype: str, where: str,
+                row_texts: Callable[[], Sequence[str]] | None = None) -> None:
+    """Refuse non-finite states, and values fp16 cannot hold, instead of storing inf.
+
+    hidden: [R, H] kept rows; `row_texts()` names the text of each row for the error message.
+    """
     peak = float(hidden.abs().amax()) if hidden.numel() else 0.0
-    where = f"layer {layer}, {where}"
+    if np.isfinite(peak) and (feature_dtype != "float16" or peak <= FP16_MAX):
+        return
+    bad = ~torch.isfinite(hidden).all(dim=1) if not np.isfinite(peak) else hidden.abs().amax(dim=1) > FP16_MAX  # [R]
+    first = int(torch.nonzero(bad)[0, 0])
+    text = f", text {row_texts()[first]!r}" if row_texts is not None else ""
+    where = f"layer {layer}, {where}{text}"
     if not np.isfinite(peak):
-        raise PiiTaggerError(f"the backbone produced non-finite hidden states at {where}; try --dtype float32 "
-                         "or bfloat16 (float16 compute can overflow)")
-    if feature_dtype == "float16" and peak > FP16_MAX:
-        raise PiiTaggerError(f"hidden states reach {peak:.4g} at {where}, beyond float16's {FP16_MAX:.0f}: "
+        raise NonFiniteError(f"the backbone produced non-finite hidden states at {where}; nothing was written for "
+                             "it. Try --dtype float32 or bfloat16 (float16 compute can overflow)")
+    raise PiiTaggerError(f"hidden states reach {peak:.4g} at {where}, beyond float16's {FP16_MAX:.0f}: "
                          "storing them as float16 would give inf; re-run with --feature-dtype float32")
 
 
 def forward_batches(capture: LayerCapture, segments: list[Segment], batch_tokens: int, pad_id: int,
-                    device: torch.device, feature_dtype: str, where: str
+                    device: torch.device, feature_dtype: str, where: str, text_names: Sequence[str] | None = None
                     ) -> Iterator[tuple[list[Segment], dict[int, np.ndarray]]]:
     """Run length-bucketed batches; yield each batch with its kept rows per layer [R, H].
 
     Rows come in batch order (segment by segment, kept positions in order), already in the
     feature dtype. `extract` and `predict` both use this, so they compute the same features.
+    `text_names[segment.text_index]` names a text in errors.
     """
     target = torch.float16 if feature_dtype == "float16" else torch.float32
     for batch in batches_by_budget(segments, batch_tokens):
@@ -390,7 +437,9 @@ def forward_batches(capture: LayerCapture, segments: list[Segment], batch_tokens
         kept = {}
         for layer, hidden in states.items():
             selected = hidden[rows.to(hidden.device), positions.to(hidden.device)]  # [R, H]
-            check_range(layer, selected, feature_dtype, where)
+            check_range(layer, selected, feature_dtype, where,
+                        None if text_names is None else lambda: [text_names[s.text_index] for s in batch
+                                                                 for _ in range(len(s.positions))])
             kept[layer] = selected.to(target).cpu().numpy()
         yield batch, kept
 

@@ -7,6 +7,7 @@ folder that looks finished, and nothing is replaced without `overwrite=True`.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -14,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-from extract.errors import PiiTaggerError, MissingInputError
+from extract.errors import MissingInputError, PiiTaggerError, UnsafeOutputError
 
 
 @contextlib.contextmanager
@@ -24,8 +25,14 @@ def atomic_open(path: Path | str) -> Iterator:
     On any error the temporary file is removed and `path` is left as it was.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if path.is_dir():
+        raise UnsafeOutputError(f"{path} is a folder; give a file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as err:
+        _raise_write_error(err, path)
+        raise
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             yield handle
@@ -33,9 +40,10 @@ def atomic_open(path: Path | str) -> Iterator:
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes it private; these files are meant to be shared
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        _raise_write_error(err, path)
         raise
 
 
@@ -60,42 +68,179 @@ def read_json(path: Path | str, what: str = "file") -> dict:
         raise PiiTaggerError(f"{path}: {what} is not valid JSON ({err})") from None
 
 
-def check_can_write(path: Path | str, overwrite: bool, option: str = "--out") -> Path:
-    """Refuse an existing, non-empty output folder unless `overwrite`."""
+# Every output folder this tool writes carries this marker, naming what kind of folder it is:
+# `--overwrite` replaces a folder only when its marker says it is of the same kind.
+MARKER = ".pii-tagger.json"
+TOOL = "llm-pii-tagger"
+def _a(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
+OUTPUT_KINDS = ("prepared", "cache", "head", "evaluation", "export", "demo", "score")
+# Folders written before the marker existed, recognised by the files only this tool writes there.
+_LEGACY_SIGNS = {
+    "prepared": ("label_mappings.json", "dataset_stats.json"),
+    "cache": ("manifest.json",),
+    "head": ("head.json", "head.safetensors"),
+    "evaluation": ("metrics.json",),
+    "export": ("config.json", "model.safetensors"),
+    "demo": ("cache/manifest.json", "data/token_classification/label_mappings.json"),
+}
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS, errno.EPERM, errno.EISDIR}
+
+
+def folder_kind(path: Path | str) -> str | None:
+    """The kind of output folder this tool wrote at `path` (from its marker), or None."""
+    path = Path(path)
+    marker = path / MARKER
+    if marker.is_file():
+        try:
+            info = json.loads(marker.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError, OSError):
+            return None
+        if isinstance(info, dict) and info.get("tool") == TOOL and info.get("kind") in OUTPUT_KINDS:
+            return info["kind"]
+        return None
+    for kind, signs in _LEGACY_SIGNS.items():
+        if all((path / sign).is_file() for sign in signs):
+            return kind
+    return None
+
+
+def write_marker(folder: Path | str, kind: str) -> None:
+    if kind not in OUTPUT_KINDS:
+        raise PiiTaggerError(f"unknown output kind {kind!r}")
+    atomic_write_json(Path(folder) / MARKER, {"tool": TOOL, "kind": kind})
+
+
+def check_disjoint(out: Path | str, inputs, option: str = "--out", allow_inside: bool = False) -> None:
+    """Refuse an output that is, contains, or (unless `allow_inside`) lies inside one of the inputs.
+
+    Replacing such a folder would delete what the command is about to read.
+    """
+    target = Path(out).resolve()
+    for item in inputs:
+        if item is None:
+            continue
+        source = Path(item).resolve()
+        if target == source:
+            raise UnsafeOutputError(f"{option} {out} is also an input of this command; choose another folder")
+        if source.is_relative_to(target):
+            raise UnsafeOutputError(f"{option} {out} contains the input {item}; replacing it would delete that input")
+        if not allow_inside and target.is_relative_to(source) and source.is_dir():
+            raise UnsafeOutputError(f"{option} {out} lies inside the input folder {item}; choose a folder outside it")
+
+
+def check_can_write(path: Path | str, overwrite: bool, option: str = "--out", kind: str | None = None) -> Path:
+    """Refuse what `output_folder` would refuse, before any long work starts.
+
+    An existing, non-empty folder is replaced only with `overwrite` and only when this tool wrote
+    it as a folder of the same `kind`; the parent folder must be writable.
+    """
     path = Path(path)
     if path.exists() and not path.is_dir():
-        raise PiiTaggerError(f"{option} {path} exists and is not a folder")
-    if path.exists() and any(path.iterdir()) and not overwrite:
-        raise PiiTaggerError(f"{option} {path} already exists and is not empty; pass --overwrite to replace it")
+        raise UnsafeOutputError(f"{option} {path} exists and is not a folder")
+    if path.exists() and any(path.iterdir()):
+        if not overwrite:
+            raise UnsafeOutputError(f"{option} {path} already exists and is not empty; pass --overwrite to replace it")
+        found = folder_kind(path)
+        if kind is not None and found != kind:
+            what = f"{_a(found)} {found} folder" if found else "not a folder written by this tool"
+            raise UnsafeOutputError(f"{option} {path} is {what}, not {_a(kind)} {kind} folder: --overwrite only "
+                                    f"replaces {_a(kind)} {kind} folder this tool wrote; choose another {option}")
+    check_writable(path.absolute().parent, option)
     return path
 
 
+def check_output_file(path: Path | str, overwrite: bool, option: str = "--output", inputs=()) -> None:
+    """An output file: not a folder, not an input, replaced only with `overwrite`, in a writable folder."""
+    path = Path(path)
+    if path.is_dir():
+        raise UnsafeOutputError(f"{option} {path} is a folder; give a file name")
+    check_disjoint(path, [item for item in inputs if item is not None and str(item) != "-"], option)
+    if path.exists() and not overwrite:
+        raise UnsafeOutputError(f"{option} {path} already exists; pass --overwrite to replace it")
+    check_writable(path.absolute().parent, option)
+
+
+def check_own_files(folder: Path | str, names, overwrite: bool, option: str = "--out") -> None:
+    """Files this command writes into a shared folder: refused if present without `overwrite`."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise UnsafeOutputError(f"{option} {folder} exists and is not a folder")
+    for name in names:
+        target = folder / name
+        if target.is_dir():
+            raise UnsafeOutputError(f"{option} {folder}: {name} is a folder; choose another {option}")
+        if target.exists() and not overwrite:
+            raise UnsafeOutputError(f"{option} {folder} already holds {name}; pass --overwrite to replace it "
+                                    "(other files there are left alone)")
+    check_writable(folder, option)
+
+
+def remove_files(folder: Path | str, names) -> None:
+    for name in names:
+        with contextlib.suppress(FileNotFoundError):
+            (Path(folder) / name).unlink()
+
+
+def check_writable(folder: Path | str, option: str = "--out") -> None:
+    """Create (and remove) a probe file in `folder`, or the nearest existing parent."""
+    folder = Path(folder)
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".write-probe.", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise PiiTaggerError(f"{option}: cannot write in {folder} ({err.strerror})") from None
+
+
 @contextlib.contextmanager
-def output_folder(path: Path | str, overwrite: bool = False, option: str = "--out") -> Iterator[Path]:
+def output_folder(path: Path | str, overwrite: bool = False, option: str = "--out",
+                  kind: str | None = None) -> Iterator[Path]:
     """Build a folder under a temporary name; it replaces `path` only if the block succeeds.
 
     Yields the temporary folder to write into. On any error the temporary folder is removed
-    and an existing `path` is left untouched.
+    and an existing `path` is left untouched. `kind` is recorded in the folder's marker, and an
+    existing folder is replaced only if it is of that kind (see `check_can_write`); callers check
+    with `check_disjoint` that the output is not one of their inputs.
     """
-    path = check_can_write(path, overwrite, option).absolute()
+    path = check_can_write(path, overwrite, option, kind).absolute()
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
     try:
         yield staging
-    except BaseException:
+        if kind is not None:
+            write_marker(staging, kind)
+        for item in [staging, *staging.rglob("*")]:
+            # mkdtemp and some writers make private files; an output folder is meant to be shared.
+            os.chmod(item, 0o755 if item.is_dir() else 0o644)
+    except BaseException as err:
         shutil.rmtree(staging, ignore_errors=True)
+        _raise_write_error(err, path)
         raise
-    for item in [staging, *staging.rglob("*")]:
-        # mkdtemp and some writers make private files; an output folder is meant to be shared.
-        os.chmod(item, 0o755 if item.is_dir() else 0o644)
+    replace_folder(staging, path)
+
+
+def replace_folder(new: Path, path: Path) -> None:
+    """Put `new` at `path`; an old folder there is moved aside first and removed only afterwards."""
     if path.exists():
         # Move the old folder aside first so that a crash here never loses both.
         old = path.with_name(f".{path.name}.old-{os.getpid()}")
         os.replace(path, old)
-        os.replace(staging, path)
+        os.replace(new, path)
         shutil.rmtree(old, ignore_errors=True)
     else:
-        os.replace(staging, path)
+        os.replace(new, path)
+
+
+def _raise_write_error(err: BaseException, path: Path) -> None:
+    """A full disk or a read-only folder becomes a one-line error naming the output."""
+    if isinstance(err, OSError) and not isinstance(err, PiiTaggerError) and err.errno in _WRITE_ERRNOS:
+        raise PiiTaggerError(f"cannot write {path}: {err.strerror}"
+                             + (f" ({err.filename})" if err.filename else "")) from None
 
 
 def folder_bytes(path: Path | str) -> int:

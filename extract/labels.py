@@ -6,6 +6,7 @@ labels back into trimmed character spans. Together they give the oracle span F1 
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
@@ -15,6 +16,9 @@ from extract.errors import PiiTaggerError
 from extract.records import Record, Span
 
 SCHEMES = ("bio", "io")
+# The token label of text whose gold type has no counterpart (a label map's `null`): such tokens
+# are left out of the loss and of every metric.
+IGNORE_LABEL = -1
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,22 @@ class LabelScheme:
         return scheme
 
 
+def same_word(left: str, right: str) -> bool:
+    """Whether two adjacent characters belong to one word: both letters, or both digits.
+
+    A span never starts or ends between them. A letter next to a digit may be a boundary:
+    "zł58,481.62" is a currency and an amount, "158centimeters" a number and a unit.
+    """
+    def kind(char: str) -> str:
+        if char.isdigit():
+            return "digit"
+        if char.isalpha() or unicodedata.category(char).startswith("M"):  # combining accents stay in the word
+            return "letter"
+        return "other"
+
+    return kind(left) == kind(right) != "other"
+
+
 # Every code point for which str.isspace() is true lies below U+3001.
 _WHITESPACE = np.array([c for c in range(0x3001) if chr(c).isspace()], dtype=np.uint32)
 
@@ -119,13 +139,15 @@ class AlignmentStats:
 
 
 def encode(
-    text: str, offsets: Sequence[Sequence[int]], spans: Sequence[Span], scheme: LabelScheme
+    text: str, offsets: Sequence[Sequence[int]], spans: Sequence[Span], scheme: LabelScheme,
+    ignored: Sequence[tuple[int, int]] = (),
 ) -> tuple[np.ndarray, AlignmentStats]:
     """Per-token label ids `[T]` (int16) for character `spans`, and what did not fit exactly.
 
     Every token overlapping an entity is labelled (not only the first sub-token: in a causal
     model the later ones have seen more of it). A whitespace-only token strictly inside an
-    entity (the spaces of "06 12 34 56 78") continues it.
+    entity (the spaces of "06 12 34 56 78") continues it. Tokens overlapping an `ignored`
+    region and no entity get IGNORE_LABEL.
     """
     raw = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
     trimmed = trim_offsets(text, raw)
@@ -155,6 +177,13 @@ def encode(
         inside = ~solid & (raw[:, 0] < raw[:, 1]) & (container >= 0) & (raw[:, 1] <= ends[np.maximum(container, 0)])
         owner[inside] = container[inside]
 
+    if len(ignored):
+        regions = np.asarray(ignored, dtype=np.int64).reshape(-1, 2)  # [G, 2], sorted, disjoint
+        t_start, t_end = trimmed[:, 0], trimmed[:, 1]
+        first_region = np.searchsorted(regions[:, 1], t_start, side="right")  # [T]
+        overlaps = (first_region < len(regions)) & (t_start < t_end)
+        overlaps &= regions[np.minimum(first_region, len(regions) - 1), 0] < t_end
+        labels[overlaps & (owner < 0)] = IGNORE_LABEL
     for e, span in enumerate(spans):
         tokens = np.flatnonzero(owner == e)
         covered = trimmed[tokens]
@@ -187,6 +216,7 @@ def decode(text: str, offsets: Sequence[Sequence[int]], label_ids: Sequence[int]
     default); use Viterbi decoding upstream to forbid such sequences instead.
     """
     labels = np.asarray(label_ids, dtype=np.int64).reshape(-1)  # [T]
+    labels = np.where(labels == IGNORE_LABEL, 0, labels)  # gold "no label" decodes as no entity
     trimmed = trim_offsets(text, offsets)  # [T, 2]
     entity = scheme.entity_of()[labels]  # [T], -1 for O
     # A token continues the entity of the token before it when it has the same type and (bio)

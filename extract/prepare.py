@@ -15,12 +15,14 @@ from statistics import mean, median
 import numpy as np
 
 from extract.errors import PiiTaggerError, MissingInputError
-from extract.files import atomic_write_json, atomic_write_text, output_folder
-from extract.labels import AlignmentStats, LabelScheme, decode
+from extract.files import atomic_write_json, atomic_write_text, check_can_write, check_disjoint, output_folder
+from extract.label_maps import load_label_map
+from extract.labels import AlignmentStats, LabelScheme, decode, same_word
 from extract.records import ReadReport, Record, read_corpora, write_jsonl
 from extract.tokens import load_tokenizer, tokenize_texts
 
 SPLITS = ("train", "val", "test")
+SPLIT_BY = ("auto", "template", "random")
 
 
 @dataclass
@@ -30,9 +32,13 @@ class PrepareConfig:
     out: Path | None = None  # default: DATA_DIR/token_classification, as in the older workflow
     max_english: int | None = None  # cap on English texts (None: all), sampled with the seed
     max_french: int | None = None  # cap on French texts (None: all)
-    val_fraction: float = 0.1  # share of each language held out for validation
-    test_fraction: float = 0.0  # share held out for a final test split (0: no test split)
+    val_fraction: float = 0.1  # share of each language held out for validation: what chooses epochs, trials, threshold
+    test_fraction: float = 0.1  # share held out for the reported figures, never used to choose anything (0: none)
     seed: int = 42  # sampling and split seed: same seed, same split
+    # "template": each synthetic template in exactly one split, so val/test measure sentence shapes
+    # the head never saw; "random": texts apart; "auto": template when every record names one.
+    split_by: str = "auto"
+    label_map: str | None = None  # built-in name (ai4privacy-200k, ...) or JSON file: rename or ignore labels
     scheme: str = "bio"  # token label scheme: "bio", or "io" as in the older workflow
     tokenizer: str | None = None  # with a tokenizer: token counts, alignment report, oracle F1
     tokenizer_gguf_file: str | None = None  # GGUF file inside `tokenizer`, for GGUF checkpoints
@@ -48,41 +54,56 @@ class PrepareResult:
     read_report: ReadReport  # records read, lines skipped and why
     oracle_f1: float | None = None  # only with a tokenizer
     files: list[str] = field(default_factory=list)  # names written into `out`
+    split_by: str = "random"  # how texts were kept apart: "template" or "random"
+    spans_splitting_words: int = 0  # gold spans starting or ending inside a run of letters/digits
 
 
 def prepare(config: PrepareConfig) -> PrepareResult:
     """Read, cap, split and describe the corpora; write the prepared folder atomically."""
     _check_config(config)
+    label_map = load_label_map(config.label_map) if config.label_map else None
     paths = _input_files(config)
-    records, report = read_corpora(paths, skip_invalid=config.skip_invalid)
+    out = Path(config.out) if config.out else Path(config.data_dir) / "token_classification"
+    # The default output lives inside --data-dir (the older workflow's layout); it may not be it.
+    check_disjoint(out, [config.data_dir], allow_inside=True)
+    check_disjoint(out, config.inputs)
+    check_can_write(out, config.overwrite, kind="prepared")
+    records, report = read_corpora(paths, skip_invalid=config.skip_invalid, label_map=label_map)
     records = _cap_languages(records, {"en": config.max_english, "fr": config.max_french}, config.seed)
-    splits = split_by_language(records, config.val_fraction, config.test_fraction, config.seed)
+    split_by = resolve_split_by(records, config.split_by)
+    splits = split_records(records, config.val_fraction, config.test_fraction, config.seed, split_by)
     if not splits["train"]:
         raise PiiTaggerError("the train split is empty: give more data or a smaller --val-fraction")
     scheme = LabelScheme.from_records(records, config.scheme)
     stats = dataset_stats(splits, scheme)
+    stats["split"] = {"by": split_by, "val_fraction": config.val_fraction, "test_fraction": config.test_fraction,
+                      "seed": config.seed,
+                      "templates": {name: len({r.template for r in recs}) for name, recs in splits.items()
+                                    if recs and split_by == "template"}}
     stats["read"] = {"files": [str(p) for p in paths], "records": report.records, "skipped": report.skipped,
                      "skip_reasons": dict(report.reasons), "trimmed_spans": report.trimmed_spans,
-                     "formats": dict(report.formats)}
+                     "formats": dict(report.formats), "label_map": label_map.name if label_map else None,
+                     "ignored_regions": sum(len(r.ignored) for r in records)}
+    stats["spans_splitting_words"] = spans_splitting_words(records)
     oracle = None
     if config.tokenizer:
         stats["tokenizer"] = tokenizer_stats(splits, scheme, config.tokenizer, config.tokenizer_gguf_file)
         oracle = stats["tokenizer"]["oracle_span_f1"]["f1"]
 
-    out = Path(config.out) if config.out else Path(config.data_dir) / "token_classification"
     written = []
-    with output_folder(out, config.overwrite) as staging:
-        for name, split_records in splits.items():
-            if split_records or name != "test":
+    with output_folder(out, config.overwrite, kind="prepared") as staging:
+        for name, records_of_split in splits.items():
+            if records_of_split or name != "test":
                 with open(staging / f"{name}.jsonl", "w", encoding="utf-8") as handle:
-                    write_jsonl(split_records, handle)
+                    write_jsonl(records_of_split, handle)
                 written.append(f"{name}.jsonl")
         atomic_write_json(staging / "label_mappings.json", scheme.to_json())
         atomic_write_json(staging / "dataset_stats.json", stats)
         atomic_write_text(staging / "README.txt", _folder_readme(config))
         written += ["label_mappings.json", "dataset_stats.json"]
     counts = {name: dict(Counter(r.language for r in recs)) for name, recs in splits.items() if recs}
-    return PrepareResult(out, counts, len(scheme.labels), report, oracle, written)
+    return PrepareResult(out, counts, len(scheme.labels), report, oracle, written, split_by,
+                         stats["spans_splitting_words"]["count"])
 
 
 def _check_config(config: PrepareConfig) -> None:
@@ -98,6 +119,8 @@ def _check_config(config: PrepareConfig) -> None:
             raise PiiTaggerError(f"{name} must be at least 1, got {value}")
     if config.data_dir is None and config.out is None:
         raise PiiTaggerError("give --out when no --data-dir is given")
+    if config.split_by not in SPLIT_BY:
+        raise PiiTaggerError(f"--split-by: unknown value {config.split_by!r} (expected one of: {', '.join(SPLIT_BY)})")
 
 
 def _input_files(config: PrepareConfig) -> list[Path]:
@@ -126,39 +149,89 @@ def _cap_languages(records: list[Record], caps: dict[str, int | None], seed: int
     return [r for i, r in enumerate(records) if i in keep]
 
 
-def split_by_language(records: list[Record], val_fraction: float, test_fraction: float,
-                      seed: int) -> dict[str, list[Record]]:
-    """Deterministic split stratified by language; each split keeps the input order.
+def resolve_split_by(records: list[Record], split_by: str) -> str:
+    """"auto" -> "template" when every record names its template, else "random"."""
+    missing = sum(r.template is None for r in records)
+    if split_by == "auto":
+        return "template" if records and missing == 0 else "random"
+    if split_by == "template" and missing:
+        raise PiiTaggerError(f"--split-by template: {missing} of {len(records)} records have no `template` field "
+                             "(only `cli.py synth` writes one); use --split-by random")
+    return split_by
 
-    Every entity type present anywhere also occurs in train (see `_cover_labels_in_train`).
+
+def split_records(records: list[Record], val_fraction: float, test_fraction: float, seed: int,
+                  split_by: str = "random") -> dict[str, list[Record]]:
+    """Deterministic train/val/test split, stratified by language; each split keeps the input order.
+
+    With `split_by="template"` the units moved between splits are whole templates (strata: language,
+    and whether the template has PII), so no sentence shape is in two splits. Every entity type
+    present anywhere also occurs in train (see `_cover_labels_in_train`).
     """
+    groups: dict[tuple, list[int]] = defaultdict(list)  # (language, has PII, unit) -> record indices
+    for i, record in enumerate(records):
+        if split_by == "template":
+            groups[(record.language, True, record.template)].append(i)
+        else:
+            groups[(record.language, True, i)].append(i)
+    if split_by == "template":  # a template is "with PII" when any of its texts has some
+        groups = {(lang, any(records[i].spans for i in members), unit): members
+                  for (lang, _, unit), members in groups.items()}
     assignment: dict[int, str] = {}
-    for language in sorted({r.language for r in records}):
-        indices = [i for i, r in enumerate(records) if r.language == language]
-        random.Random(f"{seed}-{language}-split").shuffle(indices)
-        n_val = int(round(len(indices) * val_fraction))
-        n_test = int(round(len(indices) * test_fraction))
-        if val_fraction > 0 and n_val == 0 and len(indices) > 1:
-            n_val = 1
-        for position, index in enumerate(indices):
-            assignment[index] = "val" if position < n_val else "test" if position < n_val + n_test else "train"
-    _cover_labels_in_train(records, assignment)
+    for stratum in sorted({key[:2] for key in groups}):
+        units = sorted((key for key in groups if key[:2] == stratum), key=lambda key: str(key[2]))
+        random.Random(f"{seed}-{stratum[0]}-{int(stratum[1])}-split").shuffle(units)
+        total = sum(len(groups[key]) for key in units)
+        wanted = {"val": total * val_fraction, "test": total * test_fraction}
+        taken = {"val": 0, "test": 0}
+        for position, key in enumerate(units):
+            remaining = len(units) - position
+            # Fill val, then test, a unit at a time; keep at least one unit for train.
+            split = next((name for name in ("val", "test") if taken[name] < wanted[name] - len(groups[key]) / 2
+                          and remaining > 1), "train")
+            if split == "train" and position == 0 and len(units) > 2 and val_fraction > 0:
+                split = "val"  # a tiny stratum still gives val something to measure
+            taken[split] = taken.get(split, 0) + len(groups[key])
+            for index in groups[key]:
+                assignment[index] = split
+    _cover_labels_in_train(records, assignment, groups)
     splits: dict[str, list[Record]] = {name: [] for name in SPLITS}
     for i, record in enumerate(records):
         splits[assignment[i]].append(record)
     return splits
 
 
-def _cover_labels_in_train(records: list[Record], assignment: dict[int, str]) -> None:
-    """Move held-out texts whose entity types train lacks into train (a head cannot learn them).
+def _cover_labels_in_train(records: list[Record], assignment: dict[int, str], groups: dict[tuple, list[int]]) -> None:
+    """Move held-out units whose entity types train lacks into train (a head cannot learn them).
 
-    Only matters for small corpora with rare labels; the first such text of each type moves.
+    Only matters for small corpora with rare labels; the first such unit of each type moves, whole.
     """
     in_train = {s.label for i, r in enumerate(records) if assignment[i] == "train" for s in r.spans}
-    for i, record in enumerate(records):
-        if assignment[i] != "train" and {s.label for s in record.spans} - in_train:
-            assignment[i] = "train"
-            in_train |= {s.label for s in record.spans}
+    for members in groups.values():
+        if assignment[members[0]] == "train":
+            continue
+        labels = {s.label for i in members for s in records[i].spans}
+        if labels - in_train:
+            for i in members:
+                assignment[i] = "train"
+            in_train |= labels
+
+
+def spans_splitting_words(records: list[Record], keep: int = 10) -> dict:
+    """Gold spans whose start or end falls inside a word (`extract.labels.same_word`): a word-level
+    tagger cannot reproduce them exactly (predicted spans never cut a word)."""
+    count, examples = 0, []
+    for record in records:
+        text = record.text
+        for span in record.spans:
+            cuts_start = 0 < span.start and same_word(text[span.start - 1], text[span.start])
+            cuts_end = span.end < len(text) and same_word(text[span.end - 1], text[span.end])
+            if cuts_start or cuts_end:
+                count += 1
+                if len(examples) < keep:
+                    examples.append({"id": record.id, "label": span.label, "span": text[span.start:span.end],
+                                     "context": text[max(0, span.start - 15):span.end + 15]})
+    return {"count": count, "examples": examples}
 
 
 def _length_summary(values: list[int]) -> dict:

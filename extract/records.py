@@ -7,6 +7,7 @@ Formats are detected per line (AI4Privacy, pii-masking-200k, generic); bad lines
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import re
 from collections import Counter
@@ -107,11 +108,13 @@ def read_corpus(
     *,
     skip_invalid: bool = False,
     report: ReadReport | None = None,
+    label_map=None,
 ) -> Iterator[Record]:
     """Yield the records of one JSONL file, detecting the format of every line.
 
     Raises `CorpusError` on the first bad line unless `skip_invalid`, in which case bad
     lines are counted in `report`. An empty file, or one with no usable line, is an error.
+    `label_map` (an `extract.label_maps.LabelMap`) renames labels or turns them into ignored regions.
     """
     path = Path(path)
     if not path.is_file():
@@ -123,13 +126,12 @@ def read_corpus(
         for number, raw in enumerate(handle, start=1):
             try:
                 line = decode_line(raw)
-            except ValueError as err:
-                raise CorpusError(path, number, str(err)) from None
-            if not line.strip():
-                continue
-            try:
+                if not line.strip():
+                    continue
                 record, fmt, trimmed = parse_line(line, default_id=f"{path.stem}:{number}",
                                                   default_language=file_language)
+                if label_map is not None:
+                    record = label_map.apply(record)
             except ValueError as err:
                 if not skip_invalid:
                     raise CorpusError(path, number, str(err)) from None
@@ -154,15 +156,16 @@ def decode_line(raw: bytes) -> str:
         raise PiiTaggerError(f"not valid UTF-8 ({err.reason} at byte {err.start})") from None
 
 
-def read_corpora(paths: Iterable[Path | str], *, skip_invalid: bool = False) -> tuple[list[Record], ReadReport]:
+def read_corpora(paths: Iterable[Path | str], *, skip_invalid: bool = False,
+                 label_map=None) -> tuple[list[Record], ReadReport]:
     """Read several files into one list; ids must be unique across them."""
     report = ReadReport()
     records: list[Record] = []
     seen: dict[str, str] = {}
     for path in paths:
-        for record in read_corpus(path, skip_invalid=skip_invalid, report=report):
+        for record in read_corpus(path, skip_invalid=skip_invalid, report=report, label_map=label_map):
             if record.id in seen:
-                record = Record(f"{Path(path).stem}:{record.id}", record.language, record.text, record.spans)
+                record = dataclasses.replace(record, id=f"{Path(path).stem}:{record.id}")
                 if record.id in seen:
                     raise CorpusError(path, None, f"duplicate record id {record.id!r} (first seen in {seen[record.id]})")
             seen[record.id] = str(path)
@@ -176,6 +179,8 @@ def parse_line(line: str, *, default_id: str, default_language: str | None) -> t
         obj = json.loads(line)
     except json.JSONDecodeError as err:
         raise PiiTaggerError(f"malformed JSON ({err.msg} at column {err.colno})") from None
+    except RecursionError:
+        raise PiiTaggerError("malformed JSON (nested too deeply to be a corpus record)") from None
     if not isinstance(obj, dict):
         raise PiiTaggerError(f"expected a JSON object, got {type(obj).__name__}")
 
@@ -238,8 +243,21 @@ def _text_field(obj: dict, *names: str) -> str:
                 raise PiiTaggerError(f"field `{name}` is {type(text).__name__}, expected a string")
             if not text.strip():
                 raise PiiTaggerError(f"field `{name}` is empty")
+            check_text(text, f"field `{name}`")
             return text
     raise PiiTaggerError(f"missing text field (one of {', '.join(names)})")
+
+
+def check_text(text: str, what: str) -> None:
+    """Refuse characters no tokenizer or HDF5 string can carry: NUL and lone surrogates."""
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise PiiTaggerError(f"{what} holds a NUL character (\\u0000) at position {nul}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise PiiTaggerError(f"{what} holds a lone surrogate ({text[err.start]!r}) at position {err.start}, "
+                             "which is not valid Unicode text") from None
 
 
 def _record_language(obj: dict, default: str | None) -> str:
@@ -263,11 +281,11 @@ def _literal(value, field_name: str):
         return value
     try:
         return json.loads(value)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         pass
     try:
         return ast.literal_eval(value)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         raise PiiTaggerError(f"field `{field_name}` is a string that is neither JSON nor a Python literal") from None
 
 

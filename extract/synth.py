@@ -1,29 +1,33 @@
 """Synthetic English/French PII corpus: Faker values poured into hand-written templates.
 
-Spans are recorded while each text is assembled, so every offset is exact by construction.
+Templates are plain-text data files, extract/templates/<language>/<genre>.txt (format in
+extract/templates/README.md). Spans are recorded while each text is assembled, so every offset
+is exact by construction, and each record carries the id of its template.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.resources
 import ipaddress
 import json
 import random
 import re
-import textwrap
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NoReturn
 
 from faker import Faker
+from faker.config import AVAILABLE_LOCALES
 
-from extract.errors import PiiTaggerError
+from extract.errors import MissingInputError, PiiTaggerError
 from extract.files import atomic_write_text
 from extract.records import Record, Span
 
-__all__ = ["LABELS", "TEMPLATE_COUNTS", "SynthConfig", "generate", "generate_with_templates", "write_corpus"]
+__all__ = ["CORPUS_FILES", "LABELS", "TEMPLATE_COUNTS", "SynthConfig", "generate", "generate_with_templates",
+           "load_templates", "write_corpus"]
 
 # The AI4Privacy label names this generator emits (every one occurs in each language).
 LABELS: tuple[str, ...] = (
@@ -35,7 +39,8 @@ LABELS: tuple[str, ...] = (
 
 # Faker locales behind each language: English texts are American or British, one per text.
 _LOCALES = {"en": ("en_US", "en_GB"), "fr": ("fr_FR",)}
-_FILE_NAMES = {"en": "english_synthetic.jsonl", "fr": "french_synthetic.jsonl"}
+# The files `write_corpus` writes, per language (the CLI checks and replaces only these).
+CORPUS_FILES: dict[str, str] = {"en": "english_synthetic.jsonl", "fr": "french_synthetic.jsonl"}
 
 
 @dataclass
@@ -48,9 +53,13 @@ class SynthConfig:
     n_french: int = 500
     # Any fixed number works; fixing one makes two runs of `synth` give byte-identical files.
     seed: int = 42
-    # Real documents often hold no PII at all; without such texts a head learns that every
-    # text must contain something to tag. 10 % keeps them present without diluting the rest.
-    no_pii_fraction: float = 0.1
+    # Share of texts drawn from the no-PII templates (news, reviews, docs, recipes, trivia, look-alike
+    # words...), dealt from their own deck so the share is exact. A head that never sees ordinary
+    # prose tags "What", "radio" or "masterpiece"; too much of it starves the labels. At 0.3 a
+    # third of the words come from texts without PII and every no-PII template appears two or
+    # three times in 500 texts, while the 70 % of texts with PII still hold about 6,800 entities
+    # per 1,000 texts (0.1 gave 5 % of the words, each no-PII template used about once).
+    no_pii_fraction: float = 0.3
 
     def validate(self) -> None:
         for name in ("n_english", "n_french"):
@@ -142,6 +151,7 @@ _PREFIXES = {  # (male, female, neutral); British usage mostly drops the period
     "fr_FR": (("M.", "M.", "M.", "Monsieur"), ("Mme", "Mme", "Madame", "Mlle"), ("Dr", "Me")),
 }
 _DOCTOR_PREFIXES = {"en_US": ("Dr.",), "en_GB": ("Dr", "Dr."), "fr_FR": ("Dr", "Dr", "Docteur", "Pr")}
+_LAWYER_PREFIXES = {"fr_FR": ("Me", "Me", "Maître")}  # English lawyers keep their Mr / Ms
 
 _PRODUCTS = {
     "en": ("wireless keyboard", "USB-C charger", "running shoes", "coffee grinder", "desk lamp",
@@ -160,7 +170,10 @@ _FREE_DOMAINS = {
 }
 _TLDS = {"en_US": (".com", ".com", ".io", ".net"), "en_GB": (".co.uk", ".com", ".co.uk", ".io"),
          "fr_FR": (".fr", ".fr", ".com", ".eu")}
-_CARD_TYPES = ("visa16", "visa16", "mastercard", "mastercard", "amex", "discover")
+# Faker card types (all Luhn-valid): 16 digits mostly, also 13 (old Visa), 14 (Diners), 15 (Amex,
+# JCB), 19 (Visa) digits. Not Maestro: Faker gives some of 12 digits.
+_CARD_TYPES = ("visa16", "visa16", "visa16", "mastercard", "mastercard", "mastercard", "amex", "discover", "visa13",
+               "visa19", "diners", "jcb15", "jcb16")
 
 
 def _job_titles(locale: str) -> tuple[str, ...]:
@@ -173,6 +186,128 @@ def _job_titles(locale: str) -> tuple[str, ...]:
 
 _JOBS = {locale: _job_titles(locale) for locale in ("en_US", "fr_FR")}
 _JOBS["en_GB"] = _JOBS["en_US"]
+
+
+# --------------------------------------------------------------------------------------------
+# Value lists: extract/templates/_values/<topic>.txt (format in extract/templates/README.md)
+# --------------------------------------------------------------------------------------------
+
+_VALUES_FOLDER = "_values"
+_VALUE_SECTION = re.compile(r"\[([a-z][a-z ]*)\]")
+
+
+def _read_value_lists(topic: str) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """The sections of extract/templates/_values/<topic>.txt (see _parse_value_lists)."""
+    path = importlib.resources.files("extract").joinpath("templates", _VALUES_FOLDER, f"{topic}.txt")
+    if not path.is_file():
+        raise MissingInputError(f"{path}: value list missing (it ships with extract/templates)")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise PiiTaggerError(f"{path}: not valid UTF-8 ({err.reason} at byte {err.start})") from None
+    return _parse_value_lists(text, str(path))
+
+
+def _parse_value_lists(text: str, source: str) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """{section: rows}: '[section]' lines start a list, each other line is a row whose fields are
+    split on ' | ', '#' lines are comments. A fault raises PiiTaggerError naming file and line."""
+    sections: dict[str, list[tuple[str, ...]]] = {}
+    current: list | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        header = _VALUE_SECTION.fullmatch(line)
+        if header:
+            if header.group(1) in sections:
+                raise PiiTaggerError(f"{source}, line {number}: section [{header.group(1)}] given twice")
+            current = sections[header.group(1)] = []
+        elif current is None:
+            raise PiiTaggerError(f"{source}, line {number}: value outside a [section]")
+        else:
+            fields = tuple(field.strip() for field in line.split(" | "))
+            if not all(fields) or any(c in line for c in "{}\t"):
+                raise PiiTaggerError(f"{source}, line {number}: empty field, brace or tab in {line!r}")
+            current.append(fields)
+    return {name: tuple(rows) for name, rows in sections.items()}
+
+
+def _column(rows: tuple[tuple[str, ...], ...], index: int = 0) -> tuple[str, ...]:
+    return tuple(row[index] for row in rows)
+
+
+def _options(field_text: str) -> tuple[str, ...]:
+    """'$ ; US$' -> ('$', 'US$'): alternatives inside one field."""
+    return tuple(option.strip() for option in field_text.split(" ; "))
+
+
+def _checked_lists(topic: str, widths: dict[str, tuple[int, ...]]) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """The lists of one _values file, each section present, non-empty and with rows of the
+    field counts the generator reads (`widths`, by section; sections not named there: 1 field)."""
+    lists = _read_value_lists(topic)
+    where = f"extract/templates/{_VALUES_FOLDER}/{topic}.txt"
+    for section in widths:
+        if not lists.get(section):
+            raise PiiTaggerError(f"{where}: section [{section}] is missing or empty")
+    for section, rows in lists.items():
+        allowed = widths.get(section, (1,))
+        for row in rows:
+            if len(row) not in allowed:
+                raise PiiTaggerError(f"{where}: [{section}] row {' | '.join(row)!r} has {len(row)} fields, "
+                                     f"expected {' or '.join(map(str, allowed))}")
+    return lists
+
+
+_NAME_LISTS = _checked_lists("names", {
+    **{f"{origin} {part}": (1,) for origin in ("arabic", "nepali", "korean") for part in ("male", "female", "last")},
+    **{f"{lang} word {part}": (1,) for lang in ("en", "fr") for part in ("first male", "first female", "last")},
+    "particles": (2,)})
+_PLACE_LISTS = _checked_lists("places", {"countries": (8,), "regions": (2, 3, 4), "cities": (2, 3, 4)})
+_EN_JOB_PARTS = ("descriptor", "area", "type", "seniority", "field", "role")
+_JOB_LISTS = _checked_lists("jobs", {**{f"en {part}": (1,) for part in _EN_JOB_PARTS},
+                                     "fr role": (2,), "fr domain": (1,), "fr level": (2,)})
+_JOB_WORDS = {name: _column(rows) for name, rows in _JOB_LISTS.items() if not name.startswith("fr ")}
+_FR_JOB_WORDS = {name: rows for name, rows in _JOB_LISTS.items() if name.startswith("fr ")}
+# (code, signs, English names, French names, decimals)
+_CURRENCIES = _checked_lists("money", {"currencies": (5,)})["currencies"]
+_CONTACT_LISTS = _checked_lists("contact", {"mail providers": (1,), "phone formats": (1,)})
+_WORLD_MAIL_DOMAINS = _column(_CONTACT_LISTS["mail providers"])
+_WORLD_PHONE_FORMATS = _column(_CONTACT_LISTS["phone formats"])
+
+
+@dataclass(frozen=True)
+class _Country:
+    code: str
+    name_en: str
+    name_fr: str
+    street_locale: str | None  # Faker locale for street names, or None: "<surname> <street word>"
+    name_origin: str  # where those surnames come from (a _NAME_ORIGINS source)
+    postcode: str  # shape: '#' a digit, 'A' a capital letter
+    layout: str  # "eu", "us" or "intl" (see _r_address)
+    street_words: tuple[str, ...]
+
+
+def _places_by_country(section: str) -> dict[str, tuple[tuple[str, str, str], ...]]:
+    """{country code: ((English, French, native), ...)}; a missing French or native name is the English one."""
+    out: dict[str, list] = {}
+    for row in _PLACE_LISTS[section]:
+        code, english, french, native = (row + (row[1], row[1]))[:4]
+        out.setdefault(code, []).append((english, french, native))
+    return {code: tuple(rows) for code, rows in out.items()}
+
+
+_COUNTRIES = tuple(_Country(code, en, fr, None if street == "-" else street, origin, postcode, layout,
+                            () if words == "-" else _options(words))
+                   for code, en, fr, street, origin, postcode, layout, words in _PLACE_LISTS["countries"]
+                   # an older Faker may lack a locale: that country is left out
+                   if street in ("-", *AVAILABLE_LOCALES)
+                   and origin in ("arabic", "nepali", "korean", *AVAILABLE_LOCALES))
+_REGIONS = _places_by_country("regions")
+_CITIES = _places_by_country("cities")
+for _country in _COUNTRIES:
+    if _country.code not in _REGIONS or _country.code not in _CITIES:
+        raise PiiTaggerError(f"extract/templates/{_VALUES_FOLDER}/places.txt: country {_country.code} needs "
+                             f"[regions] and [cities] rows")
 
 
 # --------------------------------------------------------------------------------------------
@@ -201,6 +336,8 @@ class _Address:
     city: str
     state: str
     zipcode: str
+    layout: str = "home"  # "home": the text's country; else a _Country layout ("eu", "us", "intl")
+    country: str = ""  # the country's name in the text's language, for addresses abroad
 
 
 @dataclass
@@ -265,10 +402,17 @@ class _Fill:
         return self.moments[i]
 
 
+# Letters that Unicode does not decompose into a base letter and an accent.
+_LATIN_LETTERS = str.maketrans({"ı": "i", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss",
+                                "æ": "ae", "Æ": "Ae", "œ": "oe", "Œ": "Oe", "þ": "th", "Þ": "Th", "ð": "d",
+                                "Ð": "D", "ħ": "h", "Ħ": "H", "ŋ": "ng", "Ə": "E", "ə": "e"})
+
+
 def _ascii(text: str) -> str:
-    """'Jean-Rémi D'Angelo' -> 'jean-remi dangelo': the form names take in emails and logins."""
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    return re.sub(r"[^a-z0-9 -]", "", plain)
+    """'Jean-Rémi D'Angelo' -> 'jean-remi dangelo', 'Łukasz Yıldız' -> 'lukasz yildiz': the form
+    names take in emails and logins."""
+    plain = unicodedata.normalize("NFKD", text.translate(_LATIN_LETTERS)).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9 -]", "", plain.lower())
 
 
 def _slug(text: str, sep: str = "") -> str:
@@ -287,25 +431,217 @@ def _birth_for_age(rng: random.Random, today: date, age: int) -> date:
     return earliest + timedelta(days=rng.randint(0, (latest - earliest).days))
 
 
-def _new_person(fill: _Fill, child: bool = False) -> _Person:
+# --- names of many origins ------------------------------------------------------------------
+
+# Share of people named from another origin than the text's country: real texts name people of
+# every origin, and a head that has only seen Anglo-American and French names misses "Yıldız".
+_WORLD_NAME_SHARE = 0.35
+# Share of people whose first name (or surname) is also a word or a place: "Hope", "Lincoln", "Baker".
+_WORD_NAME_SHARE = 0.04
+# Share of hyphenated double surnames ("Smith-Ashworth", "Lefèvre-Dumas").
+_DOUBLE_SURNAME_SHARE = 0.05
+# Share of surnames with a particle, for origins that use them ("de la Cruz", "van der Berg", "al-Hashimi").
+_PARTICLE_SHARE = 0.08
+
+# (source, weight): a Faker locale with names in Latin script, a romanized or transliterated one,
+# or a hand list of extract/templates/_values/names.txt ("arabic", "nepali", "korean").
+_NAME_ORIGINS: tuple[tuple[str, int], ...] = (
+    ("de_DE", 4), ("de_AT", 1), ("de_CH", 1), ("it_IT", 4), ("es_ES", 4), ("es_MX", 2), ("es_AR", 1), ("es_CO", 1),
+    ("pt_BR", 3), ("pt_PT", 2), ("pl_PL", 3), ("nl_NL", 2), ("nl_BE", 1), ("tr_TR", 4), ("sv_SE", 1), ("da_DK", 1),
+    ("no_NO", 1), ("fi_FI", 1), ("is_IS", 1), ("cs_CZ", 1), ("sk_SK", 1), ("hu_HU", 1), ("ro_RO", 2), ("hr_HR", 1),
+    ("sl_SI", 1), ("lt_LT", 1), ("lv_LV", 1), ("et_EE", 1), ("az_AZ", 1), ("uz_UZ", 1), ("ru_RU", 2), ("uk_UA", 2),
+    ("bg_BG", 1), ("en_IN", 4), ("en_PK", 1), ("nepali", 2), ("arabic", 4), ("fr_DZ", 2), ("zh_CN", 3), ("zh_TW", 1),
+    ("ja_JP", 2), ("korean", 2), ("vi_VN", 3), ("id_ID", 1), ("en_TH", 1), ("en_NG", 2), ("yo_NG", 1), ("ig_NG", 1),
+    ("ha_NG", 1), ("en_KE", 2), ("sw", 1), ("zu_ZA", 1), ("tw_GH", 1), ("ga_IE", 1), ("en_IE", 1), ("fr_CA", 1),
+    ("fr_BE", 1), ("fr_CH", 1),
+)
+_HAND_ORIGINS = ("arabic", "nepali", "korean")
+# Origins the installed Faker knows (an older Faker lacks a few); hand lists always work.
+_ORIGINS = tuple((source, weight) for source, weight in _NAME_ORIGINS
+                 if source in _HAND_ORIGINS or source in AVAILABLE_LOCALES)
+_CYRILLIC = str.maketrans({
+    "а": "a", "б": "b", "в": "v", "г": "g", "ґ": "g", "д": "d", "е": "e", "ё": "yo", "є": "ye", "ж": "zh", "з": "z",
+    "и": "i", "і": "i", "ї": "yi", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
+    "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "",
+    "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya", "'": "", "ʼ": "", "’": ""})
+# Where Ukrainian and Bulgarian romanize differently from Russian ("Гнатюк" -> "Hnatiuk", "Вълков" -> "Valkov").
+_CYRILLIC_BY_LOCALE = {"uk_UA": str.maketrans({"г": "h", "и": "y", "ю": "iu", "я": "ia", "є": "ie"}),
+                       "bg_BG": str.maketrans({"ъ": "a", "щ": "sht", "ю": "yu", "я": "ya"})}
+# Apostrophe-like letters (Uzbek "Oʻtkir", Ukrainian "Demʼyan") are written as a plain apostrophe.
+_APOSTROPHES = str.maketrans({"ʻ": "'", "ʼ": "'", "’": "'", "‘": "'"})
+# Faker surnames that carry a generation or degree ("Koch II") are left out.
+_NAME_NOISE = re.compile(r"[\d.,()]| (?:I{1,3}|IV|Jr|Sr)$")
+# Origin group of a Faker locale for surname particles.
+_PARTICLE_GROUPS = {"es": "es", "pt": "pt", "it": "it", "de": "de", "nl": "nl", "fr": "fr", "arabic": "ar", "fr_DZ": "ar"}
+_PARTICLES = {group: tuple(particle for g, particle in _NAME_LISTS["particles"] if g == group)
+              for group in set(_PARTICLE_GROUPS.values())}
+
+_WORLD_FAKERS: dict[str, Faker] = {}
+
+
+def _world_faker(locale: str, rng: random.Random) -> Faker:
+    """A Faker of another locale, reseeded from `rng` at each use: built once per process, yet
+    every value still depends only on the text's random stream (so on the seed)."""
+    fake = _WORLD_FAKERS.get(locale)
+    if fake is None:
+        fake = _WORLD_FAKERS[locale] = Faker(locale)
+    fake.seed_instance(rng.getrandbits(32))
+    return fake
+
+
+def _transliterate(text: str, locale: str) -> str:
+    """Cyrillic to Latin letters: 'Гришин' -> 'Grishin', 'Жукова' -> 'Zhukova'."""
+    out = []
+    for char in text:
+        latin = char.lower().translate(_CYRILLIC_BY_LOCALE.get(locale, {})).translate(_CYRILLIC)
+        out.append(latin.capitalize() if char.isupper() else latin)
+    return "".join(out)
+
+
+def _origin_names(source: str, gender: str, rng: random.Random) -> tuple[str, str, str]:
+    """(first, middle, last) of one person from `source` (an entry of _NAME_ORIGINS)."""
+    if source in _HAND_ORIGINS:
+        firsts = _column(_NAME_LISTS[f"{source} {'male' if gender == 'm' else 'female'}"])
+        first, middle = rng.sample(firsts, 2)
+        return first, middle, rng.choice(_column(_NAME_LISTS[f"{source} last"]))
+    fake = _world_faker(source, rng)
+    if source in ("zh_CN", "zh_TW", "ja_JP"):  # romanized; Taiwanese ones come in capitals
+        suffix = "" if source == "zh_CN" else f"_{'male' if gender == 'm' else 'female'}"
+        first_name = getattr(fake, f"first_romanized_name{suffix}")
+        names = [first_name(), first_name(), fake.last_romanized_name()]
+        return tuple(n.title() if n.isupper() else n for n in names)  # type: ignore[return-value]
+    first_name = fake.first_name_male if gender == "m" else fake.first_name_female
+    last_name = fake.last_name_male if gender == "m" else fake.last_name_female
+    names = []
+    for draw in (first_name, first_name, last_name):
+        name = draw()
+        for _ in range(5):  # no "Koch II", no "Hans-J."
+            if not _NAME_NOISE.search(name):
+                break
+            name = draw()
+        names.append(name)
+    if source in ("ru_RU", "uk_UA", "bg_BG"):
+        names = [_transliterate(n, source) for n in names]
+    first, middle, last = (_NAME_NOISE.sub("", name.translate(_APOSTROPHES)).strip(" -") or name for name in names)
+    return first, middle, last
+
+
+def _surname_shape(source: str, last: str, second_last: Callable[[], str], rng: random.Random) -> str:
+    """Double, hyphenated and particle surnames: 'García López', 'Smith-Ashworth', 'de la Cruz'."""
+    if source.startswith("es_") and rng.random() < 0.3:  # Spanish speakers carry two surnames
+        return f"{last} {second_last()}"
+    if rng.random() < _DOUBLE_SURNAME_SHARE:
+        other = second_last()
+        if other != last and " " not in last + other:
+            return f"{last}-{other}"
+    group = _PARTICLE_GROUPS.get(source, _PARTICLE_GROUPS.get(source.split("_")[0]))
+    if group and " " not in last and not last[0].islower() and rng.random() < _PARTICLE_SHARE:
+        particle = rng.choice(_PARTICLES[group])
+        return f"{particle}{last}" if particle.endswith("-") else f"{particle} {last}"
+    return last
+
+
+def _person_names(fill: _Fill, gender: str) -> tuple[str, str, str]:
+    """First, middle and last name: mostly of the text's country, a share of other origins."""
     fake, rng = fill.fake, fill.rng
-    gender = rng.choice("mf")
+    if rng.random() < _WORLD_NAME_SHARE:
+        source = rng.choices([s for s, _ in _ORIGINS], weights=[w for _, w in _ORIGINS])[0]
+        first, middle, last = _origin_names(source, gender, rng)
+        while middle == first:
+            middle = _origin_names(source, gender, rng)[0]
+        last = _surname_shape(source, last, lambda: _origin_names(source, gender, rng)[2], rng)
+        return first, middle, last
     first_name = fake.first_name_male if gender == "m" else fake.first_name_female
     first = first_name()
     middle = first_name()
     while middle == first:
         middle = first_name()
+    last = _surname_shape(fill.locale, fake.last_name(), fake.last_name, rng)
+    lang = "fr" if fill.fr else "en"
+    if rng.random() < _WORD_NAME_SHARE:
+        first = rng.choice(_column(_NAME_LISTS[f"{lang} word first {'male' if gender == 'm' else 'female'}"]))
+    if rng.random() < _WORD_NAME_SHARE:
+        last = rng.choice(_column(_NAME_LISTS[f"{lang} word last"]))
+    return first, middle, last
+
+
+def _new_person(fill: _Fill, child: bool = False) -> _Person:
+    rng = fill.rng
+    gender = rng.choice("mf")
+    first, middle, last = _person_names(fill, gender)
     male, female, neutral = _PREFIXES[fill.locale]
     prefix = rng.choice(neutral) if rng.random() < 0.1 else rng.choice(male if gender == "m" else female)
     age = rng.randint(4, 15) if child else rng.randint(18, 88)
-    return _Person(gender, prefix, first, middle, fake.last_name(), age, _birth_for_age(rng, fill.today, age))
+    return _Person(gender, prefix, first, middle, last, age, _birth_for_age(rng, fill.today, age))
 
 
 def _uk_postcode(rng: random.Random, outward: str) -> str:
     return f"{outward} {rng.randint(0, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
 
 
+# Share of addresses (and with them of standalone cities and regions) in another country:
+# "our office in Bavaria", "education in Uri", "a flat in Kraków".
+_WORLD_ADDRESS_SHARE = 0.2
+# Share of home addresses whose region is one Faker does not give: UK regions and Welsh or
+# Scottish areas ("North West England", "Gwynedd"), US counties ("Jefferson County"), French regions.
+_HOME_REGION_SHARE = 0.12
+
+
+def _place_name(fill: _Fill, names: tuple[str, str, str]) -> str:
+    """The English, French or native name of a place abroad: 'Bavaria', 'Bavière' or 'Bayern'."""
+    english, french, native = names
+    return native if fill.rng.random() < 0.35 else french if fill.fr else english
+
+
+def _shape(rng: random.Random, shape: str) -> str:
+    """'A#A #A#' -> 'K2P 4B7': '#' a digit, 'A' a capital letter, 'N' a digit from 2 to 9."""
+    return "".join(str(rng.randint(0, 9)) if c == "#" else str(rng.randint(2, 9)) if c == "N"
+                   else rng.choice("ABCEGHJKLMNPRSTVWXY") if c == "A" else c for c in shape)
+
+
+# Faker locales whose town list is built from a set, so its order (and the town a seed gives)
+# changes with PYTHONHASHSEED; their towns come from extract/templates/_values/places.txt only.
+_UNORDERED_FAKER_CITIES = frozenset({"it_IT"})
+
+
+def _world_address(fill: _Fill) -> _Address:
+    rng = fill.rng
+    country = rng.choice(_COUNTRIES)
+    if country.street_locale and country.street_locale not in _UNORDERED_FAKER_CITIES and rng.random() < 0.5:
+        city = _world_faker(country.street_locale, rng).city()  # Faker's towns (some invented), or a known city
+    else:
+        city = _place_name(fill, rng.choice(_CITIES[country.code]))
+    state = _place_name(fill, rng.choice(_REGIONS[country.code]))
+    if country.street_locale:
+        fake = _world_faker(country.street_locale, rng)
+        street = fake.street_name()
+        for _ in range(5):  # "Schnablstr." would end the span on a period that reads as punctuation
+            if not street.endswith("."):
+                break
+            street = fake.street_name()
+        street = street.rstrip(".")
+    else:
+        street = f"{_origin_names(country.name_origin, rng.choice('mf'), rng)[2]} {rng.choice(country.street_words)}"
+    secondary = rng.choice((f"Appartement {rng.randint(1, 60)}", f"Apt {rng.randint(1, 9)}{rng.choice('ABC')}",
+                            f"{_ordinal_fr(rng.randint(1, 9))} étage")) if fill.fr else \
+        rng.choice((f"Apt {rng.randint(1, 60)}", f"Flat {rng.randint(1, 30)}", f"Unit {rng.randint(1, 40)}",
+                    f"Suite {rng.randint(100, 990)}"))
+    number = str(rng.randint(1, 250)) + (rng.choice("abc") if rng.random() < 0.08 else "")
+    return _Address(number, street, secondary, city, state, _shape(rng, country.postcode), country.layout,
+                    country.name_fr if fill.fr else country.name_en)
+
+
 def _new_address(fill: _Fill) -> _Address:
+    rng = fill.rng
+    if rng.random() < _WORLD_ADDRESS_SHARE:
+        return _world_address(fill)
+    address = _home_address(fill)
+    if rng.random() < _HOME_REGION_SHARE:
+        address.state = rng.choice(_REGIONS["US" if fill.us else "GB" if fill.gb else "FR"])[1 if fill.fr else 0]
+    return address
+
+
+def _home_address(fill: _Fill) -> _Address:
     fake, rng = fill.fake, fill.rng
     real = rng.random() < 0.5  # half real towns, half Faker's invented ones
     if fill.us:
@@ -384,10 +720,71 @@ def _ordinal(day: int) -> str:
     return f"{day}{suffix}"
 
 
+# Share of texts that write a family of dates (or times) another common way than the locale's
+# usual one: "5.3.2021", "2021/03/05", "July 5th, 2023", "9e novembre 1945", "4 PM", "17 h 36".
+# One text keeps one way per family, as one writer does.
+_DATE_VARIANT_SHARE = 0.3
+_TIME_VARIANT_SHARE = 0.3
+_FR_MONTH_ABBR = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
+
+
+def _variant_index(fill: _Fill, key: str, share: float, count: int) -> int | None:
+    """Which of `count` other ways this text writes family `key` in, or None for the usual one."""
+    cache_key = ("written as", key)
+    if cache_key not in fill.cache:
+        fill.cache[cache_key] = fill.rng.randrange(count) if fill.rng.random() < share else None
+    return fill.cache[cache_key]
+
+
+def _iso_moment(rng: random.Random, d: date) -> str:
+    """'2021-03-05T14:22:09.285Z': a machine timestamp, one word, one DATE span."""
+    ms = f".{rng.randint(0, 999):03d}" if rng.random() < 0.6 else ""
+    return f"{d.isoformat()}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}{ms}Z"
+
+
+def _date_variants(fill: _Fill, d: date, style: str) -> tuple[str, ...]:
+    """Other common ways of writing a date of family `style` (the locale's usual way is in _format_date)."""
+    dd, mm, yy, y, wd = f"{d.day:02d}", f"{d.month:02d}", f"{d.year % 100:02d}", d.year, d.weekday()
+    iso = (f"{y}/{mm}/{dd}", _iso_moment(fill.rng, d), f"{y}.{mm}.{dd}")
+    if fill.fr:
+        month, abbr, weekday = _FR_MONTHS[d.month - 1], _FR_MONTH_ABBR[d.month - 1], _FR_WEEKDAYS[wd]
+        day = "1er" if d.day == 1 else str(d.day)
+        return {
+            "iso": iso,
+            "long": (f"{d.day}e {month} {y}" if d.day > 1 else f"1er {month} {y}", f"{dd} {month} {y}",
+                     f"{day} {month.capitalize()} {y}"),
+            "num": (f"{d.day}/{d.month}/{y}", f"{dd}.{mm}.{y}", f"{dd}-{mm}-{y}", f"{dd}/{mm}/{yy}", f"{y}/{mm}/{dd}"),
+            "abbr": (f"{d.day} {abbr} {y}", f"{dd}-{mm}-{y}"),
+            "short": (f"{dd}/{mm}", f"{d.day}/{d.month}"),
+            "wd": (f"{weekday} {dd}/{mm}/{y}", f"{weekday.capitalize()} {day} {month} {y}"),
+            "wdshort": (f"{weekday} {dd}/{mm}", f"{weekday.capitalize()} {day} {month}"),
+            "my": (f"{month}/{yy}", f"{mm}/{yy}", f"{mm}/{y}"),
+        }[style]
+    month, weekday = _EN_MONTHS[d.month - 1], _EN_WEEKDAYS[wd]
+    md, dm = (f"{d.month}/{d.day}", f"{d.day}/{d.month}")[::1 if fill.us else -1]
+    return {
+        "iso": iso,
+        "long": (f"{month} {_ordinal(d.day)}, {y}", f"{_ordinal(d.day)} of {month} {y}",
+                 f"{d.day} {month} {y}" if fill.us else f"{month} {d.day}, {y}", f"{month} {d.day} {y}"),
+        "num": (f"{md}/{y}", f"{dd}.{mm}.{y}", f"{dd}-{mm}-{y}", f"{y}/{mm}/{dd}",
+                f"{mm}/{dd}/{yy}" if fill.us else f"{dd}/{mm}/{yy}"),
+        "abbr": (f"{d.day} {month[:3]} {y}", f"{month[:3]} {d.day} {y}", f"{dd}-{month[:3]}-{y}",
+                 f"{dd}-{month[:3].upper()}-{y}"),
+        "short": (f"{_ordinal(d.day)} {month}", f"{month} {_ordinal(d.day)}", f"{d.day} {month[:3]}", md),
+        "wd": (f"{weekday[:3]} {d.day} {month[:3]} {y}", f"{weekday}, {d.day} {month} {y}"),
+        "wdshort": (f"{weekday[:3]} {d.day} {month[:3]}", f"{weekday} {_ordinal(d.day)}"),
+        "my": (f"{d.month}/{yy}", f"{mm}/{yy}", f"{mm}/{y}"),
+    }[style]
+
+
 def _format_date(fill: _Fill, d: date, style: str | None) -> str:
     rng = fill.rng
     if style is None:
-        style = rng.choices(("long", "num", "iso", "abbr"), weights=(45, 35, 8, 12))[0]
+        style = rng.choices(("long", "num", "iso", "abbr", "my"), weights=(45, 35, 8, 12, 3))[0]
+    variants = _date_variants(fill, d, style)
+    which = _variant_index(fill, f"date {style}", 1.0 if style == "my" else _DATE_VARIANT_SHARE, len(variants))
+    if which is not None:
+        return variants[which]
     if style == "iso":
         return d.isoformat()
     if fill.fr:
@@ -398,6 +795,7 @@ def _format_date(fill: _Fill, d: date, style: str | None) -> str:
             "abbr": f"{day} {_FR_MONTHS[d.month - 1]} {d.year}",
             "short": f"{day} {_FR_MONTHS[d.month - 1]}",
             "wd": f"{_FR_WEEKDAYS[d.weekday()]} {day} {_FR_MONTHS[d.month - 1]} {d.year}",
+            "wdshort": f"{_FR_WEEKDAYS[d.weekday()]} {day} {_FR_MONTHS[d.month - 1]}",
         }[style]
     month = _EN_MONTHS[d.month - 1]
     if fill.us:
@@ -407,6 +805,7 @@ def _format_date(fill: _Fill, d: date, style: str | None) -> str:
             "abbr": f"{month[:3]} {d.day}, {d.year}",
             "short": f"{month} {d.day}",
             "wd": f"{_EN_WEEKDAYS[d.weekday()]}, {month} {d.day}, {d.year}",
+            "wdshort": f"{_EN_WEEKDAYS[d.weekday()]}, {month} {d.day}",
         }[style]
     day = _ordinal(d.day) if rng.random() < 0.4 else str(d.day)
     return {
@@ -415,6 +814,23 @@ def _format_date(fill: _Fill, d: date, style: str | None) -> str:
         "abbr": f"{d.day} {month[:3]} {d.year}",
         "short": f"{day} {month}",
         "wd": f"{_EN_WEEKDAYS[d.weekday()]} {day} {month} {d.year}",
+        "wdshort": f"{_EN_WEEKDAYS[d.weekday()]} {day} {month}",
+    }[style]
+
+
+def _time_variants(fill: _Fill, hour: int, minute: int, second: int, style: str) -> tuple[str, ...]:
+    """Other common ways of writing a clock time of family `style`: '4 PM', '12:21pm', '17 h 36'."""
+    h12, pm = (hour - 1) % 12 + 1, hour >= 12
+    short12 = f"{h12}" if minute == 0 else f"{h12}:{minute:02d}"
+    return {
+        "hm": (f"{hour}:{minute:02d}", f"{hour:02d}.{minute:02d}", f"{hour:02d}:{minute:02d}h"),
+        "hms": ((f"{hour}:{minute:02d}:{second:02d}",) if fill.fr else
+                (f"{h12}:{minute:02d}:{second:02d} {'PM' if pm else 'AM'}", f"{hour}:{minute:02d}:{second:02d}"))
+        + (f"{hour:02d}h{minute:02d}m{second:02d}s",),
+        "ampm": (f"{short12} {'PM' if pm else 'AM'}", f"{short12}{'pm' if pm else 'am'}",
+                 f"{h12}.{minute:02d}{'pm' if pm else 'am'}", f"{hour % 12 or 12:02d}:{minute:02d} {'PM' if pm else 'AM'}"),
+        "h": (f"{hour} h {minute:02d}" if minute else f"{hour} h", f"{hour}H{minute:02d}",
+              f"{hour:02d}h{minute:02d}"),
     }[style]
 
 
@@ -423,6 +839,10 @@ def _format_time(fill: _Fill, hour: int, minute: int, second: int, style: str | 
     if style is None:
         style = rng.choice(("ampm", "ampm", "hm")) if fill.us else rng.choice(("hm", "hm", "ampm")) if fill.gb \
             else rng.choice(("h", "hm"))
+    variants = _time_variants(fill, hour, minute, second, style)
+    which = _variant_index(fill, f"time {style}", _TIME_VARIANT_SHARE, len(variants))
+    if which is not None:
+        return variants[which]
     if style == "hms":
         return f"{hour:02d}:{minute:02d}:{second:02d}"
     if style == "h":
@@ -445,8 +865,44 @@ def _amount_text(fill: _Fill, value: float, decimals: bool) -> str:
     return text
 
 
+# Shares of phone numbers in another country's format (extract/templates/_values/contact.txt) and
+# in odd shapes with mixed separators and groupings ("+337.817-989 4440", "(696).6205793").
+_WORLD_PHONE_SHARE = 0.17
+_ODD_PHONE_SHARE = 0.13
+
+
+def _odd_phone(rng: random.Random) -> str:
+    """Digits grouped at random, separators mixed: what forms and generated data hold."""
+    prefix = rng.choices((f"+{rng.randint(1, 99)}", f"00{rng.randint(1, 99)}", f"({rng.randint(200, 999)})", "0", ""),
+                         weights=(35, 12, 15, 20, 18))[0]
+    body = _digits(rng, rng.randint(8, 11))
+    sizes, position = [], 0
+    while position < len(body):
+        size = min(rng.choice((2, 3, 3, 4, 4)), len(body) - position)
+        sizes.append(size)
+        position += size
+    groups, position = [], 0
+    for size in sizes:
+        groups.append(body[position:position + size])
+        position += size
+    if len(groups) > 1 and len(groups[-1]) == 1:  # no lone trailing digit
+        groups[-2:] = [groups[-2] + groups[-1]]
+    if rng.random() < 0.3 and len(groups) > 1:  # a longer unbroken run: "(696).6205793", "0371-52754478"
+        groups = [groups[0], "".join(groups[1:])]
+    separators = rng.choice(((" ", ".", "-"), (".", " "), ("-", " "), (".", "-"), (" ", "")))
+    glued = prefix in ("", "0") or rng.random() < 0.3  # the trunk 0 always, "+337.817-989 4440" sometimes
+    text = prefix + ("" if glued else rng.choice([sep for sep in separators if sep] or [" "]))
+    return text + groups[0] + "".join(rng.choice(separators) + group for group in groups[1:])
+
+
 def _phone(fill: _Fill, style: str | None) -> str:
     rng = fill.rng
+    if style in (None, "mobile", "landline"):
+        roll = rng.random()
+        if roll < _WORLD_PHONE_SHARE:
+            return _shape(rng, rng.choice(_WORLD_PHONE_FORMATS))
+        if roll < _WORLD_PHONE_SHARE + _ODD_PHONE_SHARE:
+            return _odd_phone(rng)
     digits = lambda n: "".join(str(rng.randint(0, 9)) for _ in range(n))  # noqa: E731
     if fill.fr:
         mobile = style == "mobile" or (style != "landline" and rng.random() < 0.6)
@@ -506,8 +962,65 @@ def _bic(fill: _Fill) -> str:
     return bank + country + location + branch
 
 
+# Share of national identity numbers from other countries where the template does not fix the form.
+_WORLD_ID_SHARE = 0.2
+
+
+def _ean_check(digits: str) -> str:
+    """Check digit of an EAN-13 (and of a Swiss AHV number, which is one)."""
+    total = sum(int(c) * (3 if k % 2 else 1) for k, c in enumerate(digits))
+    return str((10 - total % 10) % 10)
+
+
+def _world_national_id(rng: random.Random, person: _Person) -> str:
+    """Identity numbers of other countries, in the shapes their owners write them."""
+    b = person.birth
+    yymmdd, ddmmyy = f"{b.year % 100:02d}{b.month:02d}{b.day:02d}", f"{b.day:02d}{b.month:02d}{b.year % 100:02d}"
+    kind = rng.choice(("ahv", "steuer", "dni", "nie", "bsn", "pesel", "sin", "aadhaar", "cpf", "be", "se", "dk", "tc",
+                       "cn", "cf"))
+    if kind == "ahv":  # Switzerland: 756.1234.5678.97
+        body = "756" + _digits(rng, 9)
+        number = body + _ean_check(body)
+        return f"{number[:3]}.{number[3:7]}.{number[7:11]}.{number[11:]}"
+    if kind == "steuer":  # German tax identification number
+        return rng.choice(("{} {} {} {}", "{}{}{}{}")).format(_digits(rng, 2), _digits(rng, 3), _digits(rng, 3),
+                                                               _digits(rng, 3))
+    if kind in ("dni", "nie"):  # Spain: 12345678Z, X1234567L
+        digits = _digits(rng, 8 if kind == "dni" else 7)
+        prefix = "" if kind == "dni" else rng.choice("XYZ")
+        value = int(str("XYZ".index(prefix)) + digits) if prefix else int(digits)
+        return f"{prefix}{digits}{'TRWAGMYFPDXBNJZSQVHLCKE'[value % 23]}"
+    if kind == "bsn":  # Netherlands
+        return _digits(rng, 9)
+    if kind == "pesel":  # Poland: birth date first
+        return yymmdd + _digits(rng, 5)
+    if kind == "sin":  # Canada
+        return f"{_digits(rng, 3)} {_digits(rng, 3)} {_digits(rng, 3)}"
+    if kind == "aadhaar":  # India
+        return f"{rng.randint(2, 9)}{_digits(rng, 3)} {_digits(rng, 4)} {_digits(rng, 4)}"
+    if kind == "cpf":  # Brazil
+        return f"{_digits(rng, 3)}.{_digits(rng, 3)}.{_digits(rng, 3)}-{_digits(rng, 2)}"
+    if kind == "be":  # Belgium: 85.07.30-033.28
+        return f"{yymmdd[:2]}.{yymmdd[2:4]}.{yymmdd[4:]}-{_digits(rng, 3)}.{_digits(rng, 2)}"
+    if kind == "se":  # Sweden: personnummer
+        return f"{yymmdd}-{_digits(rng, 4)}"
+    if kind == "dk":  # Denmark: CPR
+        return f"{ddmmyy}-{_digits(rng, 4)}"
+    if kind == "tc":  # Turkey
+        return f"{rng.randint(1, 9)}{_digits(rng, 10)}"
+    if kind == "cn":  # China: resident identity card
+        return f"{rng.randint(11, 65)}{_digits(rng, 4)}{b.year}{b.month:02d}{b.day:02d}{_digits(rng, 3)}{rng.choice('0123456789X')}"
+    # Italy: codice fiscale, letters of the names, birth year, month letter, day (+40 for women), town, check
+    consonants = lambda name: (re.sub(r"[^B-DF-HJ-NP-TV-Z]", "", _strip_accents(name).upper()) + "XXX")[:3]  # noqa: E731
+    day = b.day + (40 if person.gender == "f" else 0)
+    return (f"{consonants(person.last)}{consonants(person.first)}{b.year % 100:02d}{'ABCDEHLMPRST'[b.month - 1]}"
+            f"{day:02d}{rng.choice('ABCDEFGHLM')}{_digits(rng, 3)}{rng.choice('ABCDEFGHIJKLMNOPQRSTUVWXYZ')}")
+
+
 def _ssn(fill: _Fill, person: _Person, style: str | None) -> str:
     rng = fill.rng
+    if style == "intl" or (style is None and rng.random() < _WORLD_ID_SHARE):
+        return _world_national_id(rng, person)
     if fill.fr:
         # NIR: sex, birth year and month, department, commune, order number, then a mod-97 key.
         department = rng.choice([f"{d:02d}" for d in range(1, 96) if d != 20])
@@ -533,17 +1046,21 @@ def _ssn(fill: _Fill, person: _Person, style: str | None) -> str:
 def _card(fill: _Fill, style: str | None) -> str:
     rng = fill.rng
     number = fill.fake.credit_card_number(card_type=rng.choice(_CARD_TYPES))
-    form = style or rng.choice(("spaces", "spaces", "dashes", "compact"))
+    form = style or rng.choice(("spaces", "spaces", "dashes", "compact", "compact"))
     if form == "compact":
         return number
     sep = "-" if form == "dashes" else " "
     if len(number) == 15:  # Amex groups 4-6-5
+        return sep.join((number[:4], number[4:10], number[10:]))
+    if len(number) == 14:  # Diners groups 4-6-4
         return sep.join((number[:4], number[4:10], number[10:]))
     return _group(number, 4, sep)
 
 
 def _account_number(fill: _Fill) -> str:
     rng = fill.rng
+    if rng.random() < 0.35:  # banks of other countries: 8 to 12 digits, leading zeros kept
+        return _digits(rng, rng.randint(8, 12))
     if fill.fr:
         return f"{rng.randint(0, 10 ** 11 - 1):011d}"
     if fill.gb:
@@ -565,7 +1082,11 @@ def _password(fill: _Fill) -> str:
 
 def _ipv6(rng: random.Random) -> str:
     if rng.random() < 0.5:  # full form, as most logs print it
-        return ":".join(f"{rng.randint(0, 0xFFFF):x}" for _ in range(8))
+        groups = [f"{rng.randint(0, 0xFFFF):x}" for _ in range(8)]
+        if rng.random() < 0.3:  # a first group of letters only reads like a word: "ccbb:e269:..."
+            groups[0] = "".join(rng.choice("abcdef") for _ in range(rng.randint(2, 4)))
+        text = ":".join(groups)
+        return text.upper() if rng.random() < 0.15 else text
     prefix = rng.choice((0x20010DB8 << 96, 0xFE80 << 112, 0x2A01 << 112 | rng.randint(0, 0xFFFF) << 96))
     return str(ipaddress.IPv6Address(prefix | rng.randint(0, 2 ** 64 - 1)))
 
@@ -593,31 +1114,75 @@ def _name_part(attr: str, label: str) -> Callable:
         value = getattr(fill.person(i), attr)
         if attr == "middle" and ("initial" in v or (fill.lang == "en" and "full" not in v and fill.rng.random() < 0.5)):
             value = value[0] + "."  # the initial keeps its abbreviation period, like a prefix
-        if "upper" in v:
-            value = value.upper()
-        return [(value, label)]
+        return [(_cased(value, v), label)]
     return resolve
+
+
+def _cased(value: str, v: set[str]) -> str:
+    """The `upper` / `lower` / `ascii` variants: 'Hélène' -> 'HÉLÈNE', 'hélène', 'Helene' ('lower+ascii': 'helene')."""
+    if "ascii" in v:
+        value = _strip_accents(value)
+    if "upper" in v:
+        value = value.upper()
+    if "lower" in v:
+        value = value.lower()
+    return value
+
+
+def _strip_accents(text: str) -> str:
+    """'Lefèvre Cœur' -> 'Lefevre Coeur': how names come out of keyboards without accents."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.translate(_LATIN_LETTERS)) if not unicodedata.combining(c))
 
 
 def _r_prefix(fill: _Fill, i: int, v: set[str]) -> list[Segment]:
     if "dr" in v:
         return [(fill.rng.choice(_DOCTOR_PREFIXES[fill.locale]), "PREFIX")]
+    if "lawyer" in v and fill.locale in _LAWYER_PREFIXES:
+        return [(fill.rng.choice(_LAWYER_PREFIXES[fill.locale]), "PREFIX")]
     return [(fill.person(i).prefix, "PREFIX")]
+
+
+# Share of e-mail local parts and user names in the shapes of many real accounts: initials,
+# capitals, digits first ("NS@aol.com", "1987KLM@outlook.com", "Jana_Novakova", "Kira83").
+_ODD_HANDLE_SHARE = 0.3
+# Share of personal e-mails at a provider of another country (gmx.de, libero.it, wp.pl, naver.com ...).
+_WORLD_MAIL_SHARE = 0.3
+
+
+def _cap_slug(text: str) -> str:
+    """'van der Berg' -> 'VanDerBerg', 'Łukasz' -> 'Lukasz': a name as people type it into a handle."""
+    return "".join(word[:1].upper() + word[1:] for word in _strip_accents(text).translate(_LATIN_LETTERS).split()
+                   if word.isascii() and word.replace("-", "").replace("'", "").isalnum()).replace("'", "") or "User"
 
 
 def _r_email(fill: _Fill, i: int, v: set[str]) -> list[Segment]:
     p, rng = fill.person(i), fill.rng
-    first, last = _slug(p.first, "-"), _slug(p.last)
-    local = rng.choice((f"{first}.{last}", f"{first}.{last}", f"{first[0]}.{last}", f"{first}{last}",
-                        f"{first}_{last}{rng.randint(1, 99)}", f"{last}.{first}", f"{first[0]}{last}{rng.randint(70, 99)}"))
+    first, last = _slug(p.first, "-") or "info", _slug(p.last) or "mail"
+    if rng.random() < _ODD_HANDLE_SHARE:
+        First, Last = _cap_slug(p.first), _cap_slug(p.last)
+        initials = First[0] + Last[0]
+        local = rng.choice((initials, First[0], f"{rng.randint(1990, fill.today.year)}{First[0]}{_cap_slug(p.middle)[0]}{Last[0]}",
+                            f"{Last[0]}{rng.randint(1000, 9999)}", f"{First}.{Last}", f"{First}{Last}{rng.randint(1, 99)}",
+                            f"{first}{rng.randint(1, 99)}", f"{initials.lower()}{p.birth.year}"))
+    else:
+        local = rng.choice((f"{first}.{last}", f"{first}.{last}", f"{first[0]}.{last}", f"{first}{last}",
+                            f"{first}_{last}{rng.randint(1, 99)}", f"{last}.{first}", f"{first[0]}{last}{rng.randint(70, 99)}"))
     work = "work" in v or ("personal" not in v and rng.random() < 0.3)
-    domain = fill.company(1).domain if work else rng.choice(_FREE_DOMAINS[fill.locale])
+    if work:
+        domain = fill.company(1).domain
+    else:
+        domain = rng.choice(_WORLD_MAIL_DOMAINS if rng.random() < _WORLD_MAIL_SHARE else _FREE_DOMAINS[fill.locale])
     return [(f"{local}@{domain}", "EMAIL")]
 
 
 def _r_username(fill: _Fill, i: int, v: set[str]) -> list[Segment]:
     p, rng = fill.person(i), fill.rng
-    first, last = _slug(p.first), _slug(p.last)
+    first, last = _slug(p.first) or "user", _slug(p.last) or "name"
+    if rng.random() < _ODD_HANDLE_SHARE:
+        First, Last = _cap_slug(p.first), _cap_slug(p.last)
+        return [(rng.choice((f"{First}_{Last}", f"{First}.{Last}", f"{First}{rng.randint(1, 99)}",
+                             f"{first}_{last}_{p.birth.year % 100:02d}", f"{First}{Last[0]}", f"{first[0]}.{last}",
+                             f"{last}{rng.randint(100, 9999)}", f"{First}-{Last}")), "USERNAME")]
     return [(rng.choice((f"{first[0]}{last}", f"{first}.{last}", f"{first}_{last}", f"{last}{first[0]}",
                          f"{first}{p.birth.year % 100:02d}", f"{first[0]}{last}{rng.randint(1, 9)}",
                          f"{first}-{last[:3]}")), "USERNAME")]
@@ -652,8 +1217,7 @@ def _r_url(fill: _Fill, i: int, v: set[str]) -> list[Segment]:
 
 def _r_address_part(attr: str, label: str) -> Callable:
     def resolve(fill: _Fill, i: int, v: set[str]) -> list[Segment]:
-        value = getattr(fill.address(i), attr)
-        return [(value.upper() if "upper" in v else value, label)]
+        return [(_cased(getattr(fill.address(i), attr), v), label)]
     return resolve
 
 
@@ -663,6 +1227,8 @@ def _r_address(fill: _Fill, i: int, v: set[str]) -> list[Segment]:
     lines = "lines" in v
     with_secondary = "sec" in v or rng.random() < 0.35
     nl = "\n" if lines else ", "
+    if a.layout != "home":
+        return _world_address_segments(a, rng, nl, with_secondary)
     seg: list[Segment] = []
     if fill.gb and with_secondary:
         seg += [(a.secondary, "SECONDARYADDRESS"), (nl, None)]
@@ -684,6 +1250,25 @@ def _r_address(fill: _Fill, i: int, v: set[str]) -> list[Segment]:
     return seg
 
 
+def _world_address_segments(a: _Address, rng: random.Random, nl: str, with_secondary: bool) -> list[Segment]:
+    """An address abroad, laid out as its country writes it; the country name is unlabelled."""
+    secondary: list[Segment] = [(nl, None), (a.secondary, "SECONDARYADDRESS")] if with_secondary else []
+    if a.layout == "eu":  # Hauptstraße 12, 80331 München
+        seg = [(a.street, "STREET"), (" ", None), (a.number, "BUILDINGNUMBER")] + secondary + [
+            (nl, None), (a.zipcode, "ZIPCODE"), (" ", None), (a.city, "CITY")]
+        if rng.random() < 0.3:
+            seg += [(", ", None), (a.state, "STATE")]
+    elif a.layout == "us":  # 12 King Street, Toronto, Ontario M5H 2N2
+        seg = [(a.number, "BUILDINGNUMBER"), (" ", None), (a.street, "STREET")] + secondary + [
+            (nl, None), (a.city, "CITY"), (", ", None), (a.state, "STATE"), (" ", None), (a.zipcode, "ZIPCODE")]
+    else:  # 14 Shrestha Marg, Kathmandu 44600, Bagmati
+        seg = [(a.number, "BUILDINGNUMBER"), (" ", None), (a.street, "STREET")] + secondary + [
+            (nl, None), (a.city, "CITY"), (" ", None), (a.zipcode, "ZIPCODE"), (", ", None), (a.state, "STATE")]
+    if rng.random() < 0.4:
+        seg += [(nl, None), (a.country, None)]
+    return seg
+
+
 def _pick_date(fill: _Fill, i: int, v: set[str]) -> date:
     rng = fill.rng
     if "dob" in v:
@@ -702,19 +1287,19 @@ def _pick_date(fill: _Fill, i: int, v: set[str]) -> date:
     return d
 
 
-_DATE_STYLES = {"long", "num", "iso", "abbr", "short", "wd"}
+_DATE_STYLES = frozenset({"long", "num", "iso", "abbr", "short", "wd", "wdshort", "my"})
 
 
 def _r_date(fill: _Fill, i: int, v: set[str]) -> list[Segment]:
-    style = next(iter(v & _DATE_STYLES), None)
+    style = min(v & _DATE_STYLES, default=None)
     if "dob" in v and style is None:
-        style = fill.rng.choice(("long", "num", "num"))
+        style = fill.rng.choices(("long", "num", "my"), weights=(32, 60, 8))[0]
     return [(_format_date(fill, _pick_date(fill, i, v), style), "DATE")]
 
 
 def _r_time(fill: _Fill, i: int, v: set[str]) -> list[Segment]:
     rng = fill.rng
-    style = next(iter(v & {"hm", "hms", "ampm", "h"}), None)
+    style = min(v & {"hm", "hms", "ampm", "h"}, default=None)
     if "seq" in v or style == "hms":  # clock times of one chat or log, in order
         moment = fill.moment(i)
         return [(_format_time(fill, moment.hour, moment.minute, moment.second, style), "TIME")]
@@ -731,42 +1316,215 @@ def _r_timestamp(fill: _Fill, i: int, v: set[str]) -> list[Segment]:
     """A log timestamp: its date and its time are separate spans."""
     m, rng = fill.moment(i), fill.rng
     t = f"{m.hour:02d}:{m.minute:02d}:{m.second:02d}"
-    style = next(iter(v & {"iso", "isot", "syslog", "num"}), None)
+    style = min(v & {"iso", "isot", "syslog", "num"}, default=None)
     if style is None:  # one log, one timestamp format
         style = fill.cache.setdefault("timestamp style", rng.choice(("iso", "iso", "isot", "num")))
     if style == "syslog":
         return [(f"{_EN_MONTHS[m.month - 1][:3]} {m.day}", "DATE"), (" ", None), (t, "TIME")]
-    if style == "isot":
-        return [(m.date().isoformat(), "DATE"), ("T", None), (t, "TIME"), ("Z", None)]
+    if style == "isot":  # one word to a reader (and to word-aware spans): a single DATE, not DATE "T" TIME
+        return [(f"{m.date().isoformat()}T{t}Z", "DATE")]
     if style == "num":
         d = f"{m.day:02d}/{m.month:02d}/{m.year}" if not fill.us else f"{m.month:02d}/{m.day:02d}/{m.year}"
         return [(d, "DATE"), (" ", None), (t, "TIME")]
     return [(m.date().isoformat(), "DATE"), (" ", None), (t, "TIME")]
 
 
+# Share of sums in another currency than the text's country's: "₹4,500", "zł58,481.62", "250 Swiss francs".
+_WORLD_CURRENCY_SHARE = 0.3
+# How the number of a sum is written, per language (weights): "comma" 1,234.56, "dot" 1.234,56,
+# "space" 1 234,56, "plain" 1234.56 (1234,56 in French), "suffix" 998k / 0.4m / 0.001b.
+_NUMBER_STYLES = {"en": {"comma": 64, "plain": 12, "dot": 6, "space": 4, "suffix": 14},
+                  "fr": {"space": 62, "plain": 14, "dot": 8, "comma": 6, "suffix": 10}}
+# The currency beside the number, for the text's own currency: (before, after) and weights.
+_HOME_CURRENCY = {
+    "fr_FR": (((None, " €"), ("EUR ", None), (None, " EUR"), (None, " euros"), (None, "€"), ("€", None)),
+              (58, 10, 9, 12, 6, 5)),
+    "en_GB": ((("£", None), ("GBP ", None), ("€", None), (None, " GBP"), (None, " pounds"), ("£ ", None)),
+              (68, 10, 9, 5, 5, 3)),
+    "en_US": ((("$", None), ("USD ", None), (None, " USD"), ("US$", None), (None, " dollars"), ("$ ", None)),
+              (70, 10, 8, 4, 5, 3)),
+}
+
+
+def _grouped_number(value: float, decimals: int, thousands: str, point: str) -> str:
+    """1234.5 -> '1,234.50' (thousands ',', point '.'), '1.234,50', '1 234,50', '1234.50' (thousands '')."""
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\0").replace(".", point).replace("\0", thousands)
+
+
+def _magnitude_number(rng: random.Random, lang: str, value: float) -> str:
+    """A sum written with a magnitude suffix, suffix included in the span: '80.7k', '998k', '0.4m',
+    '2.5M', '0.001b', '3bn' ('1,5 M', '3 Md' style suffixes glued in French: '1,5M', '3Md')."""
+    point = "," if lang == "fr" else "."
+    if value >= 1000 and rng.random() < 0.7:  # the sum itself, in thousands
+        amount, unit = round(value / 1000, rng.choice((0, 1))), rng.choice(("k", "k", "K"))
+    else:  # millions or billions, in the sizes generated business text uses
+        unit = rng.choice(("M", "M", "Md")) if lang == "fr" else rng.choice(("m", "M", "b", "bn", "B"))
+        if unit in ("m", "M"):
+            amount = rng.choice((rng.randint(1, 500), round(rng.uniform(0.1, 9.9), 1), round(rng.uniform(0.01, 0.99), 2)))
+        else:
+            amount = rng.choice((rng.randint(1, 40), round(rng.uniform(0.1, 9.9), 1), round(rng.uniform(0.001, 0.009), 3)))
+    return f"{amount:g}".replace(".", point) + unit
+
+
+def _money_number(rng: random.Random, lang: str, value: float, decimals: int, suffix_ok: bool = True) -> str:
+    styles = _NUMBER_STYLES[lang]
+    style = rng.choices(list(styles), weights=list(styles.values()))[0]
+    if style == "suffix" and suffix_ok:
+        return _magnitude_number(rng, lang, value)
+    if style == "space":  # French typography also writes a (narrow) no-break space
+        space = rng.choices((" ", "\u00a0", "\u202f"), weights=(84, 8, 8))[0] if lang == "fr" else " "
+        return _grouped_number(value, decimals, space, ",")
+    if style == "plain":
+        return _grouped_number(value, decimals, "", "," if lang == "fr" else ".")
+    if style == "dot":
+        return _grouped_number(value, decimals, ".", ",")
+    if style == "comma" or lang == "en":
+        return _grouped_number(value, decimals, ",", ".")
+    return _grouped_number(value, decimals, " ", ",")
+
+
+def _world_currency(rng: random.Random, lang: str) -> tuple[str | None, str | None, int]:
+    """(text before the number, text after it, decimals) for a currency of any country."""
+    code, signs, names_en, names_fr, decimals = rng.choice(_CURRENCIES)
+    kind = rng.choices(("sign", "code", "name"), weights=(50, 30, 20))[0]
+    if kind == "name":
+        return None, " " + rng.choice(_options(names_fr if lang == "fr" else names_en)), int(decimals)
+    if kind == "code":
+        position = rng.choices(("before", "after", "glued"), weights=(45, 45, 10))[0]
+        return ((code + " ", None) if position == "before" else (None, " " + code) if position == "after"
+                else (code, None)) + (int(decimals),)
+    sign = rng.choice(_options(signs))
+    symbol = not sign[0].isalpha()  # "$", "₹", "R$" go before, glued; "zł", "Kč", "kr" mostly after
+    weights = (60, 10, 20, 10) if symbol else (10, 30, 55, 5)
+    position = rng.choices(("glued", "before", "after", "after glued"), weights=weights)[0]
+    if position == "after glued" and sign.endswith("."):
+        position = "after"
+    return {"glued": (sign, None), "before": (sign + " ", None), "after": (None, " " + sign),
+            "after glued": (None, sign)}[position] + (int(decimals),)
+
+
 def _r_amount(fill: _Fill, i: int, v: set[str]) -> list[Segment]:
-    """Currency sign or code as plain text; the span is the number alone."""
+    """Currency sign, code or name as plain text, even when glued ('zł58,481.62'); the span is the
+    number alone, with its magnitude suffix if it has one ('998k')."""
     rng = fill.rng
     low, high = (2, 300) if "small" in v else (1500, 95000) if "big" in v else (15, 4000)
     # Prices carry cents; salaries and large sums are mostly whole (and rounded to tens).
-    decimals = rng.random() < (0.15 if "big" in v else 0.65)
-    if decimals:
-        value = rng.uniform(low, high)
+    cents = rng.random() < (0.15 if "big" in v else 0.65)
+    if rng.random() < _WORLD_CURRENCY_SHARE:
+        before, after, decimals = _world_currency(rng, fill.lang)
     else:
-        step = 10 if high > 1000 else 1
-        value = float(rng.randint(low, high) // step * step)
-    number = (_amount_text(fill, value, decimals), "AMOUNT")
-    if fill.fr:
-        before, after = rng.choices(((None, " €"), ("EUR ", None), (None, " EUR"), (None, " euros")), weights=(65, 12, 10, 13))[0]
-    elif fill.gb:
-        before, after = rng.choices((("£", None), ("GBP ", None), ("€", None), (None, " GBP")), weights=(72, 12, 10, 6))[0]
+        choices, weights = _HOME_CURRENCY[fill.locale]
+        (before, after), decimals = rng.choices(choices, weights=weights)[0], 2
+    if decimals == 4:  # bitcoin: small sums, many decimals
+        text = _grouped_number(rng.uniform(0.001, 2.5), 4, "", "," if fill.fr else ".")
     else:
-        before, after = rng.choices((("$", None), ("USD ", None), (None, " USD"), ("US$", None)), weights=(75, 12, 8, 5))[0]
+        cents = cents and decimals > 0
+        if cents:
+            value = rng.uniform(low, high)
+        else:
+            step = 10 if high > 1000 else 1
+            value = float(rng.randint(low, high) // step * step)
+        text = _money_number(rng, fill.lang, value, 2 if cents else 0, suffix_ok="small" not in v)
+    if after and text[-1].isalpha() and after[0].isalpha():  # "998k USD", never "998kUSD"
+        after = " " + after
     seg: list[Segment] = [(before, None)] if before else []
-    seg.append(number)
+    seg.append((text, "AMOUNT"))
     if after:
         seg.append((after, None))
     return seg
+
+
+_EN_UNITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+             "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
+_EN_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+_FR_UNITS = ("zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze", "douze",
+             "treize", "quatorze", "quinze", "seize", "dix-sept", "dix-huit", "dix-neuf")
+_FR_TENS = ("", "", "vingt", "trente", "quarante", "cinquante", "soixante")
+
+
+def _number_words(n: int, lang: str) -> str:
+    """0-119 in words, for ages written out: 'thirty-four', 'soixante et onze', 'quatre-vingt-deux'."""
+    if n >= 100:
+        return ("one hundred" if lang == "en" else "cent") + (f" {_number_words(n - 100, lang)}" if n > 100 else "")
+    if lang == "en":
+        if n < 20:
+            return _EN_UNITS[n]
+        tens, unit = divmod(n, 10)
+        return _EN_TENS[tens] + (f"-{_EN_UNITS[unit]}" if unit else "")
+    if n < 20:
+        return _FR_UNITS[n]
+    if n >= 80:
+        return "quatre-vingt" + (f"-{_FR_UNITS[n - 80]}" if n > 80 else "s")
+    tens = min(n // 10, 6)  # 70-79 are "soixante-dix" to "soixante-dix-neuf"
+    rest = n - 10 * tens
+    if rest == 0:
+        return _FR_TENS[tens]
+    return _FR_TENS[tens] + (" et " if rest in (1, 11) else "-") + _FR_UNITS[rest]
+
+
+# Job titles: Faker's lists, then titles made of parts, the way business text and generated
+# data write them ("Senior Marketing Coordinator", "Central Infrastructure Manager"; "Chargée de clientèle").
+_COMPOSED_JOB_SHARE = 0.5
+# Share of job titles written in lower case where the template does not fix the case ("as a senior data analyst").
+_LOWER_JOB_SHARE = 0.2
+
+
+def _job_title(fill: _Fill, i: int, v: set[str]) -> str:
+    rng = fill.rng
+    if rng.random() >= _COMPOSED_JOB_SHARE:
+        title = rng.choice(_JOBS[fill.locale])
+    elif fill.fr:
+        title = _french_job_title(rng, fill.person(i).gender == "f")
+    elif rng.random() < 0.5:  # descriptor + area + type
+        title = " ".join(rng.choice(_JOB_WORDS[f"en {part}"]) for part in ("descriptor", "area", "type"))
+    else:  # seniority + field + role; the seniority is often left out
+        seniority = rng.choice(_JOB_WORDS["en seniority"]) + " " if rng.random() < 0.6 else ""
+        title = seniority + rng.choice(_JOB_WORDS["en field"]) + " " + rng.choice(_JOB_WORDS["en role"])
+        if seniority == "Head ":
+            title = f"Head of {title.split(' ', 1)[1].rsplit(' ', 1)[0]}"
+    if not v & {"upper", "lower"} and rng.random() < _LOWER_JOB_SHARE:
+        title = title[0].lower() + title[1:] if fill.fr else " ".join(
+            w if w.isupper() and len(w) > 1 else w.lower() for w in title.split())  # "HR", "UX", "IT" keep their capitals
+    return _cased(title, v)
+
+
+def _french_job_title(rng: random.Random, feminine: bool) -> str:
+    """'Responsable marketing', 'Chargée de clientèle', 'Directeur des opérations', 'Ingénieure qualité senior'."""
+    role = rng.choice(_FR_JOB_WORDS["fr role"])[feminine]
+    domains = _column(_FR_JOB_WORDS["fr domain"])
+    if role.startswith("Chargé"):  # "chargé de" + a noun: "Chargée de clientèle", "Chargé de communication"
+        domain = rng.choice([d for d in domains if d.startswith(("de ", "d'", "des ", "du "))]
+                            + ["de communication", "de marketing", "de recrutement", "de formation"])
+    else:
+        domain = rng.choice(domains)
+    if feminine:  # the adjective agrees: "Directrice commerciale", "Responsable financière"
+        domain = {"commercial": "commerciale", "financier": "financière"}.get(domain, domain)
+    title = f"{role} {domain}"
+    if rng.random() < 0.2:
+        title += " " + rng.choice(_FR_JOB_WORDS["fr level"])[feminine]
+    return title
+
+
+# Units written after an age (outside the AGE span): predicative ("is 34 years old") and
+# attributive ("a 72-year-old man", "une femme de 72 ans").
+_AGE_UNITS = {
+    ("en", "unit"): ((" years old", 50), (" yrs old", 8), (" y/o", 6), (" years of age", 8), (" year old", 6),
+                     (" yo", 4), (" yrs", 6), (" years", 12)),
+    ("en", "adj"): (("-year-old", 70), (" year old", 18), ("-yr-old", 6), (" years old", 6)),
+    ("fr", "unit"): ((" ans", 88), (" ans révolus", 4), (" ans et demi", 8)),
+    ("fr", "adj"): ((" ans", 100),),
+}
+
+
+def _r_age(fill: _Fill, i: int, v: set[str]) -> list[Segment]:
+    age = fill.person(i).age
+    segments: list[Segment] = [(_number_words(age, fill.lang) if "words" in v else str(age), "AGE")]
+    kind = "unit" if "unit" in v else "adj" if "adj" in v else None
+    if kind:
+        units = _AGE_UNITS[(fill.lang, kind)]
+        segments.append((fill.rng.choices([u for u, _ in units], weights=[w for _, w in units])[0], None))
+    return segments
 
 
 def _simple(label: str, make: Callable[[_Fill, int, set[str]], str]) -> Callable:
@@ -779,11 +1537,11 @@ _PII: dict[str, Callable[[_Fill, int, set[str]], list[Segment]]] = {
     "MIDDLENAME": _name_part("middle", "MIDDLENAME"),
     "LASTNAME": _name_part("last", "LASTNAME"),
     "EMAIL": _r_email,
-    "PHONENUMBER": _simple("PHONENUMBER", lambda f, i, v: _phone(f, next(iter(v), None))),
+    "PHONENUMBER": _simple("PHONENUMBER", lambda f, i, v: _phone(f, min(v, default=None))),
     "USERNAME": _r_username,
     "PASSWORD": _simple("PASSWORD", lambda f, i, v: _password(f)),
     "URL": _r_url,
-    "IPV4": _simple("IPV4", lambda f, i, v: _ipv4(f, next(iter(v), None))),
+    "IPV4": _simple("IPV4", lambda f, i, v: _ipv4(f, min(v, default=None))),
     "IPV6": _simple("IPV6", lambda f, i, v: _ipv6(f.rng)),
     "STREET": _r_address_part("street", "STREET"),
     "BUILDINGNUMBER": _r_address_part("number", "BUILDINGNUMBER"),
@@ -795,14 +1553,14 @@ _PII: dict[str, Callable[[_Fill, int, set[str]], list[Segment]]] = {
     "DATE": _r_date,
     "TIME": _r_time,
     "TIMESTAMP": _r_timestamp,
-    "AGE": _simple("AGE", lambda f, i, v: str(f.person(i).age)),
-    "COMPANYNAME": _simple("COMPANYNAME", lambda f, i, v: f.company(i).name),
-    "JOBTITLE": _simple("JOBTITLE", lambda f, i, v: f.rng.choice(_JOBS[f.locale])),
-    "IBAN": _simple("IBAN", lambda f, i, v: _iban(f, next(iter(v), None))),
+    "AGE": _r_age,
+    "COMPANYNAME": _simple("COMPANYNAME", lambda f, i, v: _cased(f.company(i).name, v)),
+    "JOBTITLE": _simple("JOBTITLE", lambda f, i, v: _job_title(f, i, v)),
+    "IBAN": _simple("IBAN", lambda f, i, v: _iban(f, min(v, default=None))),
     "BIC": _simple("BIC", lambda f, i, v: _bic(f)),
-    "CREDITCARDNUMBER": _simple("CREDITCARDNUMBER", lambda f, i, v: _card(f, next(iter(v), None))),
+    "CREDITCARDNUMBER": _simple("CREDITCARDNUMBER", lambda f, i, v: _card(f, min(v, default=None))),
     "ACCOUNTNUMBER": _simple("ACCOUNTNUMBER", lambda f, i, v: _account_number(f)),
-    "SSN": _simple("SSN", lambda f, i, v: _ssn(f, f.person(i), next(iter(v), None))),
+    "SSN": _simple("SSN", lambda f, i, v: _ssn(f, f.person(i), min(v, default=None))),
     "AMOUNT": _r_amount,
 }
 
@@ -857,6 +1615,48 @@ def _version(fill: _Fill) -> str:
                      f"{r.randint(1, 15)}.{r.randint(0, 9)}.{r.randint(0, 20)}", f"v{r.randint(1, 9)}.{r.randint(0, 12)}"))
 
 
+def _ordinal_fr(n: int) -> str:
+    return "1er" if n == 1 else f"{n}e"
+
+
+def _model_number(fill: _Fill) -> str:
+    """'XR-2200', 'K48', 'Pro 7': product model numbers, look-alikes of codes and postcodes."""
+    r, letters = fill.rng, "ABCDEFGHKLMRSTVXZ"
+    return r.choice((f"{r.choice(letters)}{r.choice(letters)}-{r.randint(100, 9900)}",
+                     f"{r.choice(letters)}{r.randint(10, 990)}",
+                     f"{r.choice(('Pro', 'Max', 'Lite', 'Series'))} {r.randint(2, 12)}"))
+
+
+def _build_number(fill: _Fill) -> str:
+    """'10.0.19045.3803', 'v4.2.1.2201': four-part versions, one part above 255 so none is an IPv4."""
+    r = fill.rng
+    return r.choice((f"10.0.{r.randint(17000, 26000)}.{r.randint(100, 4000)}",
+                     f"{r.choice(('v', ''))}{r.randint(1, 9)}.{r.randint(0, 20)}.{r.randint(0, 9)}.{r.randint(256, 9999)}",
+                     f"{r.randint(1, 30)}.{r.randint(0, 9)}.{r.randint(1000, 6000)}.{r.randint(0, 200)}"))
+
+
+def _big_count(fill: _Fill) -> str:
+    """'12k', '2.4M', '1,2 M': counts of views, downloads, followers, written like sums but not money."""
+    r, point = fill.rng, "," if fill.fr else "."
+    value = r.choice((f"{r.randint(2, 999)}{r.choice(('k', 'K'))}", f"{r.randint(1, 99) / 10:g}".replace(".", point) + "M",
+                      f"{r.randint(11, 99) / 10:g}".replace(".", point) + r.choice(("k", "m"))))
+    return value if not fill.fr or r.random() < 0.5 else value.replace("M", " M").replace("k", " k")
+
+
+def _ean13(fill: _Fill) -> str:
+    """A product barcode (EAN-13 with its check digit): 13 digits like an old Visa card number."""
+    body = fill.rng.choice(("400", "300", "500", "590", "800", "871", "978")) + _digits(fill.rng, 9)
+    return body + _ean_check(body)
+
+
+def _of_month(fill: _Fill) -> str:
+    """'of March'; in French the elision a month name needs: 'de mars', 'd'avril', 'd'octobre'."""
+    if not fill.fr:
+        return f"of {fill.rng.choice(_EN_MONTHS)}"
+    month = fill.rng.choice(_FR_MONTHS)
+    return f"d'{month}" if month[0] in "ao" else f"de {month}"
+
+
 def _item_count(fill: _Fill) -> str:
     n = fill.rng.randint(1, 9)
     word = "article" if fill.fr else "item"
@@ -882,7 +1682,7 @@ _FILLERS: dict[str, Callable[[_Fill], str]] = {
                                       f"meeting room {r.randint(1, 12)}")),
                    lambda r: r.choice((f"salle {r.randint(100, 699)}", f"salle {r.choice('ABCD')}{r.randint(1, 30)}",
                                       f"bureau {r.randint(1, 5)}.{r.randint(1, 40):02d}"))),
-    "floor": _en_fr(lambda r: _ordinal(r.randint(1, 12)), lambda r: f"{r.randint(1, 12)}e"),
+    "floor": _en_fr(lambda r: _ordinal(r.randint(1, 12)), lambda r: _ordinal_fr(r.randint(1, 12))),
     "http": lambda f: f.rng.choice(("500", "502", "503", "504", "404", "403", "429")),
     "err": lambda f: f.rng.choice((f"E{f.rng.randint(1000, 9999)}", f"ERR-{f.rng.randint(100, 9999)}",
                                    f"0x8007{f.rng.randint(0, 0xFFFF):04X}")),
@@ -906,15 +1706,85 @@ _FILLERS: dict[str, Callable[[_Fill], str]] = {
     "gb": lambda f: f"{f.rng.choice((2, 4, 8, 16, 50, 100))} {'Go' if f.fr else 'GB'}",
     "kg": lambda f: f"{f.rng.randint(1, 30)} kg",
     "policy": lambda f: f"POL-{f.rng.randint(100000, 999999)}",
+    # Numbers of ordinary prose (history, sport, recipes, reviews): never about a person.
+    "old_year": lambda f: str(f.rng.randint(1550, 1995)),
+    "decade": lambda f: str(f.rng.randint(192, 201) * 10),
+    "score": lambda f: (lambda a: f"{a}-{f.rng.randint(0, a - 1)}")(f.rng.randint(1, 5)),  # winner first
+    "temp": lambda f: str(f.rng.randint(-4, 34)),
+    "model": _model_number,
+    "thousands": lambda f: _amount_text(f, f.rng.randint(12, 950) * 100, False),
+    "km": lambda f: f"{f.rng.choice((3, 5, 8, 10, 12, 15, 21))} km",
+    "grams": lambda f: f"{f.rng.randint(2, 20) * 25} g",
+    "ordinal": _en_fr(lambda r: _ordinal(r.randint(2, 40)), lambda r: _ordinal_fr(r.randint(2, 40))),
+    "isbn": lambda f: f"978-{f.rng.randint(0, 2)}-{_digits(f.rng, 2)}-{_digits(f.rng, 6)}-{_digits(f.rng, 1)}",
+    "month": lambda f: (_FR_MONTHS if f.fr else _EN_MONTHS)[f.rng.randint(0, 11)],
+    "of_month": _of_month,
+    "weekday": lambda f: (_FR_WEEKDAYS if f.fr else _EN_WEEKDAYS)[f.rng.randint(0, 6)],
+    "rating": lambda f: (lambda x: x.replace(".", ",") if f.fr else x)(f"{f.rng.randint(4, 10) / 2:.1f}"),
+    "runtime": lambda f: str(f.rng.randint(84, 175)),
+    # Look-alikes of the value formats above: builds next to IP addresses, counts with k/m like
+    # sums, ratios like dates and times, barcodes like card numbers, serials like identifiers.
+    "build": _build_number,
+    "bigcount": _big_count,
+    "ratio": lambda f: f.rng.choice(("16:9", "4:3", "21:9", "24/7", "3/4", "1/2", "50/50", "2:1", "9/10", "1:1")),
+    "ean": _ean13,
+    "serial": lambda f: f.rng.choice(("SN", "S/N", "SN-", "SN ", "S/N ")) + "".join(
+        f.rng.choice("0123456789ABCDEFGHJKLMNPRSTVWXYZ") for _ in range(f.rng.randint(8, 12))),
+    "quarter": lambda f: f"Q{f.rng.randint(1, 4)} {f.today.year - f.rng.randint(0, 3)}"
+    if not f.fr else f"{f.rng.choice(('T', 'Q'))}{f.rng.randint(1, 4)} {f.today.year - f.rng.randint(0, 3)}",
 }
 
 
 # --------------------------------------------------------------------------------------------
-# Templates and rendering
+# Templates: plain-text data files, extract/templates/<language>/<genre>.txt
+# (the format is described in extract/templates/README.md)
 # --------------------------------------------------------------------------------------------
 
-# {NAME}, {NAME#2}, {NAME:variant+words}, {NAME#2:variant} or {~one|other|choice}
-_PLACEHOLDER = re.compile(r"\{(~[^{}]*|[A-Za-z][A-Za-z0-9_]*(?:#\d+)?(?::[a-z0-9+_]+)?)\}")
+# {NAME}, {NAME#2}, {NAME:variant+words}, {NAME#2:variant}, {~one|other|choice} or {@1:he|she}
+_PLACEHOLDER = re.compile(r"\{(~[^{}]*|@\d+:[^{}]*|[A-Za-z][A-Za-z0-9_]*(?:#\d+)?(?::[a-z0-9+_]+)?)\}")
+_TEMPLATE_ID = re.compile(r"[a-z]{2}(?:-[a-z0-9]+)+")
+_HEADER_MARK = "==="
+_HEADER_KEYS = ("locales", "children", "prose")
+# A paragraph with a line longer than this is prose and is joined into one line; a paragraph of
+# shorter lines (address block, signature, list of details) keeps its layout.
+_PROSE_LINE_LENGTH = 70
+
+_NAME_VARIANTS = frozenset({"upper", "lower", "ascii"})
+_PLACE_VARIANTS = frozenset({"upper", "lower"})
+# Variant words each PII placeholder understands; a typo is a load error, not a silent default.
+_VARIANTS: dict[str, frozenset[str]] = {
+    "PREFIX": frozenset({"dr", "lawyer"}),
+    "FIRSTNAME": _NAME_VARIANTS,
+    "MIDDLENAME": _NAME_VARIANTS | {"initial", "full"},
+    "LASTNAME": _NAME_VARIANTS,
+    "EMAIL": frozenset({"work", "personal"}),
+    "PHONENUMBER": frozenset({"mobile", "landline", "spaces", "intl", "dots", "compact"}),
+    "USERNAME": frozenset(),
+    "PASSWORD": frozenset(),
+    "URL": frozenset({"reset", "confirm", "meeting", "unsub", "profile"}),
+    "IPV4": frozenset({"private", "public"}),
+    "IPV6": frozenset(),
+    "STREET": _PLACE_VARIANTS,
+    "BUILDINGNUMBER": frozenset(),
+    "SECONDARYADDRESS": _PLACE_VARIANTS,
+    "CITY": _PLACE_VARIANTS,
+    "STATE": _PLACE_VARIANTS,
+    "ZIPCODE": frozenset(),
+    "ADDRESS": frozenset({"lines", "sec"}),
+    "DATE": frozenset({"dob", "later", "today", "future", "past"}) | _DATE_STYLES,
+    "TIME": frozenset({"hm", "hms", "ampm", "h", "seq", "later"}),
+    "TIMESTAMP": frozenset({"iso", "isot", "syslog", "num"}),
+    "AGE": frozenset({"words", "unit", "adj"}),
+    "COMPANYNAME": _PLACE_VARIANTS,
+    "JOBTITLE": _PLACE_VARIANTS,
+    "IBAN": frozenset({"grouped", "compact"}),
+    "BIC": frozenset(),
+    "CREDITCARDNUMBER": frozenset({"spaces", "dashes", "compact"}),
+    "ACCOUNTNUMBER": frozenset(),
+    "SSN": frozenset({"compact", "spaced", "intl"}),
+    "AMOUNT": frozenset({"small", "big"}),
+}
+assert set(_VARIANTS) == set(_PII), "every PII placeholder lists its variant words"
 
 
 @dataclass(frozen=True)
@@ -922,27 +1792,150 @@ class _Template:
     id: str
     language: str
     locales: tuple[str, ...]
-    has_pii: bool
-    parts: tuple  # literal strings, ("~", options) and ("ph", key, name, index, variant words)
+    has_pii: bool  # holds at least one PII placeholder, so every text made from it has spans
+    # literal strings, ("~", options), ("@", person, (masculine, feminine)), ("ph", key, name, index, variants)
+    parts: tuple
     children: frozenset = frozenset()  # person numbers who are children (ages 4-15)
+    source: str = ""  # "FILE, line N" of its header, for messages
 
 
-def _prose(text: str) -> str:
-    """Unwrap the paragraphs of a letter or email template.
-
-    Prose is wrapped in the source file only: once values are filled in, fixed line breaks would
-    fall at odd places. A paragraph with a long line is prose and becomes one line; a paragraph
-    of short lines (address block, signature, list of details) keeps its layout.
-    """
-    paragraphs = textwrap.dedent(text).strip("\n").split("\n\n")
+def _unwrap_prose(text: str) -> str:
+    """Join the wrapped lines of each prose paragraph: once values are filled in, the line breaks
+    of the data file would fall at odd places. Short-line paragraphs keep their layout."""
+    paragraphs = text.split("\n\n")
     return "\n\n".join(" ".join(line.strip() for line in p.splitlines())
-                        if max(len(line) for line in p.splitlines()) > 70 else p for p in paragraphs)
+                       if max(map(len, p.splitlines()), default=0) > _PROSE_LINE_LENGTH else p
+                       for p in paragraphs)
 
 
-def _parse(template_id: str, language: str, text: str, locales: tuple[str, ...], has_pii: bool,
-           children: frozenset = frozenset()) -> _Template:
-    """Split a template into literals and placeholders once, rejecting unknown names early."""
-    text = textwrap.dedent(text).strip("\n")
+class _TemplateFileParser:
+    """Reads one template file; every fault raises PiiTaggerError with the file and line."""
+
+    def __init__(self, text: str, source: str, language: str):
+        self.text, self.source, self.language = text, source, language
+
+    def fail(self, line: int, reason: str) -> NoReturn:
+        raise PiiTaggerError(f"{self.source}, line {line}: {reason}")
+
+    def parse(self) -> list[_Template]:
+        templates: list[_Template] = []
+        header: tuple[int, str, dict] | None = None
+        body: list[tuple[int, str]] = []
+        for number, raw in enumerate(self.text.replace("\r\n", "\n").split("\n"), start=1):
+            line = raw.rstrip()
+            if line.startswith("#"):
+                continue
+            if line.startswith(_HEADER_MARK):
+                if header is not None:
+                    templates.append(self.template(header, body))
+                header, body = self.header(number, line), []
+            elif header is not None:
+                body.append((number, line))
+            elif line:
+                self.fail(number, f"text outside a template: every template starts with a "
+                                  f"'{_HEADER_MARK} ID' header line")
+        if header is not None:
+            templates.append(self.template(header, body))
+        return templates
+
+    def header(self, number: int, line: str) -> tuple[int, str, dict]:
+        words = line[len(_HEADER_MARK):].split()
+        if not line[len(_HEADER_MARK):len(_HEADER_MARK) + 1].isspace() or not words:
+            self.fail(number, f"a header is '{_HEADER_MARK} ID [key=value ...]', got {line!r}")
+        template_id, attributes = words[0], {}
+        if not _TEMPLATE_ID.fullmatch(template_id):
+            self.fail(number, f"template id {template_id!r} must be lower-case words joined by '-', "
+                              f"like '{self.language}-support-login'")
+        if not template_id.startswith(f"{self.language}-"):
+            self.fail(number, f"template id {template_id!r} must start with '{self.language}-' "
+                              f"(the language of its folder)")
+        for word in words[1:]:
+            key, equals, value = word.partition("=")
+            if not equals or not value:
+                self.fail(number, f"template {template_id}: attribute {word!r} is not key=value")
+            if key not in _HEADER_KEYS:
+                self.fail(number, f"template {template_id}: unknown attribute {key!r} "
+                                  f"(known: {', '.join(_HEADER_KEYS)})")
+            if key in attributes:
+                self.fail(number, f"template {template_id}: attribute {key!r} given twice")
+            attributes[key] = self.attribute(number, template_id, key, value)
+        return number, template_id, attributes
+
+    def attribute(self, number: int, template_id: str, key: str, value: str):
+        items = value.split(",")
+        if key == "locales":
+            unknown = [item for item in items if item not in _LOCALES[self.language]]
+            if unknown:
+                self.fail(number, f"template {template_id}: locale {unknown[0]!r} is not one of "
+                                  f"{', '.join(_LOCALES[self.language])}")
+            return tuple(dict.fromkeys(items))
+        if key == "children":
+            if not all(item.isdigit() and int(item) >= 1 for item in items):
+                self.fail(number, f"template {template_id}: children={value} must list person numbers (1, 2, ...)")
+            return frozenset(int(item) for item in items)
+        if value not in ("on", "off"):
+            self.fail(number, f"template {template_id}: prose={value} must be 'on' or 'off'")
+        return value == "on"
+
+    def template(self, header: tuple[int, str, dict], body: list[tuple[int, str]]) -> _Template:
+        number, template_id, attributes = header
+        while body and not body[0][1]:
+            body.pop(0)
+        while body and not body[-1][1]:
+            body.pop()
+        if not body:
+            self.fail(number, f"template {template_id} has no text")
+        has_pii = False
+        for line_number, line in body:
+            has_pii |= self.check_line(line_number, template_id, line)
+        text = "\n".join(line for _, line in body)
+        if attributes.get("prose", False):
+            text = _unwrap_prose(text)
+        return _Template(template_id, self.language, attributes.get("locales", _LOCALES[self.language]), has_pii,
+                         _split_parts(text), attributes.get("children", frozenset()),
+                         f"{self.source}, line {number}")
+
+    def check_line(self, number: int, template_id: str, line: str) -> bool:
+        """Reject unknown placeholders, variants and stray braces; True if the line holds PII."""
+        has_pii = False
+        for match in _PLACEHOLDER.finditer(line):
+            body = match.group(1)
+            where = f"template {template_id}, column {match.start() + 1}"
+            if body.startswith("~"):
+                if "|" not in body:
+                    self.fail(number, f"{where}: {{{body}}} needs at least two options separated by '|'")
+                continue
+            if body.startswith("@"):
+                person, _, options = body[1:].partition(":")
+                if int(person) < 1 or options.count("|") != 1:
+                    self.fail(number, f"{where}: {{{body}}} is {{@N:masculine|feminine}}, N a person number from 1")
+                continue
+            name, _, variant = body.partition(":")
+            name, _, index = name.partition("#")
+            if index and int(index) < 1:
+                self.fail(number, f"{where}: {{{body}}}: entity numbers start at 1")
+            words = set(variant.split("+")) - {""}
+            if name in _PII:
+                unknown = sorted(words - _VARIANTS[name])
+                if unknown:
+                    known = ", ".join(sorted(_VARIANTS[name])) or "none"
+                    self.fail(number, f"{where}: {{{body}}}: unknown variant {unknown[0]!r} (known: {known})")
+                has_pii = True
+            elif name in _FILLERS:
+                if words:
+                    self.fail(number, f"{where}: {{{body}}}: filler placeholders take no variant")
+            else:
+                self.fail(number, f"{where}: unknown placeholder {{{body}}}")
+        rest = _PLACEHOLDER.sub(lambda m: " " * len(m.group(0)), line)
+        for column, char in enumerate(rest, start=1):
+            if char in "{}":
+                self.fail(number, f"template {template_id}, column {column}: stray {char!r} "
+                                  f"(not part of a {{PLACEHOLDER}})")
+        return has_pii
+
+
+def _split_parts(text: str) -> tuple:
+    """Literals and placeholders of an already checked template text, in order."""
     parts: list = []
     position = 0
     for match in _PLACEHOLDER.finditer(text):
@@ -950,22 +1943,48 @@ def _parse(template_id: str, language: str, text: str, locales: tuple[str, ...],
         body = match.group(1)
         if body.startswith("~"):
             parts.append(("~", tuple(body[1:].split("|"))))
+        elif body.startswith("@"):
+            person, _, options = body[1:].partition(":")
+            parts.append(("@", int(person), tuple(options.split("|"))))
         else:
             name, _, variant = body.partition(":")
             name, _, index = name.partition("#")
-            if name not in _PII and name not in _FILLERS:
-                raise PiiTaggerError(f"template {template_id}: unknown placeholder {{{body}}}")
-            if name in _PII and not has_pii:
-                raise PiiTaggerError(f"template {template_id}: a no-PII template uses {{{body}}}")
             parts.append(("ph", body, name, int(index or 1), frozenset(variant.split("+")) - {""}))
         position = match.end()
     parts.append(text[position:])
-    for literal in parts:
-        if isinstance(literal, str) and ("{" in literal or "}" in literal):
-            raise PiiTaggerError(f"template {template_id}: stray brace in {literal!r}")
-    if has_pii and not any(isinstance(p, tuple) and p[0] == "ph" and p[2] in _PII for p in parts):
-        raise PiiTaggerError(f"template {template_id}: a PII template without any PII placeholder")
-    return _Template(template_id, language, locales, has_pii, tuple(p for p in parts if p != ""), children)
+    return tuple(part for part in parts if part != "")
+
+
+def load_templates(folder: Path | str | None = None) -> dict[str, list[_Template]]:
+    """Every template of `folder`/en/*.txt and `folder`/fr/*.txt (default: the files shipped in
+    extract/templates), files in name order. A malformed file, a duplicate id or an unknown language
+    folder raises PiiTaggerError naming the file and line."""
+    root = importlib.resources.files("extract").joinpath("templates") if folder is None else Path(folder)
+    if not root.is_dir():
+        raise MissingInputError(f"{root}: no such template folder")
+    for entry in root.iterdir():
+        if entry.is_dir() and entry.name not in _LOCALES and not entry.name.startswith(("_", ".")):
+            raise PiiTaggerError(f"{entry}: template folder for an unsupported language "
+                                 f"(expected {', '.join(_LOCALES)})")
+    templates: dict[str, list[_Template]] = {}
+    first_seen: dict[str, str] = {}
+    for language in _LOCALES:
+        folder_of_language = root.joinpath(language)
+        files = sorted((f for f in folder_of_language.iterdir() if f.name.endswith(".txt")), key=lambda f: f.name) \
+            if folder_of_language.is_dir() else []
+        templates[language] = []
+        for file in files:
+            try:
+                text = file.read_bytes().decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise PiiTaggerError(f"{file}: not valid UTF-8 ({err.reason} at byte {err.start})") from None
+            for template in _TemplateFileParser(text, str(file), language).parse():
+                if template.id in first_seen:
+                    raise PiiTaggerError(f"{template.source}: duplicate template id {template.id!r} "
+                                         f"(first defined at {first_seen[template.id]})")
+                first_seen[template.id] = template.source
+                templates[language].append(template)
+    return templates
 
 
 def _render(template: _Template, fill: _Fill) -> tuple[str, tuple[Span, ...]]:
@@ -973,11 +1992,15 @@ def _render(template: _Template, fill: _Fill) -> tuple[str, tuple[Span, ...]]:
     pieces: list[str] = []
     spans: list[Span] = []
     position = 0
+    previous_label: str | None = "start"  # label of the last piece written (None: literal text)
     for part in template.parts:
         if isinstance(part, str):
             segments: list[Segment] = [(part, None)]
         elif part[0] == "~":
             segments = [(fill.rng.choice(part[1]), None)]
+        elif part[0] == "@":  # agreement with a person's gender: he/she, né/née
+            _, person, (masculine, feminine) = part
+            segments = [(masculine if fill.person(person).gender == "m" else feminine, None)]
         else:
             _, key, name, index, variant = part
             segments = fill.cache.get(key)
@@ -989,960 +2012,45 @@ def _render(template: _Template, fill: _Fill) -> tuple[str, tuple[Span, ...]]:
                 fill.cache[key] = segments
         for text, label in segments:
             if label is not None:
+                if pieces and previous_label is None:  # "de Angers" -> "d'Angers", "a engineer" -> "an engineer"
+                    joined = _join_article(fill.lang, pieces[-1], text, label)
+                    position += len(joined) - len(pieces[-1])
+                    pieces[-1] = joined
                 spans.append(Span(position, position + len(text), label))
             pieces.append(text)
             position += len(text)
+            previous_label = label
     return "".join(pieces), tuple(spans)
 
 
-def _templates(language: str, has_pii: bool, entries: list[tuple]) -> list[_Template]:
-    """Entries are (id, text), optionally followed by the locales allowed (US / GB) and the
-    person numbers who are children."""
-    result = []
-    for template_id, text, *rest in entries:
-        locales = rest[0] if rest and rest[0] else _LOCALES[language]
-        children = frozenset(rest[1]) if len(rest) > 1 else frozenset()
-        result.append(_parse(f"{language}-{template_id}", language, text, locales, has_pii, children))
-    return result
-
-
-US, GB, ANY = ("en_US",), ("en_GB",), None
-
-_EN_PII = [
-    ("support-login", _prose("""
-        Subject: Can't log in after the {version} update
-
-        Hi,
-
-        Since the update to {version} I can't sign in to the customer portal. My username is {USERNAME} and the
-        account email is {EMAIL}. I tried {n} times and now get error {err}. Ticket {ticket} was closed but the
-        problem is back.
-
-        You can reach me on {PHONENUMBER} {~any time|in the afternoon|during office hours}.
-
-        {~Thanks|Cheers|Best regards},
-        {FIRSTNAME} {LASTNAME}
-    """)),
-    ("support-billing", _prose("""
-        Hello, I was charged twice for invoice {invoice} ({AMOUNT} each time) on {DATE:past}. My account number is
-        {ACCOUNTNUMBER}. Could you refund the duplicate payment to the card on file? {~Regards|Thank you}, {FIRSTNAME} {LASTNAME}
-    """)),
-    ("hr-offer", _prose("""
-        Subject: Welcome to {COMPANYNAME}!
-
-        Dear {FIRSTNAME},
-
-        We are delighted to confirm your appointment as {JOBTITLE}, starting on {DATE:future+long}. Your annual
-        salary will be {AMOUNT:big}, paid monthly, with a first review after six months. On your first day please come to
-        reception at {TIME} and ask for {FIRSTNAME#2} {LASTNAME#2}; your desk is in {room} on the {floor} floor.
-
-        Your login will be {USERNAME} and your work email {EMAIL:work}. Please bring photo ID and your bank details.
-
-        Kind regards,
-        {FIRSTNAME#2} {LASTNAME#2}
-        {JOBTITLE#2}, {COMPANYNAME}
-    """)),
-    ("hr-bank-details", _prose("""
-        Hi {FIRSTNAME#2},
-
-        Please update my bank details for payroll from next month:
-        Account holder: {FIRSTNAME} {MIDDLENAME} {LASTNAME}
-        IBAN: {IBAN}
-        BIC: {BIC}
-
-        My old account ({ACCOUNTNUMBER}) will be closed on {DATE:future}. Thanks for sorting this out!
-
-        {FIRSTNAME}
-    """)),
-    ("bank-fraud", _prose("""
-        Dear {PREFIX} {LASTNAME},
-
-        We noticed an unusual payment of {AMOUNT} with your card {CREDITCARDNUMBER} on {DATE:past} at {TIME} in
-        {CITY}. If you did not make this payment, call us immediately on {PHONENUMBER#2} quoting reference {ref}.
-        Do not share your PIN or passwords with anyone, including our staff.
-
-        Fraud Prevention Team
-        {COMPANYNAME}
-    """)),
-    ("bank-transfer", """
-        TRANSFER CONFIRMATION {ref}
-
-        Amount: {AMOUNT:big}
-        Beneficiary: {FIRSTNAME} {LASTNAME}
-        IBAN: {IBAN}
-        BIC/SWIFT: {BIC}
-        Execution date: {DATE}
-        Fee: {pct} of the amount, minimum {AMOUNT#2:small}
-
-        Ordered from account {ACCOUNTNUMBER} by {PREFIX#2} {FIRSTNAME#2} {LASTNAME#2}.
-    """),
-    ("form-patient", """
-        PATIENT REGISTRATION FORM ({page})
-        Title: {PREFIX}
-        First name: {FIRSTNAME}
-        Middle name: {MIDDLENAME:full}
-        Last name: {LASTNAME}
-        Date of birth: {DATE:dob}    Age: {AGE}
-        SSN: {SSN}
-        Address: {BUILDINGNUMBER} {STREET}, {SECONDARYADDRESS}
-        City: {CITY}    State: {STATE}    ZIP: {ZIPCODE}
-        Phone: {PHONENUMBER}
-        Email: {EMAIL:personal}
-        Emergency contact: {FIRSTNAME#2} {LASTNAME#2}, {PHONENUMBER#2}
-    """, US),
-    ("form-application-uk", """
-        Application form - {page}
-        Title: {PREFIX}
-        Forename(s): {FIRSTNAME} {MIDDLENAME:full}
-        Surname: {LASTNAME:upper}
-        Date of birth: {DATE:dob+num}
-        National Insurance number: {SSN}
-        Home address:
-        {BUILDINGNUMBER} {STREET}
-        {CITY}
-        {STATE}
-        {ZIPCODE}
-        Mobile: {PHONENUMBER:mobile}
-        Email: {EMAIL}
-        Occupation: {JOBTITLE}
-    """, GB),
-    ("form-contact", """
-        Name: {FIRSTNAME} {LASTNAME}
-        Company: {COMPANYNAME}
-        Job title: {JOBTITLE}
-        Phone: {PHONENUMBER}
-        Email: {EMAIL:work}
-        Message: We have {users} on the current plan and would like a quote for {nn} more seats before the end of {year}.
-    """),
-    ("chat-new-number", """
-        hey {FIRSTNAME#2}{~!|,} it's {FIRSTNAME}, new number: {PHONENUMBER:mobile}{~ - my old one died| (lost my phone lol)|, save it}. still on for {DATE:short}?
-    """),
-    ("chat-it-password", """
-        [{TIME:seq+hm}] {USERNAME}: @{USERNAME#2} can you reset my VPN password? the temp one you sent ({PASSWORD}) expired after {hours}
-        [{TIME#2:seq+hm}] {USERNAME#2}: done, new temp password is {PASSWORD#2} - change it at first login pls
-    """),
-    ("log-auth", """
-        {TIMESTAMP} INFO  auth-service {version} login ok user={USERNAME} ip={IPV4}
-        {TIMESTAMP#2} WARN  auth-service {n} failed attempts user={USERNAME#2} ip={IPV4#2}
-        {TIMESTAMP#3} ERROR api-gateway HTTP {http} on /orders/{order_code} ({ms} ms)
-    """),
-    ("log-ssh", """
-        {TIMESTAMP:syslog} bastion-02 sshd[{pid}]: Failed password for invalid user {USERNAME} from {IPV6} port {port} ssh2
-        {TIMESTAMP#2:syslog} bastion-02 sshd[{pid}]: Accepted publickey for {USERNAME#2} from {IPV4} port {port#2} ssh2
-        {TIMESTAMP#3:syslog} bastion-02 sshd[{pid#2}]: pam_unix(sshd:session): session opened for user {USERNAME#2}
-    """),
-    ("log-app", """
-        [{TIMESTAMP:iso}] ERROR payment-worker {version}: card declined for customer {EMAIL} (code {err}), amount={AMOUNT}, retry {~1|2|3|4}/5
-    """),
-    ("order-confirmation", """
-        Thank you for your order, {FIRSTNAME}!
-
-        Order number: {order_code}
-        Basket: {items}
-        Subtotal: {AMOUNT}
-        Discount: {pct}
-        Total paid: {AMOUNT#2}
-
-        Shipping to:
-        {FIRSTNAME} {LASTNAME}
-        {ADDRESS:lines}
-
-        We'll email {EMAIL} as soon as your parcel ships.
-    """),
-    ("invoice", """
-        INVOICE {invoice}
-        From: {COMPANYNAME}, {ADDRESS}
-        Bill to: {FIRSTNAME} {LASTNAME}, {ADDRESS#2}
-        Issued: {DATE:past}    Due: {DATE#2:future}
-
-        {qty} x {product} ........ {AMOUNT}
-        VAT ({vat}) ........ {AMOUNT#2:small}
-        Total due ........ {AMOUNT#3}
-
-        Please pay by bank transfer to account {ACCOUNTNUMBER} or IBAN {IBAN}, quoting {invoice}. See {page} for terms.
-    """),
-    ("delivery", _prose("""
-        Your parcel {tracking} is out for delivery today between {TIME} and {TIME#2:later}. Delivery address: {ADDRESS}.
-        Not home? We'll leave it with a neighbour, or call your driver {FIRSTNAME} on {PHONENUMBER}.
-    """)),
-    ("delivery-failed", _prose("""
-        Sorry we missed you, {PREFIX} {LASTNAME}. We tried to deliver {items} ({kg}) to {BUILDINGNUMBER} {STREET},
-        {CITY} on {DATE:today} at {TIME}. Rebook a delivery online with reference {tracking}.
-    """)),
-    ("medical-reminder", _prose("""
-        Appointment reminder: {PREFIX} {LASTNAME}, you are booked with {PREFIX#2:dr} {LASTNAME#2} on {DATE:future+wd}
-        at {TIME}, {room}. Please arrive {mins} early and bring your insurance card. To reschedule, call {PHONENUMBER}.
-    """)),
-    ("medical-nhs", _prose("""
-        Dear {PREFIX} {FIRSTNAME} {LASTNAME},
-
-        Your appointment at the {~outpatient|physiotherapy|dermatology} clinic is on {DATE:future} at {TIME}.
-        Date of birth on record: {DATE:dob}. If you need to cancel, reply CANCEL or call {PHONENUMBER#2}.
-        This is an automated message from the NHS; please do not reply with personal information.
-    """), GB),
-    ("signup", _prose("""
-        Welcome aboard, {FIRSTNAME}! Your account {USERNAME} has been created with the email {EMAIL}. Confirm your
-        address within {hours} by visiting {URL:confirm}. You are one of {users} who joined this week.
-    """)),
-    ("password-reset", _prose("""
-        We received a request to reset the password for {EMAIL} from IP address {IPV4} ({CITY}, {STATE}) on {DATE} at
-        {TIME}. If this was you, use this link: {URL:reset}
-        If not, ignore this email and your password will stay the same.
-    """)),
-    ("it-access", """
-        IT access request {ticket}
-        Requester: {FIRSTNAME} {LASTNAME} ({JOBTITLE})
-        Username: {USERNAME}
-        Workstation IP: {IPV4:private}
-        Access needed: read/write on the finance share, VPN client {version}
-        Temporary password: {PASSWORD}
-        Approved by: {FIRSTNAME#2} {LASTNAME#2}
-    """),
-    ("travel-flight", _prose("""
-        Booking confirmed! Passenger: {PREFIX} {FIRSTNAME} {MIDDLENAME} {LASTNAME}. Flight {flight} departs on {DATE:future}
-        at {TIME}, seat {seat}. Booking reference {pnr}. Total charged to card {CREDITCARDNUMBER}: {AMOUNT}.
-        Questions? Call us on {PHONENUMBER#2}.
-    """)),
-    ("travel-hotel", _prose("""
-        Hi {FIRSTNAME}, your stay at {COMPANYNAME} is confirmed: check-in {DATE:future}, check-out {DATE#2:later},
-        {n} guests. The hotel is at {ADDRESS}. A deposit of {AMOUNT} has been taken; the balance is due on arrival.
-    """)),
-    ("letter-landlord", _prose("""
-        {FIRSTNAME} {LASTNAME}
-        {ADDRESS:lines}
-
-        {DATE:today+long}
-
-        Dear {PREFIX#2} {LASTNAME#2},
-
-        I am writing about the flat I rent from you at the address above. Since the start of the winter the
-        heating has failed {n} times, and for the past {days} there has been no hot water at all. I first reported
-        the problem by phone on {DATE#2:past}, and again by email to {EMAIL#2} the following week, but no engineer has
-        come. I have had to buy two electric heaters, which cost {AMOUNT} together, and my energy bills have risen
-        by about {pct}.
-
-        Under my tenancy agreement, repairs to the heating and hot water are your responsibility. I would be grateful
-        if you could arrange for a qualified engineer to visit within the next week. I am at home most mornings, and
-        you can call me on {PHONENUMBER} to agree a time. I would also ask that the cost of the heaters be deducted
-        from next month's rent of {AMOUNT#2}.
-
-        If I do not hear from you by {DATE#3:future}, I will contact the local council's housing team for advice.
-        I have kept copies of all my messages and receipts.
-
-        I hope we can resolve this quickly; I have always found you helpful in the past.
-
-        Yours sincerely,
-        {FIRSTNAME} {LASTNAME}
-    """)),
-    ("letter-tax-irs", _prose("""
-        {PREFIX} {FIRSTNAME} {LASTNAME}
-        {ADDRESS:lines}
-
-        {DATE:today}
-
-        Re: Your {year} federal tax return
-
-        Dear {PREFIX} {LASTNAME},
-
-        Thank you for choosing {COMPANYNAME} to prepare your return again this year. We have now completed your
-        {year} federal return and a copy is enclosed for your records. Based on the documents you supplied, you
-        are due a federal refund of {AMOUNT}. The IRS usually issues refunds within {days} of accepting an
-        electronically filed return.
-
-        Please check the following details carefully before signing form 8879 on {page}:
-
-        Social Security number: {SSN}
-        Date of birth: {DATE#2:dob}
-        Refund deposit account: {ACCOUNTNUMBER}
-
-        Your state return shows a balance due of {AMOUNT#2:small}, payable by {DATE#3:future}. If you would rather
-        pay in instalments, let us know and we will set up a plan with the state.
-
-        If anything looks wrong, call me directly on {PHONENUMBER#2} or write to {EMAIL#2:work}. Please keep this
-        letter with your tax records for at least {n} years.
-
-        Sincerely,
-        {FIRSTNAME#2} {LASTNAME#2}
-        {JOBTITLE#2}
-    """), US),
-    ("letter-hmrc", _prose("""
-        Dear {PREFIX} {LASTNAME},
-
-        Following our meeting on {DATE:past}, we have submitted your Self Assessment return to HMRC. Your National
-        Insurance number on the return is {SSN}. The tax due for the year is {AMOUNT}, and HMRC expects payment by
-        {DATE#2:future}. You can pay online or by bank transfer; please quote your reference exactly as it appears on
-        {page} of your statement.
-
-        Our fee of {AMOUNT#2:small} will be collected from account {ACCOUNTNUMBER} in {days}.
-
-        Best wishes,
-        {FIRSTNAME#2} {LASTNAME#2}, {JOBTITLE#2}
-        {COMPANYNAME}
-    """), GB),
-    ("dmv-appointment", """
-        Your DMV appointment is confirmed.
-        Name: {FIRSTNAME} {MIDDLENAME} {LASTNAME}
-        Date of birth: {DATE:dob}
-        Appointment: {DATE#2:future+wd} at {TIME}
-        Mailing address: {ADDRESS}
-        Bring proof of residency ({n} documents) and your current license. The fee of {AMOUNT:small} is payable on site.
-    """, US),
-    ("insurance-claim", """
-        Claim {claim} - policy {policy}
-        Policyholder: {PREFIX} {FIRSTNAME} {LASTNAME}, aged {AGE}
-        Incident: water damage at {ADDRESS} on {DATE:past} around {TIME}
-        Estimated cost: {AMOUNT}
-        Contact: {PHONENUMBER} / {EMAIL}
-        An adjuster will call within {hours}. Excess payable: {AMOUNT#2:small}.
-    """),
-    ("recruiter", _prose("""
-        Hi {FIRSTNAME}, I'm {FIRSTNAME#2} {LASTNAME#2}, a recruiter at {COMPANYNAME}. I came across your profile
-        ({URL:profile}) and think you'd be a great fit for our {JOBTITLE} role - the range is {AMOUNT:big} to
-        {AMOUNT#2:big} plus {pct} bonus. Would you have {mins} for a call this week? You can reach me on
-        {PHONENUMBER#2} or at {EMAIL#2:work}.
-    """)),
-    ("reference-letter", _prose("""
-        To whom it may concern,
-
-        I am pleased to recommend {FIRSTNAME} {LASTNAME}, who worked at {COMPANYNAME} as a {JOBTITLE} from
-        {DATE:past+long} until {DATE#2:later+long}. During that time {FIRSTNAME} led a team of {n} people, cut our
-        support backlog by {pct} and trained {users} on the new reporting tools released in version {version}.
-
-        {FIRSTNAME} is reliable, calm under pressure and generous with colleagues. In {year} we asked them to take over
-        a struggling project at short notice; they rebuilt the plan, kept the client informed every week and delivered
-        on budget. I would not hesitate to hire them again.
-
-        Please feel free to contact me on {PHONENUMBER#2} or at {EMAIL#2:work} if you need any further information.
-
-        Yours faithfully,
-        {PREFIX#2} {FIRSTNAME#2} {LASTNAME#2}
-        {JOBTITLE#2}, {COMPANYNAME}
-    """)),
-    ("meeting-invite", """
-        {FIRSTNAME} {LASTNAME} has invited you to "Quarterly review"
-        When: {DATE:wd}, {TIME} - {TIME#2:later}
-        Where: {room} or online at {URL:meeting}
-        Agenda: results for Q{~1|2|3|4} (revenue up {pct}), hiring plan, release {version}
-    """),
-    ("crm-note", _prose("""
-        {DATE:num} - Called {FIRSTNAME} {LASTNAME} ({PHONENUMBER}) about invoice {invoice}. Promised payment of
-        {AMOUNT} by {DATE#2:short}. Prefers email: {EMAIL}. Follow up in {days} if nothing arrives.
-    """)),
-    ("git-commit", """
-        commit {sha}
-        Author: {FIRSTNAME} {LASTNAME} <{EMAIL:work}>
-        Date:   {TIMESTAMP:iso}
-
-            Bump parser to {version} and fix {err} on large uploads ({pct} faster)
-
-            Reviewed-by: {FIRSTNAME#2} {LASTNAME#2} <{EMAIL#2:work}>
-    """),
-    ("chat-wedding", """
-        Save the date!! {FIRSTNAME} & {FIRSTNAME#2} are getting married on {DATE:future+long} at {TIME} 💍 venue is {ADDRESS}, RSVP to {PHONENUMBER} by the end of the month
-    """),
-    ("form-rental", """
-        RENTAL APPLICATION
-        Applicant: {FIRSTNAME} {MIDDLENAME} {LASTNAME}    Age: {AGE}
-        SSN: {SSN}
-        Current address: {ADDRESS}
-        Employer: {COMPANYNAME}    Position: {JOBTITLE}
-        Monthly income: {AMOUNT:big}
-        Phone: {PHONENUMBER}    Email: {EMAIL}
-        Number of occupants: {n}    Pets: none
-    """, US),
-    ("expenses", """
-        Expense report - {FIRSTNAME} {LASTNAME}, {JOBTITLE}
-        {DATE:past+num}  Train tickets       {AMOUNT}
-        {DATE#2:past+num}  Hotel ({n} nights)  {AMOUNT#2}
-        {DATE#3:past+num}  Client dinner       {AMOUNT#3:small}
-        Please reimburse to account {ACCOUNTNUMBER}. Receipts attached ({n} files).
-    """),
-    ("subscription-renewal", _prose("""
-        Hi {USERNAME}, your annual plan renews on {DATE:future}. We'll charge {AMOUNT:small} to the card
-        {CREDITCARDNUMBER}. To change plan or cancel, visit {URL}. You used {gb} of storage this year ({pct} of your quota).
-    """)),
-    ("loan-application", _prose("""
-        Hello {PREFIX} {LASTNAME}, thanks for applying for a personal loan of {AMOUNT:big}. To continue we need to
-        confirm a few details: date of birth {DATE:dob}, Social Security number {SSN}, and gross annual income of
-        {AMOUNT#2:big}. A decision usually takes {hours}. Questions? Call {FIRSTNAME#2} on {PHONENUMBER#2}.
-    """), US),
-    ("school-enrolment", """
-        New pupil enrolment
-        Child: {FIRSTNAME} {LASTNAME#2}, age {AGE}
-        Date of birth: {DATE:dob}
-        Parent/guardian: {PREFIX#2} {FIRSTNAME#2} {LASTNAME#2}
-        Address: {ADDRESS}
-        Phone: {PHONENUMBER#2}    Email: {EMAIL#2}
-        Class requested: Year {n}, {room}
-    """, ANY, (1,)),
-    ("gym-membership", _prose("""
-        Welcome to the club, {FIRSTNAME}! Membership summary: {FIRSTNAME} {LASTNAME}, {AGE} years old, member since
-        {DATE:today}. Monthly fee: {AMOUNT:small}, taken from account {ACCOUNTNUMBER} on the {floor} of each month.
-        Your app login is {USERNAME}. Classes are limited to {nn} people.
-    """)),
-    ("garage", _prose("""
-        Hi {FIRSTNAME}, this is {FIRSTNAME#2} from {COMPANYNAME}. Your car is ready for collection: we replaced {n}
-        brake pads and did the {nn}k service. The total comes to {AMOUNT}. We're open until {TIME}; call {PHONENUMBER#2} with any questions.
-    """)),
-    ("refund", _prose("""
-        Your refund for order {order_code} has been processed: {AMOUNT} will be returned to your card within {days}.
-        We also applied a {pct} discount code to your account {EMAIL} for your next purchase. Sorry again, {FIRSTNAME}!
-    """)),
-    ("security-alert", """
-        New sign-in to your account {EMAIL}
-        When: {DATE} at {TIME:hm}
-        Where: {CITY}, {STATE} (approximate)
-        IP address: {IPV4}
-        Device: browser {version} on a laptop
-        If this wasn't you, reset your password now at {URL:reset}
-    """),
-    ("vpn-config", """
-        VPN profile for {USERNAME}
-        Tunnel address: {IPV6}
-        Gateway: {IPV4}
-        Username: {USERNAME}
-        Initial password: {PASSWORD}
-        Client version {version} or later is required; {n} simultaneous devices allowed. Contact {FIRSTNAME#2} {LASTNAME#2} ({PHONENUMBER#2}) for help.
-    """),
-    ("newsletter", """
-        You're subscribed! We'll send the weekly digest to {EMAIL}. Changed your mind? Unsubscribe at {URL:unsub}
-    """),
-    ("payslip-uk", """
-        PAYSLIP - {COMPANYNAME}
-        Employee: {FIRSTNAME} {LASTNAME}    Role: {JOBTITLE}
-        NI number: {SSN}    Tax code: 1257L
-        Pay date: {DATE:num}
-        Gross pay: {AMOUNT:big}
-        Income tax: {AMOUNT#2}    National Insurance: {AMOUNT#3:small}
-        Paid to account {ACCOUNTNUMBER}
-    """, GB),
-    ("complaint", _prose("""
-        Dear customer service,
-
-        I am writing to complain about order {order_code}, placed on {DATE:past} for {items}. The parcel was due on
-        {DATE#2:later} but arrived {n} days late, and the contents ({product}) were damaged. I contacted your support team
-        twice (tickets {ticket} and {ticket#2}); each time I was promised a call back within {hours}, and each time
-        nobody called.
-
-        I paid {AMOUNT} for this order, including {AMOUNT#2:small} for express delivery that was clearly not express.
-        I would like a full refund of the delivery charge and either a replacement item or a refund of the full
-        price. I have attached photos of the damage and of the box, which was torn on {n#2} sides.
-
-        I have been a customer for years and have usually been happy with your service, which makes this more
-        disappointing. Please reply to {EMAIL} or call me on {PHONENUMBER} within the next {days}. If I do not hear
-        from you, I will dispute the charge with my card provider.
-
-        Yours faithfully,
-        {PREFIX} {FIRSTNAME} {LASTNAME}
-        {ADDRESS}
-    """)),
-    ("emergency-contacts", """
-        EMERGENCY CONTACTS - {FIRSTNAME} {LASTNAME} ({JOBTITLE}, {room})
-        1. {FIRSTNAME#2} {LASTNAME#2} (spouse) - {PHONENUMBER#2}
-        2. {FIRSTNAME#3} {LASTNAME#3} (sister), {CITY#3} - {PHONENUMBER#3}
-        Blood type: on file. Allergies: none declared.
-    """),
-    ("contract-parties", _prose("""
-        This agreement is made on {DATE:long} between {COMPANYNAME}, whose office is at {ADDRESS}, represented by
-        {PREFIX} {FIRSTNAME} {LASTNAME}, {JOBTITLE}, and {COMPANYNAME#2}, represented by {FIRSTNAME#2} {LASTNAME#2}.
-        The fee for phase {n} is {AMOUNT:big}, with {pct} payable on signature.
-    """)),
-    ("chat-support", """
-        Agent: Hi, can I have your full name and date of birth to verify the account?
-        Customer: {FIRSTNAME} {LASTNAME}, {DATE:dob}
-        Agent: Thanks. And the {~postcode|ZIP code} on the account?
-        Customer: {ZIPCODE}
-        Agent: Perfect, I can see {items} in order {order_code}. How can I help?
-    """),
-]
-
-_EN_NO_PII = [
-    ("release-notes", "Release notes {version}: fixed {err} when uploading files over {gb}, search is {pct} faster, and {n} translation bugs were closed."),
-    ("incident", _prose("""
-        Incident {ticket} resolved. Root cause: a misconfigured cache node returned HTTP {http} for {pct} of
-        requests over {mins}. {users} were affected. We have added an alert and will publish a full review in {days}.
-    """)),
-    ("order-status", "Order {order_code} contains {items} and ships in {n} working days. Returns are free within {days}."),
-    ("meeting-move", "Heads up: tomorrow's planning session moves to {room} on the {floor} floor. Please read pages {n} to {nn} of the spec beforehand."),
-    ("annual-summary", "In {year} the team shipped {nn} releases, closed {nn#2} tickets and cut average response time by {pct}."),
-    ("invoice-policy", "Invoices such as {invoice} are payable within {days}. A late fee of {pct} applies after that; see {page} of the terms."),
-    ("warehouse", "Stock check: {qty} pallets of {product} in aisle {n}, {kg} each. Reorder when fewer than {nn} units remain."),
-    ("deploy-log", "deploy {version} -> staging OK ({ms} ms), {n}/{n} health checks passed, error rate {pct}, build {sha}"),
-    ("faq", "Can I change my order after paying? Yes, as long as it has not shipped. Open a ticket from the Help page and quote your order number (it looks like {order_code})."),
-]
-
-_FR_PII = [
-    ("support-connexion", _prose("""
-        Objet : impossible de me connecter depuis la mise à jour {version}
-
-        Bonjour,
-
-        Depuis la mise à jour {version}, je n'arrive plus à me connecter à l'espace client. Mon identifiant est
-        {USERNAME} et l'adresse e-mail du compte {EMAIL}. J'ai essayé {n} fois et j'obtiens l'erreur {err}.
-        Le ticket {ticket} a été clôturé mais le problème est revenu.
-
-        Vous pouvez me joindre au {PHONENUMBER} {~en journée|le matin|après 18 heures}.
-
-        {~Cordialement|Merci d'avance|Bien à vous},
-        {FIRSTNAME} {LASTNAME}
-    """)),
-    ("reclamation-facture", _prose("""
-        Bonjour, j'ai été prélevé deux fois pour la facture {invoice} ({AMOUNT} à chaque fois) le {DATE:past+short}.
-        Mon numéro de compte client est le {ACCOUNTNUMBER}. Pouvez-vous rembourser le doublon ? Cordialement, {PREFIX} {LASTNAME}
-    """)),
-    ("rh-promesse-embauche", _prose("""
-        Objet : votre arrivée chez {COMPANYNAME}
-
-        {~Bonjour|Chère|Cher} {FIRSTNAME},
-
-        Nous avons le plaisir de vous confirmer votre embauche en CDI au poste de {JOBTITLE}, à compter du
-        {DATE:future+long}. Votre rémunération annuelle brute sera de {AMOUNT:big}, versée en 12 mensualités.
-        Le premier jour, présentez-vous à l'accueil à {TIME} et demandez {FIRSTNAME#2} {LASTNAME#2} ; votre bureau
-        se trouve au {floor} étage, {room}.
-
-        Votre identifiant sera {USERNAME} et votre adresse professionnelle {EMAIL:work}. Merci d'apporter une pièce
-        d'identité, votre carte Vitale et un RIB.
-
-        Bien cordialement,
-        {FIRSTNAME#2} {LASTNAME#2}
-        {JOBTITLE#2}, {COMPANYNAME}
-    """)),
-    ("rh-changement-rib", _prose("""
-        Bonjour {FIRSTNAME#2},
-
-        Pouvez-vous mettre à jour mes coordonnées bancaires pour la paie du mois prochain ?
-
-        Titulaire : {FIRSTNAME} {LASTNAME:upper}
-        IBAN : {IBAN}
-        BIC : {BIC}
-
-        L'ancien compte ({ACCOUNTNUMBER}) sera clôturé le {DATE:future}. Merci beaucoup !
-
-        {FIRSTNAME}
-    """)),
-    ("banque-fraude", _prose("""
-        {PREFIX} {LASTNAME},
-
-        Nous avons détecté un paiement inhabituel de {AMOUNT} avec votre carte {CREDITCARDNUMBER} le {DATE:past} à
-        {TIME} à {CITY}. Si vous n'êtes pas à l'origine de cette opération, appelez immédiatement le {PHONENUMBER#2}
-        en indiquant la référence {ref}. Ne communiquez jamais vos codes, même à nos conseillers.
-
-        Le service sécurité
-        {COMPANYNAME}
-    """)),
-    ("banque-virement", """
-        AVIS D'EXÉCUTION DE VIREMENT {ref}
-
-        Montant : {AMOUNT:big}
-        Bénéficiaire : {FIRSTNAME} {LASTNAME}
-        IBAN : {IBAN}
-        BIC : {BIC}
-        Date d'exécution : {DATE}
-        Frais : {pct} du montant, minimum {AMOUNT#2:small}
-
-        Ordonné depuis le compte n° {ACCOUNTNUMBER} par {PREFIX#2} {FIRSTNAME#2} {LASTNAME#2}.
-    """),
-    ("formulaire-etat-civil", """
-        FORMULAIRE D'INSCRIPTION ({page})
-        Civilité : {PREFIX}
-        Nom : {LASTNAME:upper}
-        Prénom : {FIRSTNAME}
-        Né(e) le : {DATE:dob}    Âge : {AGE} ans
-        N° de sécurité sociale : {SSN}
-        Adresse : {BUILDINGNUMBER} {STREET}
-        Complément d'adresse : {SECONDARYADDRESS}
-        Code postal : {ZIPCODE}    Ville : {CITY}
-        Département : {STATE}
-        Tél. : {PHONENUMBER}
-        Courriel : {EMAIL:personal}
-    """),
-    ("formulaire-mutuelle", """
-        Demande d'adhésion - mutuelle santé
-        Nom de naissance : {LASTNAME:upper}
-        Prénoms : {FIRSTNAME}, {MIDDLENAME}
-        Date de naissance : {DATE:dob+num}
-        Numéro de sécurité sociale : {SSN}
-        Profession : {JOBTITLE}
-        Employeur : {COMPANYNAME}
-        Adresse : {ADDRESS}
-        Téléphone portable : {PHONENUMBER:mobile}
-        Cotisation mensuelle choisie : {AMOUNT:small}
-    """),
-    ("formulaire-contact", """
-        Nom : {LASTNAME}
-        Prénom : {FIRSTNAME}
-        Société : {COMPANYNAME}
-        Fonction : {JOBTITLE}
-        Téléphone : {PHONENUMBER}
-        E-mail : {EMAIL:work}
-        Message : nous sommes {users} sur l'offre actuelle et souhaiterions un devis pour {nn} licences supplémentaires d'ici fin {year}.
-    """),
-    ("chat-nouveau-numero", """
-        coucou {FIRSTNAME#2} c'est {FIRSTNAME}{~ !|,} nouveau numéro : {PHONENUMBER:mobile}{~ (j'ai perdu mon tel)|, tu peux l'enregistrer| 😅}. toujours ok pour {~le|ce} {DATE:short} ?
-    """),
-    ("chat-it-mdp", """
-        [{TIME:seq+hm}] {USERNAME} : @{USERNAME#2} tu peux réinitialiser mon mot de passe VPN ? le provisoire ({PASSWORD}) a expiré au bout de {hours}
-        [{TIME#2:seq+hm}] {USERNAME#2} : c'est fait, nouveau mot de passe provisoire : {PASSWORD#2} (à changer à la première connexion)
-    """),
-    ("log-auth", """
-        {TIMESTAMP} INFO  auth-service {version} connexion ok user={USERNAME} ip={IPV4}
-        {TIMESTAMP#2} WARN  auth-service {n} échecs de connexion user={USERNAME#2} ip={IPV4#2}
-        {TIMESTAMP#3} ERROR api-gateway HTTP {http} sur /commandes/{order_code} ({ms} ms)
-    """),
-    ("log-ssh", """
-        {TIMESTAMP:syslog} srv-paris-01 sshd[{pid}]: Failed password for invalid user {USERNAME} from {IPV6} port {port} ssh2
-        {TIMESTAMP#2:syslog} srv-paris-01 sshd[{pid}]: Accepted publickey for {USERNAME#2} from {IPV4} port {port#2} ssh2
-    """),
-    ("log-appli", """
-        {TIMESTAMP:num} [ERREUR] paiement {version} : carte refusée pour le client {EMAIL} (code {err}), montant={AMOUNT}, tentative {~1|2|3|4}/5
-    """),
-    ("confirmation-commande", """
-        Merci pour votre commande, {FIRSTNAME} !
-
-        Commande {order_code}
-        Contenu : {items}
-        Sous-total : {AMOUNT}
-        Remise : {pct}
-        Total payé : {AMOUNT#2}
-
-        Livraison à :
-        {PREFIX} {FIRSTNAME} {LASTNAME}
-        {ADDRESS:lines}
-
-        Nous vous écrirons à {EMAIL} dès l'expédition de votre colis.
-    """),
-    ("facture", """
-        FACTURE {invoice}
-        Émetteur : {COMPANYNAME}, {ADDRESS}
-        Client : {FIRSTNAME} {LASTNAME}, {ADDRESS#2}
-        Date : {DATE:past}    Échéance : {DATE#2:future}
-
-        {qty} x {product} ........ {AMOUNT}
-        TVA ({vat}) ........ {AMOUNT#2:small}
-        Total TTC ........ {AMOUNT#3}
-
-        Règlement par virement sur l'IBAN {IBAN} (BIC {BIC}) en rappelant la référence {invoice}. Conditions générales : {page}.
-    """),
-    ("avis-livraison", _prose("""
-        Votre colis {tracking} sera livré aujourd'hui entre {TIME:h} et {TIME#2:h+later} au {ADDRESS}.
-        Absent ? Votre livreur {FIRSTNAME} peut le déposer chez un voisin : appelez-le au {PHONENUMBER}.
-    """)),
-    ("avis-passage", _prose("""
-        {PREFIX} {LASTNAME}, nous sommes passés le {DATE:today+short} à {TIME} au {BUILDINGNUMBER} {STREET}, {ZIPCODE} {CITY},
-        pour vous remettre {items} ({kg}). Votre colis vous attend en point relais pendant {days} (référence {tracking}).
-    """)),
-    ("rappel-rdv-medical", _prose("""
-        Rappel : {PREFIX} {LASTNAME}, vous avez rendez-vous avec le {PREFIX#2:dr} {LASTNAME#2} {~le|ce} {DATE:future+wd} à {TIME},
-        {room}. Merci d'arriver {mins} en avance avec votre carte Vitale. Pour annuler : {PHONENUMBER#2}.
-    """)),
-    ("cpam-remboursement", _prose("""
-        Bonjour {PREFIX} {LASTNAME},
-
-        L'Assurance Maladie vous informe du remboursement de {AMOUNT:small} pour les soins du {DATE:past} (assuré :
-        {FIRSTNAME} {LASTNAME}, n° de sécurité sociale {SSN}). Le virement sera effectué sur votre compte
-        {IBAN} sous {n} jours. Votre complémentaire santé recevra les informations automatiquement.
-
-        Ceci est un message automatique de la CPAM, merci de ne pas y répondre.
-    """)),
-    ("caf-courrier", _prose("""
-        {PREFIX} {FIRSTNAME} {LASTNAME:upper}
-        {ADDRESS:lines}
-
-        Objet : votre aide personnalisée au logement
-
-        Madame, Monsieur,
-
-        Suite à l'examen de votre dossier, la CAF a le plaisir de vous informer que vous avez droit à une aide
-        personnalisée au logement d'un montant mensuel de {AMOUNT:small} à compter du {DATE:future+long}. Cette aide
-        sera versée directement sur votre compte bancaire ({IBAN}), en général le 5 de chaque mois.
-
-        Ce montant a été calculé à partir des ressources déclarées pour l'année {year}, de la composition de votre
-        foyer ({n} personnes) et du montant de votre loyer, soit {AMOUNT#2}. Si votre situation change (naissance,
-        séparation, reprise d'activité, déménagement), vous devez nous le signaler dans les meilleurs délais depuis
-        votre espace en ligne ; un changement non déclaré peut entraîner un rappel de sommes versées à tort.
-
-        Pour toute question, vous pouvez nous écrire depuis la rubrique « Mon compte », ou vous présenter à l'accueil
-        avec une pièce d'identité. Pensez à vous munir de ce courrier. Nous vous rappelons que votre déclaration
-        trimestrielle de ressources doit être faite avant le {DATE#2:future+short}.
-
-        Nous vous prions d'agréer, Madame, Monsieur, l'expression de nos salutations distinguées.
-
-        Votre Caisse d'allocations familiales
-    """)),
-    ("impots-courrier", _prose("""
-        {PREFIX} {FIRSTNAME} {LASTNAME}
-        {BUILDINGNUMBER} {STREET}
-        {ZIPCODE} {CITY:upper}
-
-        {CITY}, le {DATE:today+long}
-
-        Objet : demande de délai de paiement - impôt sur le revenu {year}
-
-        Madame, Monsieur,
-
-        J'ai bien reçu mon avis d'impôt sur le revenu {year}, qui fait apparaître un solde à payer de {AMOUNT}
-        avant le {DATE#2:future+long}. À la suite de la perte de mon emploi de {JOBTITLE} chez {COMPANYNAME}, mes
-        revenus ont fortement baissé et je ne suis pas en mesure de régler cette somme en une seule fois.
-
-        Je sollicite donc un échelonnement du paiement en {n} mensualités d'environ {AMOUNT#2:small}, prélevées sur
-        mon compte {IBAN}. Vous trouverez ci-joint mon attestation Pôle emploi ainsi que mes trois derniers relevés
-        bancaires.
-
-        Je reste à votre disposition pour tout renseignement complémentaire au {PHONENUMBER} ou par courriel à
-        l'adresse {EMAIL}.
-
-        Je vous prie d'agréer, Madame, Monsieur, l'expression de mes salutations distinguées.
-
-        {FIRSTNAME} {LASTNAME}
-    """)),
-    ("prefecture-rdv", """
-        Préfecture - confirmation de rendez-vous
-        Demandeur : {PREFIX} {LASTNAME:upper} {FIRSTNAME}
-        Né(e) le {DATE:dob} à {CITY#2}
-        Motif : renouvellement de titre de séjour
-        Rendez-vous : {DATE#2:future+wd} à {TIME:h}, guichet {n}
-        Adresse de correspondance : {ADDRESS}
-        Pièces à fournir : passeport, justificatif de domicile de moins de 3 mois, {n#2} photos d'identité.
-    """),
-    ("france-travail", _prose("""
-        Bonjour {FIRSTNAME},
-
-        Votre conseiller France Travail, {FIRSTNAME#2} {LASTNAME#2}, vous propose un entretien le {DATE:future} à {TIME}
-        pour faire le point sur votre recherche d'emploi de {JOBTITLE}. Vous avez {AGE} ans et êtes inscrit(e) depuis
-        {n} mois : vous pouvez prétendre à l'accompagnement renforcé. En cas d'empêchement, prévenez au {PHONENUMBER#2}.
-    """)),
-    ("urssaf-auto-entrepreneur", _prose("""
-        Bonjour {PREFIX} {LASTNAME}, votre déclaration de chiffre d'affaires du trimestre a bien été enregistrée par
-        l'URSSAF : {AMOUNT} déclarés, cotisations de {AMOUNT#2:small} ({pct}) prélevées le {DATE:future} sur le compte
-        {IBAN}. Votre espace en ligne est accessible avec l'identifiant {EMAIL}.
-    """)),
-    ("inscription-compte", _prose("""
-        Bienvenue {FIRSTNAME} ! Votre compte {USERNAME} a bien été créé avec l'adresse {EMAIL}. Confirmez-la sous
-        {hours} en cliquant sur ce lien : {URL:confirm}
-        Vous faites partie des {users} inscrits cette semaine.
-    """)),
-    ("reinit-mdp", _prose("""
-        Une demande de réinitialisation du mot de passe a été faite pour {EMAIL} depuis l'adresse IP {IPV4} ({CITY},
-        {STATE}) le {DATE} à {TIME}. Si c'est bien vous, suivez ce lien : {URL:reset}
-        Sinon, ignorez ce message : votre mot de passe reste inchangé.
-    """)),
-    ("demande-acces-si", """
-        Demande d'accès {ticket}
-        Demandeur : {FIRSTNAME} {LASTNAME} ({JOBTITLE})
-        Identifiant : {USERNAME}
-        IP du poste : {IPV4:private}
-        Accès demandés : lecture/écriture sur le partage Comptabilité, client VPN {version}
-        Mot de passe provisoire : {PASSWORD}
-        Validé par : {FIRSTNAME#2} {LASTNAME#2}
-    """),
-    ("reservation-train", _prose("""
-        Votre réservation est confirmée ! Voyageur : {PREFIX} {FIRSTNAME} {LASTNAME} ({AGE} ans). Train n° {train} le
-        {DATE:future+wd}, départ à {TIME:h}, voiture {n}, place {nn}. Référence de dossier : {pnr}. Montant débité sur
-        la carte {CREDITCARDNUMBER} : {AMOUNT}.
-    """)),
-    ("reservation-vol", _prose("""
-        Bonjour {FIRSTNAME}, votre vol {flight} du {DATE:future} est confirmé : départ {TIME:hm}, siège {seat}.
-        Passager : {LASTNAME:upper} {FIRSTNAME} {MIDDLENAME}. Référence {pnr}, {n} bagage(s) en soute inclus.
-        Besoin d'aide ? Appelez le {PHONENUMBER#2}.
-    """)),
-    ("reservation-gite", _prose("""
-        Bonjour {PREFIX} {LASTNAME}, votre séjour au gîte {COMPANYNAME} est confirmé du {DATE:future+short} au
-        {DATE#2:later}, pour {n} personnes. Adresse : {ADDRESS}. Un acompte de {AMOUNT} a été encaissé ; le solde est
-        payable à l'arrivée. Arrivée à partir de {TIME:h}.
-    """)),
-    ("quittance-loyer", _prose("""
-        QUITTANCE DE LOYER
-
-        Je soussigné(e) {PREFIX} {FIRSTNAME} {LASTNAME}, propriétaire du logement situé au {BUILDINGNUMBER} {STREET},
-        {SECONDARYADDRESS}, {ZIPCODE} {CITY}, déclare avoir reçu de {PREFIX#2} {FIRSTNAME#2} {LASTNAME#2} la somme de
-        {AMOUNT} au titre du loyer et des charges pour la période du {DATE:past+long} au {DATE#2:later+long}.
-
-        Détail : loyer {AMOUNT#2}, provision pour charges {AMOUNT#3:small}.
-        Fait à {CITY}, le {DATE#3:today+num}.
-    """)),
-    ("resiliation-abonnement", _prose("""
-        {PREFIX} {FIRSTNAME} {LASTNAME}
-        {ADDRESS:lines}
-        Tél. : {PHONENUMBER}
-
-        À l'attention du service clients de {COMPANYNAME}
-
-        Lettre recommandée avec accusé de réception
-        {CITY}, le {DATE:today}
-
-        Objet : résiliation de mon abonnement - compte client n° {ACCOUNTNUMBER}
-
-        Madame, Monsieur,
-
-        Par la présente, je vous informe de ma volonté de résilier mon abonnement internet et téléphone, souscrit
-        le {DATE#2:past+long}. Ayant déménagé, je ne peux plus bénéficier de votre offre à ma nouvelle adresse, ce
-        qui constitue un motif légitime de résiliation sans frais selon l'article {n} de vos conditions générales.
-
-        Je vous remercie de bien vouloir mettre fin au contrat dans un délai de {days} à compter de la réception de
-        ce courrier, de cesser tout prélèvement sur mon compte {IBAN} et de m'indiquer les modalités de restitution
-        du matériel (box et décodeur). Je vous rappelle que le dépôt de garantie de {AMOUNT:small} devra m'être
-        remboursé.
-
-        Je vous prie d'agréer, Madame, Monsieur, mes salutations distinguées.
-
-        {FIRSTNAME} {LASTNAME}
-    """)),
-    ("declaration-sinistre", """
-        Déclaration de sinistre - contrat {policy}
-        Assuré : {PREFIX} {FIRSTNAME} {LASTNAME}, {AGE} ans
-        Nature : dégât des eaux au {ADDRESS}, constaté le {DATE:past} vers {TIME}
-        Estimation des dommages : {AMOUNT}
-        Contact : {PHONENUMBER} / {EMAIL}
-        Un expert vous contactera sous {hours}. Franchise applicable : {AMOUNT#2:small}.
-    """),
-    ("recrutement", _prose("""
-        Bonjour {FIRSTNAME}, je suis {FIRSTNAME#2} {LASTNAME#2}, chargée de recrutement chez {COMPANYNAME}. J'ai vu
-        votre profil ({URL:profile}) et je pense que notre poste de {JOBTITLE} pourrait vous intéresser : salaire
-        entre {AMOUNT:big} et {AMOUNT#2:big} brut par an, {pct} de variable, télétravail {n} jours par semaine.
-        Auriez-vous {mins} pour en parler ? Mon numéro : {PHONENUMBER#2}, mon adresse : {EMAIL#2:work}.
-    """)),
-    ("invitation-reunion", """
-        {FIRSTNAME} {LASTNAME} vous invite à « Point trimestriel »
-        Quand : {DATE:wd}, de {TIME:h} à {TIME#2:h+later}
-        Où : {room} ou en visio sur {URL:meeting}
-        Ordre du jour : résultats du T{~1|2|3|4} (chiffre d'affaires en hausse de {pct}), recrutements, version {version}
-    """),
-    ("note-crm", _prose("""
-        {DATE:num} - Appel de {PREFIX} {FIRSTNAME} {LASTNAME} ({PHONENUMBER}) concernant la facture {invoice} : promet un
-        règlement de {AMOUNT} d'ici le {DATE#2:short}. Préfère être contacté(e) par e-mail : {EMAIL}. Relancer dans {days}.
-    """)),
-    ("commit-git", """
-        commit {sha}
-        Author: {FIRSTNAME} {LASTNAME} <{EMAIL:work}>
-        Date:   {TIMESTAMP:iso}
-
-            Passage du parseur en {version}, correction de l'erreur {err} sur les gros fichiers ({pct} plus rapide)
-    """),
-    ("faire-part", """
-        🎉 {FIRSTNAME} et {FIRSTNAME#2} se marient le {DATE:future+long} à {TIME:h} ! La fête aura lieu au {ADDRESS}. Merci de répondre avant la fin du mois au {PHONENUMBER} ou à {EMAIL}
-    """),
-    ("dossier-location", """
-        DOSSIER DE CANDIDATURE - LOCATION
-        Nom et prénoms : {LASTNAME:upper} {FIRSTNAME} {MIDDLENAME}
-        Âge : {AGE} ans
-        Adresse actuelle : {ADDRESS}
-        Employeur : {COMPANYNAME} - poste : {JOBTITLE}
-        Revenus nets mensuels : {AMOUNT:big}
-        Téléphone : {PHONENUMBER}    Courriel : {EMAIL}
-        Nombre d'occupants : {n}
-    """),
-    ("note-de-frais", """
-        Note de frais - {FIRSTNAME} {LASTNAME}, {JOBTITLE}
-        {DATE:past+num}  Billets de train     {AMOUNT}
-        {DATE#2:past+num}  Hôtel ({n} nuits)     {AMOUNT#2}
-        {DATE#3:past+num}  Dîner client        {AMOUNT#3:small}
-        À rembourser sur le compte {IBAN}. Justificatifs joints ({n} fichiers).
-    """),
-    ("renouvellement-abonnement", _prose("""
-        Bonjour {USERNAME}, votre abonnement annuel sera renouvelé le {DATE:future}. Nous débiterons {AMOUNT:small} sur
-        la carte {CREDITCARDNUMBER}. Pour changer d'offre ou résilier : {URL}. Vous avez utilisé {gb} cette année ({pct} de votre quota).
-    """)),
-    ("simulation-credit", _prose("""
-        {PREFIX} {LASTNAME}, merci pour votre demande de prêt immobilier de {AMOUNT:big} sur {nn} mois. Pour étudier
-        votre dossier, nous avons besoin de votre date de naissance ({DATE:dob}), de vos revenus annuels ({AMOUNT#2:big})
-        et de votre numéro de compte ({ACCOUNTNUMBER}). Votre conseiller, {FIRSTNAME#2} {LASTNAME#2}, vous rappellera au {PHONENUMBER}.
-    """)),
-    ("inscription-ecole", """
-        Fiche d'inscription scolaire
-        Élève : {FIRSTNAME} {LASTNAME#2:upper}, {AGE} ans
-        Date de naissance : {DATE:dob}
-        Responsable légal : {PREFIX#2} {FIRSTNAME#2} {LASTNAME#2}
-        Adresse : {ADDRESS}
-        Téléphone : {PHONENUMBER#2}    Courriel : {EMAIL#2}
-        Classe demandée : CE{~1|2}, {room}
-    """, ANY, (1,)),
-    ("salle-de-sport", _prose("""
-        Bienvenue au club, {FIRSTNAME} ! Récapitulatif : {FIRSTNAME} {LASTNAME}, {AGE} ans, adhérent(e) depuis le
-        {DATE:today}. Mensualité : {AMOUNT:small}, prélevée sur l'IBAN {IBAN}. Identifiant de l'appli : {USERNAME}.
-        Les cours collectifs sont limités à {nn} personnes.
-    """)),
-    ("garage", _prose("""
-        Bonjour {FIRSTNAME}, ici {FIRSTNAME#2} du garage {COMPANYNAME}. Votre voiture est prête : nous avons changé {n}
-        plaquettes et fait la révision des {nn} 000 km. Le total s'élève à {AMOUNT}. Nous sommes ouverts jusqu'à
-        {TIME:h} ; pour toute question, appelez le {PHONENUMBER#2}.
-    """)),
-    ("remboursement-commande", _prose("""
-        Le remboursement de votre commande {order_code} a été effectué : {AMOUNT} seront recrédités sur votre carte
-        sous {days}. Nous avons aussi ajouté un bon de réduction de {pct} sur votre compte {EMAIL}. Encore désolés, {FIRSTNAME} !
-    """)),
-    ("alerte-connexion", """
-        Nouvelle connexion à votre compte {EMAIL}
-        Quand : le {DATE} à {TIME:hm}
-        Où : {CITY}, {STATE} (approximatif)
-        Adresse IP : {IPV4}
-        Appareil : navigateur {version} sur ordinateur portable
-        Si ce n'était pas vous, changez votre mot de passe : {URL:reset}
-    """),
-    ("config-vpn", """
-        Profil VPN de {USERNAME}
-        Adresse du tunnel : {IPV6}
-        Passerelle : {IPV4}
-        Identifiant : {USERNAME}
-        Mot de passe initial : {PASSWORD}
-        Version {version} du client requise ; {n} appareils simultanés autorisés. Support : {FIRSTNAME#2} {LASTNAME#2}, {PHONENUMBER#2}.
-    """),
-    ("newsletter", """
-        Inscription confirmée ! Vous recevrez notre lettre hebdomadaire à l'adresse {EMAIL}. Pour vous désabonner : {URL:unsub}
-    """),
-    ("bulletin-paie", """
-        BULLETIN DE PAIE - {COMPANYNAME}
-        Salarié : {PREFIX} {FIRSTNAME} {LASTNAME}    Emploi : {JOBTITLE}
-        N° de sécurité sociale : {SSN}
-        Période : du {DATE:past+num} au {DATE#2:later+num}
-        Salaire brut : {AMOUNT:big}
-        Cotisations salariales : {AMOUNT#2}
-        Net payé : {AMOUNT#3} par virement sur le compte {ACCOUNTNUMBER}
-    """),
-    ("contacts-urgence", """
-        CONTACTS EN CAS D'URGENCE - {FIRSTNAME} {LASTNAME} ({JOBTITLE}, {room})
-        1. {FIRSTNAME#2} {LASTNAME#2} (conjoint) - {PHONENUMBER#2}
-        2. {FIRSTNAME#3} {LASTNAME#3} (sœur), {CITY#3} ({STATE#3}) - {PHONENUMBER#3}
-        Allergies : aucune déclarée.
-    """),
-    ("contrat-parties", _prose("""
-        Le présent contrat est conclu le {DATE:long} entre {COMPANYNAME}, dont le siège est situé au {ADDRESS},
-        représentée par {PREFIX} {FIRSTNAME} {LASTNAME}, {JOBTITLE}, et {COMPANYNAME#2}, représentée par
-        {FIRSTNAME#2} {LASTNAME#2}. Le montant de la phase {n} est fixé à {AMOUNT:big}, dont {pct} payables à la signature.
-    """)),
-    ("chat-support", """
-        Conseiller : Bonjour, pouvez-vous me donner vos nom, prénom et date de naissance pour vérifier le compte ?
-        Client : {LASTNAME} {FIRSTNAME}, {DATE:dob}
-        Conseiller : Merci. Et le code postal associé au compte ?
-        Client : {ZIPCODE}
-        Conseiller : Parfait, je vois {items} dans la commande {order_code}. Que puis-je faire pour vous ?
-    """),
-    ("sms-medecin", """
-        Cabinet du {PREFIX:dr} {LASTNAME} : votre RDV du {DATE:future+short} à {TIME:h} est confirmé. Âge du patient : {AGE#2} ans. Merci de prévenir 24 h à l'avance en cas d'annulation au {PHONENUMBER:landline}.
-    """),
-]
-
-_FR_NO_PII = [
-    ("notes-version", "Notes de version {version} : correction de l'erreur {err} lors de l'envoi de fichiers de plus de {gb}, recherche {pct} plus rapide, {n} bugs de traduction corrigés."),
-    ("incident", _prose("""
-        Incident {ticket} résolu. Cause : un nœud de cache mal configuré renvoyait une erreur HTTP {http} pour {pct} des
-        requêtes pendant {mins}. {users} ont été concernés. Une alerte a été ajoutée ; le compte rendu complet suivra sous {days}.
-    """)),
-    ("statut-commande", "La commande {order_code} contient {items} et sera expédiée sous {n} jours ouvrés. Retours gratuits pendant {days}."),
-    ("reunion-deplacee", "Pour info : la réunion de planification de demain aura lieu en {room}, au {floor} étage. Merci de lire les pages {n} à {nn} du cahier des charges avant."),
-    ("bilan-annuel", "En {year}, l'équipe a livré {nn} versions, clôturé {nn#2} tickets et réduit le temps de réponse moyen de {pct}."),
-    ("conditions-factures", "Les factures comme la {invoice} sont payables sous {days}. Des pénalités de {pct} s'appliquent au-delà ; voir les conditions générales, {page}."),
-    ("entrepot", "Inventaire : {qty} palettes de {product} dans l'allée {n}, {kg} chacune. Recommander en dessous de {nn} unités."),
-    ("deploiement", "déploiement {version} -> préprod OK ({ms} ms), {n}/{n} contrôles de santé réussis, taux d'erreur {pct}, build {sha}"),
-    ("faq", "Puis-je modifier ma commande après paiement ? Oui, tant qu'elle n'est pas expédiée. Ouvrez un ticket depuis la page Aide en indiquant votre numéro de commande (du type {order_code})."),
-]
-
-_PII_TEMPLATES = {"en": _templates("en", True, _EN_PII), "fr": _templates("fr", True, _FR_PII)}
-_NO_PII_TEMPLATES = {"en": _templates("en", False, _EN_NO_PII), "fr": _templates("fr", False, _FR_NO_PII)}
+# Values whose first sound the word before them must agree with.
+_ELIDED_LABELS = frozenset({"FIRSTNAME", "MIDDLENAME", "LASTNAME", "CITY", "STATE", "COMPANYNAME", "JOBTITLE",
+                            "USERNAME", "AGE"})
+_FR_ELISION = re.compile(r"(?:^|(?<=[\s(«\"']))([Dd]e|[Qq]ue|[Jj]usque) $")
+_EN_ARTICLE = re.compile(r"(?:^|(?<=[\s(\"']))([Aa]) $")
+
+
+def _join_article(lang: str, literal: str, value: str, label: str) -> str:
+    """The literal before a value, with French elision (de/que before a vowel) or English a/an."""
+    if label not in _ELIDED_LABELS or not value:
+        return literal
+    if lang == "fr":
+        if value[0].lower() in "aeiouyàâäéèêëîïôöùûüœ" and _FR_ELISION.search(literal):
+            return _FR_ELISION.sub(lambda m: m.group(1)[:-1] + "'", literal)
+        return literal
+    vowel_sound = (re.match(r"8|1[18](?!\d)", value) is not None if value[0].isdigit()
+                   else value[0].lower() in "aeio" or (value[0].lower() == "u" and not value.lower().startswith(("uni", "us", "ut"))))
+    if vowel_sound and _EN_ARTICLE.search(literal):
+        return _EN_ARTICLE.sub(lambda m: m.group(1) + "n ", literal)
+    return literal
+
+
+_TEMPLATES = load_templates()
+_PII_TEMPLATES = {lang: [t for t in _TEMPLATES[lang] if t.has_pii] for lang in _LOCALES}
+_NO_PII_TEMPLATES = {lang: [t for t in _TEMPLATES[lang] if not t.has_pii] for lang in _LOCALES}
 
 # Distinct templates per language, with and without PII.
-TEMPLATE_COUNTS: dict[str, int] = {
-    lang: len(_PII_TEMPLATES[lang]) + len(_NO_PII_TEMPLATES[lang]) for lang in ("en", "fr")
-}
+TEMPLATE_COUNTS: dict[str, int] = {lang: len(_TEMPLATES[lang]) for lang in _LOCALES}
 
 
 # --------------------------------------------------------------------------------------------
@@ -1963,13 +2071,15 @@ class _Deck:
         return self.cards.pop()
 
 
-def _generate_language(language: str, n: int, config: SynthConfig) -> list[tuple[Record, str]]:
+def _generate_language(language: str, n: int, config: SynthConfig) -> list[Record]:
     # Each language has its own random streams, so changing n_french never changes English texts.
     rng = random.Random(f"synth:{config.seed}:{language}")
     fakers = {}
     for locale in _LOCALES[language]:
         fakers[locale] = Faker(locale)
         fakers[locale].seed_instance(f"synth:{config.seed}:{locale}")
+    # Texts without PII come from their own deck, so their share is exact whatever the number
+    # of templates on either side.
     no_pii = set(rng.sample(range(n), round(n * config.no_pii_fraction)))
     decks = {True: _Deck(_PII_TEMPLATES[language], rng), False: _Deck(_NO_PII_TEMPLATES[language], rng)}
     out = []
@@ -1979,35 +2089,36 @@ def _generate_language(language: str, n: int, config: SynthConfig) -> list[tuple
         today = date(2023, 1, 1) + timedelta(days=rng.randint(0, 3 * 365))
         fill = _Fill(language, locale, fakers[locale], rng, today, children=template.children)
         text, spans = _render(template, fill)
-        out.append((Record(f"synth-{language}-{index:06d}", language, text, spans), template.id))
+        out.append(Record(f"synth-{language}-{index:06d}", language, text, spans, template=template.id))
     return out
-
-
-def generate_with_templates(config: SynthConfig) -> list[tuple[Record, str]]:
-    """Like `generate`, with the id of the template behind each record (e.g. 'fr-caf-courrier')."""
-    config.validate()
-    return (_generate_language("en", config.n_english, config)
-            + _generate_language("fr", config.n_french, config))
 
 
 def generate(config: SynthConfig) -> list[Record]:
     """Deterministic for a given config (same seed -> byte-identical output).
 
-    English records come first, then French; ids are `synth-en-000000`, `synth-fr-000000`, ...
+    English records come first, then French; ids are `synth-en-000000`, `synth-fr-000000`, ...;
+    each record's `template` is the id of the template it was made from (e.g. 'fr-caf-courrier').
     """
-    return [record for record, _ in generate_with_templates(config)]
+    config.validate()
+    return _generate_language("en", config.n_english, config) + _generate_language("fr", config.n_french, config)
+
+
+def generate_with_templates(config: SynthConfig) -> list[tuple[Record, str]]:
+    """Like `generate`, paired with the id of the template behind each record (also `record.template`)."""
+    return [(record, record.template) for record in generate(config)]
 
 
 def write_corpus(records: list[Record], out_dir: Path) -> list[Path]:
     """Write AI4Privacy-style JSONL: out_dir/english_synthetic.jsonl and out_dir/french_synthetic.jsonl
     (one file per language present), one object per line:
-    {"id": ..., "language": "en"|"fr", "source_text": ..., "privacy_mask": [{"value", "start", "end", "label"}]}
-    using extract.files.atomic_write_text. Returns the paths written."""
+    {"id": ..., "language": "en"|"fr", "source_text": ..., "privacy_mask": [{"value", "start", "end", "label"}],
+    "template": ...} (the template id, when the record has one) using extract.files.atomic_write_text.
+    Returns the paths written."""
     out_dir = Path(out_dir)
     lines: dict[str, list[str]] = {}
     for record in records:
-        if record.language not in _FILE_NAMES:
-            raise PiiTaggerError(f"record {record.id}: language {record.language!r} is not one of {', '.join(_FILE_NAMES)}")
+        if record.language not in CORPUS_FILES:
+            raise PiiTaggerError(f"record {record.id}: language {record.language!r} is not one of {', '.join(CORPUS_FILES)}")
         obj = {
             "id": record.id,
             "language": record.language,
@@ -2015,9 +2126,11 @@ def write_corpus(records: list[Record], out_dir: Path) -> list[Path]:
             "privacy_mask": [{"value": record.text[s.start:s.end], "start": s.start, "end": s.end, "label": s.label}
                              for s in record.spans],
         }
+        if record.template is not None:
+            obj["template"] = record.template
         lines.setdefault(record.language, []).append(json.dumps(obj, ensure_ascii=False) + "\n")
     paths = []
-    for language, name in _FILE_NAMES.items():
+    for language, name in CORPUS_FILES.items():
         if language in lines:
             path = out_dir / name
             atomic_write_text(path, "".join(lines[language]))

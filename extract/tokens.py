@@ -106,7 +106,8 @@ def tokenize_texts(
             offsets = np.asarray(encoded["offset_mapping"][i], dtype=np.int64).reshape(-1, 2)
             labels = None
             if records is not None and scheme is not None:
-                labels, text_stats = encode(text, offsets, records[first + i].spans, scheme)
+                record = records[first + i]
+                labels, text_stats = encode(text, offsets, record.spans, scheme, record.ignored)
                 stats.merge(text_stats)
             result.append(TokenizedText(ids, offsets, labels))
     return result, stats
@@ -168,28 +169,50 @@ class SegmentBuilder:
             )
 
     def windows(self, n_tokens: int) -> list[tuple[int, int, int]]:
-        """(start, end, keep_from) per window: tokens keep_from:end are stored from this window.
+        """(start, end, keep_from) per window; see `plan_windows` for which tokens each one keeps.
 
-        Each token is stored once, from the first window that contains it, where it has the
-        most left context; the following window repeats `stride` tokens as context only.
+        Plain context keeps each token from the first window that holds it (the most left
+        context); echo splits each overlap at its middle, so a token comes from the window where
+        it has context on both sides.
         """
-        if n_tokens == 0:
-            return []
-        spans = [(0, min(n_tokens, self.window), 0)]
-        while spans[-1][1] < n_tokens:
-            end_before = spans[-1][1]
-            start = end_before - self.fmt.stride
-            spans.append((start, min(n_tokens, start + self.window), end_before))
-        return spans
+        return plan_windows(n_tokens, self.window, self.fmt.stride, centred=self.fmt.context == "echo")
 
     def segments(self, text_index: int, tokens: TokenizedText) -> list[Segment]:
         out = []
-        for start, end, keep_from in self.windows(len(tokens.ids)):
+        windows = self.windows(len(tokens.ids))
+        for i, (start, end, keep_from) in enumerate(windows):
+            keep_to = windows[i + 1][2] if i + 1 < len(windows) else end  # the next window keeps the rest
             chunk = tokens.ids[start:end].tolist()
             head = self.prefix_special + self.echo_head
             if self.fmt.context == "echo":
                 head = head + chunk + self.echo_middle
             ids = np.asarray(head + chunk + self.suffix_special, dtype=np.int64)
-            kept = np.arange(keep_from, end, dtype=np.int64)
+            kept = np.arange(keep_from, keep_to, dtype=np.int64)
             out.append(Segment(text_index, ids, len(head) + kept - start, kept))
         return out
+
+
+def plan_windows(n_tokens: int, window: int, stride: int, centred: bool = False) -> list[tuple[int, int, int]]:
+    """Windows of at most `window` tokens over a text, each overlapping the one before by `stride`.
+
+    Returns (start, end, keep_from) per window: a window stores its tokens from `keep_from` up to
+    the next window's `keep_from` (its own `end` for the last), so every token is stored once.
+    By default a window keeps everything after the previous window's end: each token comes
+    from the first window that holds it, where it has the most left context. With `centred`
+    (echo, where a token also sees the text after it) each overlap is split at its middle:
+    a token comes from the window where its nearer edge is farther away.
+    """
+    if window <= stride:
+        raise PiiTaggerError(f"windows of {window} tokens cannot overlap by {stride}")
+    if n_tokens == 0:
+        return []
+    spans = [(0, min(n_tokens, window), 0)]
+    while spans[-1][1] < n_tokens:
+        end_before = spans[-1][1]
+        start = end_before - stride
+        # In the overlap [start, end_before), token p has p - start tokens of left context in
+        # this window and end_before - 1 - p of right context in the one before: it is kept
+        # here from where the first is at least the second.
+        keep_from = start + stride // 2 if centred else end_before
+        spans.append((start, min(n_tokens, start + window), keep_from))
+    return spans

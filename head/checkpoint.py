@@ -13,16 +13,16 @@ import numpy as np
 from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
-from extract.errors import PiiTaggerError, MissingInputError
+from extract.errors import MissingInputError, NonFiniteError, PiiTaggerError
 from extract.cache_format import diff_fingerprints
 from extract.files import atomic_write_json, read_json
 from extract.labels import LabelScheme
-from extract.records import Span
 from head.data import FeatureSpec
-from head.decoding import DECODERS, decode_labels, labels_to_spans
+from head.decoding import DECODERS
 from head.model import TokenHead
+from head.tagging import AGGREGATIONS, BlockTagging, tag_block
 
-HEAD_FORMAT_VERSION = 1
+HEAD_FORMAT_VERSION = 2  # 2: the backbone's weights digest in the features fingerprint, the span threshold
 WEIGHTS = "head.safetensors"
 METADATA = "head.json"
 
@@ -36,6 +36,9 @@ class LoadedHead:
     scheme: LabelScheme
     spec: FeatureSpec
     decode: str  # "greedy" or "viterbi"
+    word_scores: str  # how sub-token scores make a word's (head.tagging.AGGREGATIONS)
+    threshold: float  # spans scoring below it are dropped; chosen on val by fit-head
+    outside_bias: float  # taken from O's log-probability before decoding; chosen on val by fit-head
     meta: dict  # the whole head.json
 
     @property
@@ -43,15 +46,15 @@ class LoadedHead:
         return self.meta["features_fingerprint"]
 
     def tag(self, features: np.ndarray, ptr: np.ndarray, texts: list[str], offsets: np.ndarray,
-            decode: str | None = None) -> "Tagging":
-        """Labels, probabilities and spans for a block of examples' cached features [T, D].
+            decode: str | None = None) -> BlockTagging:
+        """Labels, probabilities and scored spans for a block of examples' cached features [T, D].
 
-        `evaluate` and `predict` both call this, so they agree on the same text.
+        `evaluate` and `predict` both call this, so they agree on the same text; the caller keeps
+        the spans at `self.threshold` (`BlockTagging.kept`).
         """
         log_probs = self.head.predict_log_proba(features, ptr)  # [T, C]
-        labels = decode_labels(log_probs, ptr, self.scheme, decode or self.decode)  # [T]
-        spans = labels_to_spans(texts, offsets, ptr, labels, self.scheme)
-        return Tagging(labels, log_probs, spans)
+        return tag_block(log_probs, ptr, texts, offsets, self.scheme, decode or self.decode, self.word_scores,
+                         self.outside_bias)
 
     def check_tokenizer(self, tokenizer, where: str) -> None:
         """Refuse a backbone whose tokenizer differs from the one the head was trained with."""
@@ -64,29 +67,49 @@ class LoadedHead:
             raise PiiTaggerError(f"{where} has another tokenizer than the one the head was trained with: "
                              + "; ".join(differences))
 
-    def check_shape(self, model_config, where: str) -> None:
-        """Refuse a backbone of another width or depth than the head's."""
+    def check_backbone(self, model_config, name_or_path: str, gguf_file: str | None, where: str,
+                       allow_other_backbone: bool = False) -> None:
+        """Refuse a backbone of another width or depth, or (unless allowed) with other weights."""
+        from extract.weights import weights_identity
+
         text_config = model_config.get_text_config() if hasattr(model_config, "get_text_config") else model_config
         shape = {"hidden_size": int(text_config.hidden_size), "num_layers": int(text_config.num_hidden_layers)}
         expected = {key: self.features_fingerprint["backbone"][key] for key in shape}
         if shape != expected:
             raise PiiTaggerError(f"{where} is not the backbone the head was trained on: "
-                             + "; ".join(diff_fingerprints(expected, shape)))
+                                 + "; ".join(diff_fingerprints(expected, shape)))
+        trained_on = self.features_fingerprint["backbone"].get("weights")
+        actual = weights_identity(name_or_path, gguf_file, getattr(model_config, "_commit_hash", None))
+        if trained_on != actual and not allow_other_backbone:
+            raise PiiTaggerError(f"{where} has other weights than the backbone the head {self.path} was trained on "
+                                 f"({trained_on and trained_on.get('sha256', '?')[:12]} from "
+                                 f"{self.meta['backbone'].get('name_or_path')!r}, this one {actual['sha256'][:12]}); "
+                                 "pass --allow-other-backbone to use it anyway")
 
-    def check_features(self, fingerprint: dict, where: str) -> None:
-        """Refuse features made another way (backbone, tokenizer, input format, layers)."""
-        differences = diff_fingerprints(self.features_fingerprint, fingerprint)
+    def check_features(self, fingerprint: dict, where: str, allow_other_backbone: bool = False) -> None:
+        """Refuse features made another way (backbone weights, tokenizer, input format, layers).
+
+        With `allow_other_backbone`, only the backbone's weights may differ (same width and depth).
+        """
+        expected, actual = self.features_fingerprint, fingerprint
+        if allow_other_backbone:
+            expected = {**expected, "backbone": {**expected["backbone"], "weights": None}}
+            actual = {**actual, "backbone": {**actual["backbone"], "weights": None}}
+        differences = diff_fingerprints(expected, actual)
         if differences:
             raise PiiTaggerError(
                 f"the head {self.path} was trained on other features than {where}: " + "; ".join(differences[:6])
+                + ("" if allow_other_backbone or not any(d.startswith("backbone.weights") for d in differences)
+                   else " (pass --allow-other-backbone to use other weights of the same shape)")
             )
 
 
-@dataclass
-class Tagging:
-    labels: np.ndarray  # int64 [T], label ids in the head's scheme
-    log_probs: np.ndarray  # float32 [T, C]
-    spans: list[list[Span]]  # per example
+def check_finite_tensors(tensors: dict[str, np.ndarray], where: str) -> None:
+    """A head with NaN or infinite parameters would find nothing: refuse it (fail closed)."""
+    broken = [name for name, array in tensors.items() if not np.isfinite(array).all()]
+    if broken:
+        raise NonFiniteError(f"{where}: non-finite values (NaN or inf) in {', '.join(broken)}; such a head would "
+                             "tag nothing. Train it again (check the features and the learning rate)")
 
 
 def save_head(folder: Path, head: TokenHead, meta: dict) -> None:
@@ -97,6 +120,7 @@ def save_head(folder: Path, head: TokenHead, meta: dict) -> None:
         "mean": np.ascontiguousarray(head.mean_, dtype=np.float32),  # [D]
         "std": np.ascontiguousarray(head.scale_, dtype=np.float32),  # [D]
     }
+    check_finite_tensors(tensors, f"the head for {folder}")
     save_file(tensors, str(Path(folder) / WEIGHTS), metadata={"format": "llm-pii-tagger head"})
     atomic_write_json(Path(folder) / METADATA, {"format_version": HEAD_FORMAT_VERSION, **meta})
 
@@ -127,6 +151,7 @@ def load_head(folder: Path | str, device: str = "cpu") -> LoadedHead:
     except (KeyError, TypeError, SafetensorError) as err:
         raise PiiTaggerError(f"--head {folder}: damaged or incomplete checkpoint ({type(err).__name__}: {err}); "
                          "train it again with `cli.py fit-head`") from None
+    check_finite_tensors(tensors, f"--head {folder}")
     if weight.shape != (len(scheme.labels), len(mean) * spec.copies) or bias.shape != (len(scheme.labels),):
         raise PiiTaggerError(f"--head {folder}: weights of shape {weight.shape} do not match {len(scheme.labels)} labels "
                          f"and {len(mean)} x {spec.copies} inputs")
@@ -136,7 +161,13 @@ def load_head(folder: Path | str, device: str = "cpu") -> LoadedHead:
     head.n_features_in_ = len(mean)
     head.best_epoch_ = meta.get("best_epoch")
     head.history_ = meta.get("curve", [])
-    decode = meta.get("decode", "greedy")
-    if decode not in DECODERS:
-        raise PiiTaggerError(f"--head {folder}: unknown decoding {decode!r}")
-    return LoadedHead(folder, head, scheme, spec, decode, meta)
+    decoding = meta.get("decoding", {})
+    decode, word_scores = decoding.get("decode", "greedy"), decoding.get("word_scores", "token")
+    threshold, outside_bias = decoding.get("threshold", 0.0), decoding.get("outside_bias", 0.0)
+    if decode not in DECODERS or word_scores not in AGGREGATIONS:
+        raise PiiTaggerError(f"--head {folder}: unknown decoding {decode!r} / word scores {word_scores!r}")
+    if not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
+        raise PiiTaggerError(f"--head {folder}: the span threshold {threshold!r} is not a number in [0, 1]")
+    if not isinstance(outside_bias, (int, float)) or not np.isfinite(outside_bias):
+        raise PiiTaggerError(f"--head {folder}: the O bias {outside_bias!r} is not a finite number")
+    return LoadedHead(folder, head, scheme, spec, decode, word_scores, float(threshold), float(outside_bias), meta)

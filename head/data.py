@@ -28,19 +28,27 @@ class Standardizer:
         return cls(np.zeros(width, dtype=np.float32), np.ones(width, dtype=np.float32))
 
     @classmethod
-    def fit(cls, parts: Iterator[np.ndarray], eps: float = 1e-6, block_bytes: int = 64 << 20) -> "Standardizer":
+    def fit(cls, parts: Iterator[np.ndarray], block_bytes: int = 64 << 20) -> "Standardizer":
         """Mean and std in one streaming pass over feature blocks (Chan's parallel update, float64).
 
-        Blocks are cut to about `block_bytes` in float64, so memory stays small whatever comes in.
+        Blocks are cut at fixed rows of the whole sequence (about `block_bytes` in float64 each),
+        whatever the parts: the whole split at once or shard by shard give the same floats.
+        A feature that is constant in train gets scale 1, as in scikit-learn's StandardScaler.
         """
         count, mean, m2 = 0, None, None
-        for part in parts:
-            for block in _row_blocks(part, block_bytes):
-                count, mean, m2 = _merge_moments(count, mean, m2, block.astype(np.float64))
+        for block in _row_blocks(parts, block_bytes):
+            count, mean, m2 = _merge_moments(count, mean, m2, block)
         if mean is None:
             raise PiiTaggerError("cannot standardize: the train split has no tokens")
-        std = np.sqrt(m2 / count)
-        return cls(mean.astype(np.float32), np.maximum(std, eps).astype(np.float32))
+        variance = m2 / count
+        std = np.sqrt(variance)
+        # scikit-learn's test (`_is_constant_feature`): a variance within the rounding error bound
+        # of its computation is zero; dividing by it would blow rounding noise up to huge values.
+        eps = np.finfo(np.float64).eps
+        constant = variance <= count * eps * variance + (count * mean * eps) ** 2
+        std = np.where(constant, 1.0, std).astype(np.float32)
+        std[std == 0] = 1.0  # a variance too small for float32 (below 1e-45): constant to the head too
+        return cls(mean.astype(np.float32), std)
 
     def apply(self, x: torch.Tensor) -> torch.Tensor:
         mean = torch.as_tensor(self.mean, device=x.device)
@@ -52,10 +60,26 @@ class Standardizer:
         return x.sub_(torch.as_tensor(self.mean, device=x.device)).div_(torch.as_tensor(self.std, device=x.device))
 
 
-def _row_blocks(array: np.ndarray, block_bytes: int) -> Iterator[np.ndarray]:
-    rows = max(1, block_bytes // max(1, array.shape[1] * 8))
-    for start in range(0, len(array), rows):
-        yield array[start:start + rows]
+def _row_blocks(parts: Iterator[np.ndarray], block_bytes: int) -> Iterator[np.ndarray]:
+    """float64 blocks of a fixed number of rows from consecutive parts (the last one shorter).
+
+    One buffer is refilled for every block: use a block before asking for the next.
+    """
+    rows, pending, filled = None, None, 0
+    for part in parts:
+        if rows is None:
+            rows = max(1, block_bytes // max(1, part.shape[1] * 8))
+            pending = np.empty((rows, part.shape[1]), dtype=np.float64)
+        start = 0
+        while start < len(part):
+            take = min(rows - filled, len(part) - start)
+            pending[filled:filled + take] = part[start:start + take]
+            filled, start = filled + take, start + take
+            if filled == rows:
+                yield pending
+                filled = 0
+    if filled:
+        yield pending[:filled]
 
 
 def _merge_moments(count: int, mean, m2, block: np.ndarray):
@@ -175,9 +199,13 @@ class StreamingBatches(TokenBatches):
         self.sizes = [int(s["tokens"]) for s in reader.manifest["splits"][split]["shards"]]  # rows per shard
 
     def _buffers(self, epoch: int) -> list[np.ndarray]:
-        """The epoch's random shard order, cut into groups of `buffer_shards` shards."""
+        """The epoch's random shard order, cut into groups of `buffer_shards` shards.
+
+        Within a group the shards stay in example order (the permutation of the group's rows does
+        the shuffling): with every shard in one group, an epoch is exactly the in-memory one.
+        """
         order = np.random.default_rng(self.seed * 1000 + epoch).permutation(len(self.paths))
-        return [order[start:start + self.buffer_shards] for start in range(0, len(order), self.buffer_shards)]
+        return [np.sort(order[start:start + self.buffer_shards]) for start in range(0, len(order), self.buffer_shards)]
 
     def n_batches(self, epoch: int) -> int:
         # Each buffer ends with a partial batch, so the count depends on the epoch's grouping.
@@ -185,17 +213,29 @@ class StreamingBatches(TokenBatches):
 
     def epoch(self, epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         generator = torch.Generator().manual_seed(self.seed * 1000 + epoch)
+        width = self.reader.feature_width(self.spec.layers)
         for group in self._buffers(epoch):
-            parts = [self.reader.read_shard(self.paths[i], self.spec.layers) for i in group]
-            features = self.standardizer.apply_(torch.from_numpy(np.concatenate([p.features for p in parts])))  # [N, D]
+            features = None  # the previous group's buffer goes before the next one is filled
+            # Shards are read straight into one buffer: no second copy for a concatenation.
+            buffer = np.empty((sum(self.sizes[i] for i in group), width), dtype=np.float32)  # [N, D]
+            parts, row = [], 0
+            for i in group:
+                parts.append(self.reader.read_shard(self.paths[i], self.spec.layers,
+                                                    out=buffer[row:row + self.sizes[i]]))
+                row += self.sizes[i]
+            features = self.standardizer.apply_(torch.from_numpy(buffer))  # [N, D], standardized in place
+            del buffer
             labels = torch.from_numpy(np.concatenate([p.labels for p in parts]))  # [N]
-            yield from self._block_batches(features, labels, concat_ptr([p.ptr for p in parts]), generator)
+            ptr = concat_ptr([p.ptr for p in parts])
+            del parts  # their features are views of the buffer; the rest is small
+            yield from self._block_batches(features, labels, ptr, generator)
 
 
 def head_inputs(features: np.ndarray, ptr: np.ndarray, spec: FeatureSpec, standardizer: Standardizer,
                 device: torch.device) -> torch.Tensor:
     """The head's full input for a block of examples: standardized, with neighbours. [T, D']"""
-    x = standardizer.apply(torch.from_numpy(features)).to(device)
+    # One float32 copy, standardized in place: `apply` would hold two full-size temporaries.
+    x = standardizer.apply_(torch.tensor(features, dtype=torch.float32)).to(device)  # [T, D]
     if not spec.context_window:
         return x
     index = torch.from_numpy(neighbour_index(ptr, spec.context_window, spec.context_both_sides)).to(device)

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from extract.errors import PiiTaggerError, MissingInputError
-from extract.files import output_folder
+from extract.files import check_can_write, check_disjoint, output_folder
 from head.checkpoint import LoadedHead, load_head
 
 
@@ -25,10 +25,14 @@ class ExportResult:
 
 
 def folded_weights(loaded: LoadedHead) -> tuple[np.ndarray, np.ndarray]:
-    """Weight [C, D] and bias [C] acting on raw features: W (x - m) / s + b = (W / s) x + (b - W (m / s))."""
+    """Weight [C, D] and bias [C] acting on raw features: W (x - m) / s + b = (W / s) x + (b - W (m / s)).
+
+    The O bias chosen on val (subtracted from O's log-probability before decoding) moves into O's
+    logit: a softmax shifts every log-probability of a token by the same amount, so argmax agrees."""
     head = loaded.head
     weight = head.coef_ / head.scale_[None, :]  # [C, D]
     bias = head.intercept_ - head.coef_ @ (head.mean_ / head.scale_)  # [C]
+    bias[0] -= loaded.outside_bias  # label 0 is O
     return weight.astype(np.float32), bias.astype(np.float32)
 
 
@@ -50,12 +54,14 @@ def check_exportable(loaded: LoadedHead) -> None:
 
 
 def export_hf(head_dir: Path | str, out: Path | str, model: str | None = None, gguf_file: str | None = None,
-              overwrite: bool = False) -> ExportResult:
+              overwrite: bool = False, allow_other_backbone: bool = False) -> ExportResult:
     """Write the backbone plus the folded head as a transformers token classification checkpoint."""
     from transformers import AutoConfig, AutoModelForTokenClassification
 
     from extract.tokens import hub_kwargs, load_tokenizer
 
+    check_disjoint(out, [head_dir])
+    check_can_write(out, overwrite, kind="export")
     loaded = load_head(head_dir)
     check_exportable(loaded)
     backbone = loaded.meta["backbone"]
@@ -71,7 +77,7 @@ def export_hf(head_dir: Path | str, out: Path | str, model: str | None = None, g
         raise MissingInputError(f"cannot load the backbone {name!r}: {err}. Pass --model NAME_OR_PATH "
                                 "(and --gguf-file) to point at it") from None
     loaded.check_tokenizer(tokenizer, f"the backbone {name!r}")
-    loaded.check_shape(config, f"the backbone {name!r}")
+    loaded.check_backbone(config, name, gguf, f"the backbone {name!r}", allow_other_backbone)
     config.num_labels = len(labels)
     config.id2label = dict(enumerate(labels))
     config.label2id = {label: i for i, label in enumerate(labels)}
@@ -84,7 +90,7 @@ def export_hf(head_dir: Path | str, out: Path | str, model: str | None = None, g
     with torch.no_grad():
         network.score.weight.copy_(torch.from_numpy(weight))
         network.score.bias.copy_(torch.from_numpy(bias))
-    with output_folder(out, overwrite) as staging:
+    with output_folder(out, overwrite, kind="export") as staging:
         network.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
     return ExportResult(Path(out), type(network).__name__, len(labels))

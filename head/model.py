@@ -136,12 +136,16 @@ def _loss_gradients(x: torch.Tensor, y: torch.Tensor, weight: torch.Tensor, bias
                     class_weights: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Weighted cross-entropy of every trial and its gradients, in closed form (no autograd).
 
+    Tokens labelled IGNORE_LABEL (-1: no gold label there) weigh nothing.
     Returns (loss [K], grad_weight [D, K, C], grad_bias [K, C]).
     """
     logits = fused_logits(x, weight, bias)  # [B, K, C]
     log_probs = torch.log_softmax(logits, dim=2)  # [B, K, C]
+    labelled = y >= 0  # [B]
+    y = y.clamp(min=0)  # any valid index; an ignored token's weight is 0 below
     sample_weight = class_weights[y] if class_weights is not None else torch.ones_like(y, dtype=x.dtype)  # [B]
-    norm = sample_weight.sum()
+    sample_weight = sample_weight * labelled
+    norm = sample_weight.sum().clamp(min=torch.finfo(x.dtype).tiny)  # a batch with no label at all: zero loss
     picked = log_probs.gather(2, y[:, None, None].expand(-1, logits.shape[1], 1)).squeeze(2)  # [B, K]
     loss = -(picked * sample_weight[:, None]).sum(0) / norm  # [K]
     grad_logits = log_probs.exp_()  # softmax, [B, K, C]
@@ -326,7 +330,7 @@ class TokenHead:
 
     def fit(self, X: np.ndarray, y: np.ndarray, ptr: np.ndarray | None = None, n_classes: int | None = None,
             validation: Validation | None = None, progress: bool = False) -> "TokenHead":
-        """Train on features X [T, D] and label ids y [T]; returns self."""
+        """Train on features X [T, D] and label ids y [T] (-1: no gold label, ignored); returns self."""
         from extract.cache_reader import SplitData
 
         X = np.array(X, dtype=np.float32)  # a copy: standardization happens in place
@@ -342,7 +346,7 @@ class TokenHead:
         device = torch.device(self.device)
         batches = InMemoryBatches(data, spec, standardizer, self.batch_tokens, self.seed, device)
         hp = self.hyperparameters()
-        weights = class_weights_from_counts(np.bincount(y, minlength=n_classes), self.class_weight)
+        weights = class_weights_from_counts(np.bincount(y[y >= 0], minlength=n_classes), self.class_weight)
         result = train_trials(batches, validation, X.shape[1] * spec.copies, n_classes,
                               trials, hp, weights, device, progress)[0]
         return self._set_state(result, standardizer)

@@ -6,6 +6,7 @@ windows, layer capture and feature dtype as `extract`, so a cached text gets the
 
 from __future__ import annotations
 
+import collections
 import json
 import sys
 from dataclasses import dataclass, field
@@ -14,20 +15,19 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from extract.errors import PiiTaggerError, MissingInputError
 from extract.backbone import BackboneConfig, LayerCapture, cpu_has_native_bf16, load_backbone, resolve_device
+from extract.extractor import load_model_config
 from extract.cache_format import pointer_from_lengths
 from extract.extractor import forward_batches
-from extract.labels import trim_offsets
-from extract.records import ReadReport, Span, decode_line
+from extract.records import ReadReport, Span, check_text, decode_line
 from extract.tokens import InputFormat, SegmentBuilder, TokenizedText, load_tokenizer, tokenize_texts
 from head.checkpoint import LoadedHead, load_head
+from head.tagging import BlockTagging
 
 GROUP_TOKENS = 32768  # texts are featurized in groups of about this many tokens: bounded memory
-# Spans whose tokens' chosen labels have a mean probability below this are dropped; Viterbi can
-# force an unlikely label onto a token to keep a sequence valid. 0 keeps exactly `evaluate`'s spans.
-MIN_SCORE = 0.5
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,31 @@ def read_texts(path: Path | str, skip_invalid: bool = False, report: ReadReport 
             handle.close()
 
 
+def count_lines(path: Path | str) -> int | None:
+    """Lines of a file (for a progress bar's total); None for standard input."""
+    if str(path) == "-":
+        return None
+    with open(path, "rb") as handle:
+        return sum(1 for line in handle if line.strip())
+
+
+def tag_rows(tagger: "Tagger", pairs: Iterable[tuple[str, str]], min_score: float | None = None,
+             labels: Iterable[str] | None = None, progress: bool = False, total: int | None = None
+             ) -> Iterator[dict]:
+    """(id, text) pairs -> `predict`'s JSON rows, lazily, with a progress bar (texts/s and ETA)."""
+    pending: collections.deque = collections.deque()
+
+    def texts() -> Iterator[str]:
+        for record_id, text in pairs:
+            pending.append(record_id)
+            yield text
+
+    with tqdm(total=total, unit="text", desc="predict", disable=not progress, dynamic_ncols=True) as bar:
+        for tagged in tagger.tag_iter(texts(), min_score, labels):
+            bar.update(1)
+            yield tagged.to_json(pending.popleft())
+
+
 def mask_text(text: str, spans: Sequence[PredictedSpan | Span]) -> str:
     """AI4Privacy-style placeholders: `[FIRSTNAME_1]`; the same value gets the same placeholder."""
     numbers: dict[tuple[str, str], int] = {}
@@ -127,10 +152,25 @@ def _backbone_config(loaded: LoadedHead, model: str | None, gguf_file: str | Non
                      device: str, dtype: str, trust_remote_code: bool) -> BackboneConfig:
     backbone = loaded.meta["backbone"]
     dtype = matching_dtype(loaded, device, dtype)
+    quantize = backbone.get("quantize")  # the head learnt int8 features (`extract --quantize`): compute them again
     if model is None:
         return BackboneConfig(backbone["name_or_path"], backbone.get("gguf_file"), backbone.get("revision"), dtype,
-                              device, None, trust_remote_code)
-    return BackboneConfig(model, gguf_file, revision, dtype, device, None, trust_remote_code)
+                              device, None, trust_remote_code, quantize)
+    return BackboneConfig(model, gguf_file, revision, dtype, device, None, trust_remote_code, quantize)
+
+
+def text_groups(texts: Iterable[str], group_tokens: int = GROUP_TOKENS) -> Iterator[list[str]]:
+    """Consecutive texts in groups of about `group_tokens` tokens (estimated): bounded memory."""
+    group: list[str] = []
+    tokens = 0
+    for text in texts:
+        group.append(text)
+        tokens += len(text) // 3 + 1 if isinstance(text, str) else 1  # rough token estimate; only bounds memory
+        if tokens >= group_tokens:
+            yield group
+            group, tokens = [], 0
+    if group:
+        yield group
 
 
 class Tagger:
@@ -150,8 +190,13 @@ class Tagger:
     @classmethod
     def from_pretrained(cls, head_dir: Path | str, model: str | None = None, *, gguf_file: str | None = None,
                         revision: str | None = None, device: str = "auto", dtype: str = "auto",
-                        batch_tokens: int = 4096, trust_remote_code: bool = False) -> "Tagger":
-        """Load a head folder and the backbone it names (or `model`, e.g. a local copy of it)."""
+                        batch_tokens: int = 4096, trust_remote_code: bool = False,
+                        allow_other_backbone: bool = False) -> "Tagger":
+        """Load a head folder and the backbone it names (or `model`, e.g. a local copy of it).
+
+        The backbone must have the weights the head was trained on (checked by digest, wherever
+        they are), unless `allow_other_backbone`.
+        """
         loaded = load_head(head_dir)
         config = _backbone_config(loaded, model, gguf_file, revision, device, dtype, trust_remote_code)
         where = f"the backbone {config.model!r}" + (" named in the head's checkpoint" if model is None else "")
@@ -162,8 +207,8 @@ class Tagger:
             raise MissingInputError(f"cannot load {where}: {err}. Pass --model NAME_OR_PATH (and --gguf-file for a "
                                     "GGUF checkpoint) to point at it") from None
         loaded.check_tokenizer(tokenizer, where)
+        loaded.check_backbone(load_model_config(config), config.model, config.gguf_file, where, allow_other_backbone)
         model_obj, _, input_device = load_backbone(config, resolve_device(device))
-        loaded.check_shape(model_obj.config, where)
         return cls(loaded, model_obj, tokenizer, input_device, batch_tokens)
 
     def features(self, tokenized: list[TokenizedText]) -> tuple[np.ndarray, np.ndarray]:
@@ -180,27 +225,42 @@ class Tagger:
                 features[destination, i * hidden:(i + 1) * hidden] = kept[layer]
         return features, ptr
 
-    def tag(self, texts: Sequence[str], min_score: float = MIN_SCORE, labels: Iterable[str] | None = None
+    def tag(self, texts: Sequence[str], min_score: float | None = None, labels: Iterable[str] | None = None
             ) -> list[TaggedText]:
-        """Spans and masked text for each text."""
+        """Spans and masked text for each text.
+
+        Spans scoring below `min_score` are dropped; None uses the head's threshold (chosen on val
+        by fit-head), so the spans are those `evaluate` scored.
+        """
         return list(self.tag_iter(texts, min_score, labels))
 
-    def tag_iter(self, texts: Iterable[str], min_score: float = MIN_SCORE, labels: Iterable[str] | None = None
+    def tag_iter(self, texts: Iterable[str], min_score: float | None = None, labels: Iterable[str] | None = None
                  ) -> Iterator[TaggedText]:
         """Like `tag`, lazily: texts are featurized in groups, so memory stays bounded."""
         keep = self._check_labels(labels)
-        group: list[str] = []
-        group_tokens = 0
+        min_score = self.loaded.threshold if min_score is None else min_score
+        if not 0.0 <= min_score <= 1.0:
+            raise PiiTaggerError(f"--min-score must be in [0, 1], got {min_score}")
+        for group in text_groups(texts):
+            _, tagging = self.tag_block(group)
+            for text, spans in zip(group, tagging.spans):
+                yield TaggedText(text, [PredictedSpan(s.start, s.end, s.label, s.score, text[s.start:s.end])
+                                        for s in spans if s.score >= min_score and (keep is None or s.label in keep)])
+
+    def tag_block(self, texts: list[str]) -> tuple[list[TokenizedText], BlockTagging]:
+        """Tokens and every scored span (no threshold) of a group of texts: what `score` measures."""
         for text in texts:
             if not isinstance(text, str):
                 raise PiiTaggerError(f"expected a text string, got {type(text).__name__}")
-            group.append(text)
-            group_tokens += len(text) // 3 + 1  # rough token estimate; only bounds memory
-            if group_tokens >= GROUP_TOKENS:
-                yield from self._tag_group(group, min_score, keep)
-                group, group_tokens = [], 0
-        if group:
-            yield from self._tag_group(group, min_score, keep)
+            check_text(text, "a text to tag")
+        tokenized, _ = tokenize_texts(self.tokenizer, texts)
+        ptr = pointer_from_lengths([len(t.ids) for t in tokenized])
+        offsets = np.concatenate([t.offsets for t in tokenized]) if tokenized else np.zeros((0, 2), np.int64)
+        if ptr[-1] == 0:  # empty texts only: nothing to run, nothing to find
+            n = len(self.loaded.scheme.labels)
+            return tokenized, BlockTagging(np.zeros(0, np.int64), np.zeros((0, n), np.float32), [[] for _ in texts])
+        features, ptr = self.features(tokenized)
+        return tokenized, self.loaded.tag(features, ptr, texts, offsets)
 
     def _check_labels(self, labels: Iterable[str] | None) -> set[str] | None:
         if labels is None:
@@ -211,27 +271,3 @@ class Tagger:
             raise PiiTaggerError(f"--labels: {unknown} are not labels of this head; it knows "
                              f"{', '.join(self.loaded.scheme.entity_types)}")
         return wanted
-
-    def _tag_group(self, texts: list[str], min_score: float, keep: set[str] | None) -> Iterator[TaggedText]:
-        tokenized, _ = tokenize_texts(self.tokenizer, texts)
-        features, ptr = self.features(tokenized)
-        offsets = np.concatenate([t.offsets for t in tokenized]) if tokenized else np.zeros((0, 2), np.int64)
-        tagging = self.loaded.tag(features, ptr, texts, offsets)
-        chosen = np.exp(tagging.log_probs[np.arange(len(tagging.labels)), tagging.labels])  # [T]
-        for e, text in enumerate(texts):
-            rows = slice(int(ptr[e]), int(ptr[e + 1]))
-            yield TaggedText(text, [span for span in self._scored(text, offsets[rows], chosen[rows], tagging.spans[e])
-                                    if span.score >= min_score and (keep is None or span.label in keep)])
-
-    @staticmethod
-    def _scored(text: str, offsets: np.ndarray, chosen: np.ndarray, spans: list[Span]) -> list[PredictedSpan]:
-        """Each span with the mean probability of the labels chosen for its tokens."""
-        if not spans:
-            return []
-        trimmed = trim_offsets(text, offsets)  # [T, 2]
-        starts = np.array([s.start for s in spans])[:, None]  # [S, 1]
-        ends = np.array([s.end for s in spans])[:, None]
-        inside = (trimmed[None, :, 0] < ends) & (starts < trimmed[None, :, 1])  # [S, T]
-        scores = (inside @ chosen) / np.maximum(inside.sum(axis=1), 1)  # [S]
-        return [PredictedSpan(s.start, s.end, s.label, float(score), text[s.start:s.end])
-                for s, score in zip(spans, scores)]

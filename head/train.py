@@ -14,19 +14,27 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from extract.errors import PiiTaggerError
 from evaluation.metrics import token_metrics
 from evaluation.plots import plot_training_curves
-from evaluation.spans import score_corpus
+from evaluation.spans import CharCounts, char_counts, score_corpus
+from evaluation.thresholds import THRESHOLD_METRICS, choose_threshold, threshold_curve
 from extract.backbone import resolve_device
 from extract.cache_format import features_fingerprint
 from extract.cache_reader import CacheReader, SplitData
-from extract.files import atomic_write_json, check_can_write, output_folder, parse_bytes
+from extract.errors import NonFiniteError, PiiTaggerError
+from extract.files import atomic_write_json, check_can_write, check_disjoint, output_folder, parse_bytes
+from extract.labels import IGNORE_LABEL
 from head.checkpoint import save_head
 from head.data import FeatureSpec, InMemoryBatches, Standardizer, StreamingBatches, head_inputs
-from head.decoding import DECODERS, decode_labels, labels_to_spans
+from head.decoding import DECODERS
 from head.model import Hyperparameters, TokenHead, TrialResult, Validation, best_trial, check_trials, \
     class_weights_from_counts, train_trials
+from head.tagging import AGGREGATIONS, BlockTagging, tag_block
+
+WORD_SCORE_CHOICES = ("first", "mean", "max")  # what "auto" tries on val: every way that keeps words whole
+# O biases tried on val (subtracted from the O log-probability before decoding): 0 is the head as
+# trained; more opens entities the head was less sure of.
+OUTSIDE_BIASES = (0.0, 0.5, 1.0, 2.0, 3.0)
 
 
 @dataclass
@@ -43,6 +51,10 @@ class FitConfig:
     context_window: int = 0  # append the next K tokens' features to each token's (right context)
     context_both_sides: bool = False  # and the previous K tokens' too
     decode: str = "viterbi"  # scores -> labels in validation, evaluate, predict; viterbi wins (README)
+    # How a word's sub-tokens' scores combine (spans never cut a word): "auto" picks first, mean
+    # or max on val after training; "token" decodes tokens apart (the older behaviour).
+    word_scores: str = "auto"
+    threshold_metric: str = "f5"  # the span score threshold maximises this val detection F-beta (redaction: recall first)
     max_memory: str = "8GB"  # above this the train features are streamed shard by shard
     device: str = "auto"  # cuda when available, else cpu
     overwrite: bool = False  # replace an existing head folder
@@ -59,6 +71,7 @@ class FitResult:
     train_tokens: int
     seconds: float
     epoch_seconds: list[float]  # training time of each epoch (validation excluded)
+    decoding: dict = field(default_factory=dict)  # decode, word scores and threshold chosen on val
 
 
 def _check(config: FitConfig) -> None:
@@ -70,6 +83,12 @@ def _check(config: FitConfig) -> None:
         raise PiiTaggerError(f"--decode: unknown value {config.decode!r} (expected one of: {', '.join(DECODERS)})")
     if config.context_window < 0:
         raise PiiTaggerError(f"--context-window must be zero or positive, got {config.context_window}")
+    if config.word_scores not in ("auto", *AGGREGATIONS):
+        raise PiiTaggerError(f"--word-scores: unknown value {config.word_scores!r} (expected one of: auto, "
+                             f"{', '.join(AGGREGATIONS)})")
+    if config.threshold_metric not in THRESHOLD_METRICS:
+        raise PiiTaggerError(f"--threshold-metric: unknown value {config.threshold_metric!r} (expected one of: "
+                             f"{', '.join(THRESHOLD_METRICS)})")
 
 
 def check_labels(reader: CacheReader) -> np.ndarray:
@@ -79,7 +98,7 @@ def check_labels(reader: CacheReader) -> np.ndarray:
     for split in ("train", "val"):
         total = np.zeros(len(scheme.labels), dtype=np.int64)
         for part in reader.iter_shards(split, layers=None):
-            total += np.bincount(part.labels, minlength=len(scheme.labels))
+            total += np.bincount(part.labels[part.labels != IGNORE_LABEL], minlength=len(scheme.labels))
         counts[split] = total
     if counts["train"].sum() == 0:
         raise PiiTaggerError(f"--cache {reader.path}: the train split is empty")
@@ -93,27 +112,70 @@ def check_labels(reader: CacheReader) -> np.ndarray:
     return counts["train"]
 
 
-def make_validation(val: SplitData, spec: FeatureSpec, standardizer: Standardizer, scheme, decode: str,
-                    device: torch.device) -> Validation:
-    """Scores trials on the val split: strict span F1 of decoded spans, token macro F1 without O."""
-    inputs = head_inputs(val.features, val.ptr, spec, standardizer, device)  # [Tv, D'], built once
-    val.features = None  # the raw copy is not needed any more
-    texts = [r.text for r in val.records]
-    gold = [list(r.spans) for r in val.records]
+class ValidationSet:
+    """The val split, ready to score any head weights on: what chooses epochs, trials, decoding, threshold."""
 
-    def score(logits: torch.Tensor) -> list[dict]:
-        log_probs = torch.log_softmax(logits.float(), dim=2).cpu().numpy()  # [Tv, K, C]
-        out = []
-        for k in range(log_probs.shape[1]):
-            labels = decode_labels(log_probs[:, k], val.ptr, scheme, decode)
-            spans = labels_to_spans(texts, val.offsets, val.ptr, labels, scheme)
-            strict = score_corpus(gold, spans, "strict").total
-            tokens = token_metrics(val.labels, labels, scheme.labels)
-            out.append({"span_f1": strict.f1, "span_precision": strict.precision, "span_recall": strict.recall,
-                         "token_macro_f1": tokens["without_o"]["macro"]["f1"], "token_accuracy": tokens["accuracy"]})
-        return out
+    def __init__(self, val: SplitData, spec: FeatureSpec, standardizer: Standardizer, scheme, decode: str,
+                 device: torch.device):
+        self.inputs = head_inputs(val.features, val.ptr, spec, standardizer, device)  # [Tv, D'], built once
+        val.features = None  # the raw copy is not needed any more
+        self.data, self.scheme, self.decode = val, scheme, decode
+        self.texts = [r.text for r in val.records]
+        self.gold = [list(r.spans) for r in val.records]
+        self.ignored = [list(r.ignored) for r in val.records]
 
-    return Validation(score, lambda: iter([inputs]))
+    def log_probs(self, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+        """[Tv, C] for one head's weight [C, D'] and bias [C]."""
+        with torch.inference_mode():
+            logits = self.inputs @ torch.from_numpy(weight).to(self.inputs.device).T \
+                + torch.from_numpy(bias).to(self.inputs.device)  # [Tv, C]
+            return torch.log_softmax(logits.float(), dim=1).cpu().numpy()
+
+    def tag(self, log_probs: np.ndarray, word_scores: str, outside_bias: float = 0.0) -> BlockTagging:
+        return tag_block(log_probs, self.data.ptr, self.texts, self.data.offsets, self.scheme, self.decode,
+                         word_scores, outside_bias)
+
+    def metrics(self, log_probs: np.ndarray, word_scores: str) -> dict:
+        """Strict span F1 of every decoded span (no threshold) and token macro F1 without O."""
+        tagging = self.tag(log_probs, word_scores)
+        strict = score_corpus(self.gold, tagging.kept(0.0), "strict", self.ignored).total
+        tokens = token_metrics(self.data.labels, tagging.labels, self.scheme.labels)
+        return {"span_f1": strict.f1, "span_precision": strict.precision, "span_recall": strict.recall,
+                "token_macro_f1": tokens["without_o"]["macro"]["f1"], "token_accuracy": tokens["accuracy"]}
+
+    def char_f1(self, tagging: BlockTagging) -> float:
+        """Label-blind character-level F1 of every decoded span: what a redactor hides."""
+        counts = CharCounts()
+        for text, gold, pred, ignored in zip(self.texts, self.gold, tagging.kept(0.0), self.ignored):
+            counts.add(char_counts(text, gold, pred, ignored))
+        return counts.f1
+
+    def for_trials(self, word_scores: str) -> Validation:
+        """What `train_trials` calls after every epoch: every trial's metrics from their logits."""
+
+        def score(logits: torch.Tensor) -> list[dict]:
+            log_probs = torch.log_softmax(logits.float(), dim=2).cpu().numpy()  # [Tv, K, C]
+            return [self.metrics(log_probs[:, k], word_scores) for k in range(log_probs.shape[1])]
+
+        return Validation(score, lambda: iter([self.inputs]))
+
+
+def choose_decoding(valset: ValidationSet, best: TrialResult, word_scores: str, metric: str,
+                    outside_biases: tuple[float, ...] = OUTSIDE_BIASES) -> dict:
+    """After training, for the chosen trial, on val: the word aggregation (by strict span F1), the O
+    bias (by character-level redaction F1: what is hidden against what should be, balanced) and the
+    span threshold (by detection F-beta `metric`); all are stored in the head and used everywhere."""
+    log_probs = valset.log_probs(best.weight, best.bias)
+    candidates = WORD_SCORE_CHOICES if word_scores == "auto" else (word_scores,)
+    tried = {how: valset.metrics(log_probs, how) for how in candidates}
+    chosen = max(candidates, key=lambda how: (tried[how]["span_f1"], tried[how]["token_macro_f1"]))
+    taggings = {bias: valset.tag(log_probs, chosen, bias) for bias in outside_biases}
+    char_f1 = {bias: valset.char_f1(tagging) for bias, tagging in taggings.items()}
+    bias = min(b for b in outside_biases if char_f1[b] == max(char_f1.values()))  # the smallest on ties
+    curve = threshold_curve(taggings[bias].spans, valset.gold, valset.ignored)
+    return {"word_scores": chosen, "word_scores_val_span_f1": {how: m["span_f1"] for how, m in tried.items()},
+            "outside_bias": bias, "outside_bias_val_char_f1": {str(b): f1 for b, f1 in char_f1.items()},
+            "threshold": choose_threshold(curve, metric), "threshold_metric": metric, "threshold_curve_val": curve}
 
 
 def fit_head(config: FitConfig) -> FitResult:
@@ -127,7 +189,8 @@ def fit_head(config: FitConfig) -> FitResult:
             raise PiiTaggerError(f"--cache {reader.path} has no {split!r} split; fit-head needs train to learn and val "
                              "to pick the best epoch and trial (prepare with --val-fraction > 0)")
     layers = reader.resolve_layers(config.layers if config.layers else reader.layers, "--layers")
-    check_can_write(config.out, config.overwrite)  # before the long part, not after
+    check_disjoint(config.out, [config.cache])
+    check_can_write(config.out, config.overwrite, kind="head")  # before the long part, not after
     label_counts = check_labels(reader)
     device = resolve_device(config.device)
     spec = FeatureSpec(layers, config.context_window, config.context_both_sides, config.standardize)
@@ -148,24 +211,30 @@ def fit_head(config: FitConfig) -> FitResult:
         del train
     else:
         shard_bytes = max(1, train_tokens // max(1, len(reader.shard_paths("train")))) * width * 4
+        # Shards are read straight into one buffer (no concatenation copy): the whole budget is the buffer.
         batches = StreamingBatches(reader, "train", spec, standardizer, config.hp.batch_tokens, config.hp.seed,
-                                   device, buffer_shards=max(1, budget // (2 * shard_bytes)))
-    val = reader.read_split("val", layers)
-    validation = make_validation(val, spec, standardizer, reader.scheme, config.decode, device)
+                                   device, buffer_shards=max(1, budget // shard_bytes))
+    valset = ValidationSet(reader.read_split("val", layers), spec, standardizer, reader.scheme, config.decode, device)
     weights = class_weights_from_counts(label_counts, config.hp.class_weight)
-    results = train_trials(batches, validation, width * spec.copies, len(reader.scheme.labels), trials, config.hp,
-                           weights, device, config.progress)
+    during_training = "first" if config.word_scores == "auto" else config.word_scores
+    results = train_trials(batches, valset.for_trials(during_training), width * spec.copies,
+                           len(reader.scheme.labels), trials, config.hp, weights, device, config.progress)
     best = best_trial(results)
+    if not (np.isfinite(best.weight).all() and np.isfinite(best.bias).all()):
+        raise NonFiniteError(f"fit-head: the best trial ({best.trial.name}) has non-finite weights; nothing was "
+                             "written. Lower the learning rate or check the cache")
+    decoding = choose_decoding(valset, best, config.word_scores, config.threshold_metric)
     head = TokenHead.from_trial(best, standardizer, config.hp, spec)
     epoch_seconds = [point["train_seconds"] for point in max(results, key=lambda r: len(r.curve)).curve]
     meta = head_metadata(config, reader, spec, best, results, "in memory" if in_memory else "streaming")
-    with output_folder(config.out, config.overwrite) as staging:
+    meta["decoding"] = {"decode": config.decode, **decoding}
+    with output_folder(config.out, config.overwrite, kind="head") as staging:
         save_head(staging, head, meta)
         atomic_write_json(staging / "trials.json", trial_rows(results))
         plot_training_curves([{"name": r.trial.name, "curve": r.curve} for r in results],
                              staging / "training_curve.png")
     return FitResult(Path(config.out), best, results, layers, meta["data_mode"], train_tokens,
-                     time.perf_counter() - started, epoch_seconds)
+                     time.perf_counter() - started, epoch_seconds, meta["decoding"])
 
 
 def trial_rows(results: list[TrialResult]) -> list[dict]:
@@ -188,7 +257,6 @@ def head_metadata(config: FitConfig, reader: CacheReader, spec: FeatureSpec, bes
         "features": {"context_window": config.context_window, "context_both_sides": config.context_both_sides,
                      "standardize": config.standardize, "hidden_size": reader.hidden_size,
                      "input_width": reader.feature_width(layers) * spec.copies},
-        "decode": config.decode,
         "features_fingerprint": features_fingerprint(reader.fingerprint),
         "backbone": reader.fingerprint["backbone"],
         "cache": {"path": str(reader.path), "fingerprint_id": reader.fingerprint_id,

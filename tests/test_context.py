@@ -78,7 +78,7 @@ def test_predict_with_an_echo_head_equals_evaluate(echo_head, echo_cache):
     cached = loaded.tag(part.features, part.ptr, texts, part.offsets)
     tagged = Tagger.from_pretrained(echo_head).tag(texts, min_score=0.0)
     assert [[(s.start, s.end, s.label) for s in t.spans] for t in tagged] == \
-           [[tuple(s) for s in spans] for spans in cached.spans]
+           [[(s.start, s.end, s.label) for s in spans] for spans in cached.spans]
 
 
 def test_context_window_features_equal_a_hand_built_concatenation():
@@ -127,7 +127,10 @@ def test_viterbi_never_outputs_invalid_bio(scores, cut):
 def test_viterbi_equals_greedy_when_greedy_is_valid(scores):
     ptr = np.array([0, len(scores)])
     best = greedy(scores)
-    if is_valid_bio(best, SCHEME):
+    top_two = np.sort(scores, axis=1)[:, -2:]
+    # Only where greedy is the single best path: with a tie (found: 0 vs -2e-309, which float64
+    # absorbs once summed) either answer is right.
+    if is_valid_bio(best, SCHEME) and np.all(top_two[:, 1] - top_two[:, 0] > 1e-9):
         assert np.array_equal(viterbi(scores, ptr, SCHEME), best)
 
 

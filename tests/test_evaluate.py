@@ -17,13 +17,17 @@ from head.checkpoint import load_head
 def test_evaluate_writes_metrics_report_and_plots(tiny_cache, tiny_head, tmp_path):
     result = evaluate(EvaluateConfig(cache=tiny_cache, heads=(tiny_head,), out=tmp_path / "eval"))
     out = tmp_path / "eval"
-    for name in ("metrics.json", "report.md", "confusion_matrix.png", "per_class_f1.png"):
+    for name in ("metrics.json", "report.md", "confusion_matrix.png", "per_class_f1.png", "threshold_curve.png"):
         assert (out / name).stat().st_size > 0, name
     metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["split"] == "test" and result.split == "test"  # val chose the head: test reports it
     assert metrics["cache"]["fingerprint_id"] == CacheReader(tiny_cache).fingerprint_id
     assert metrics["head"]["path"] == str(tiny_head)
-    assert metrics["token"]["tokens"] == CacheReader(tiny_cache).n_tokens("val")
-    assert metrics["examples"] == CacheReader(tiny_cache).n_examples("val")
+    assert metrics["token"]["tokens"] == CacheReader(tiny_cache).n_tokens("test")
+    assert metrics["examples"] == CacheReader(tiny_cache).n_examples("test")
+    assert metrics["threshold"] == load_head(tiny_head).threshold
+    assert {"precision", "recall", "f1", "f5"} <= set(metrics["entity"]["char"]["overall"])
+    assert metrics["threshold_curve"][0]["threshold"] == 0.0
     report = (out / "report.md").read_text()
     assert f"{metrics['entity']['strict']['overall']['f1']:.3f}" in report
     assert result.runs[0].metrics == metrics
@@ -66,12 +70,18 @@ def test_other_label_sets_are_mapped_by_name_with_a_warning(tiny_cache, tiny_hea
 
 
 def test_missing_split_and_existing_output(tiny_cache, tiny_head, tmp_path):
-    with pytest.raises(ValueError, match="--split test"):
-        evaluate(EvaluateConfig(cache=tiny_cache, heads=(tiny_head,), split="test", out=tmp_path / "e"))
+    with pytest.raises(ValueError, match="--split dev"):
+        evaluate(EvaluateConfig(cache=tiny_cache, heads=(tiny_head,), split="dev", out=tmp_path / "e"))
     (tmp_path / "e").mkdir()
     (tmp_path / "e" / "x").write_text("keep")
     with pytest.raises(ValueError, match="--overwrite"):
         evaluate(EvaluateConfig(cache=tiny_cache, heads=(tiny_head,), out=tmp_path / "e"))
+    with pytest.raises(ValueError, match="not an evaluation folder"):
+        evaluate(EvaluateConfig(cache=tiny_cache, heads=(tiny_head,), out=tmp_path / "e", overwrite=True))
+    assert (tmp_path / "e" / "x").read_text() == "keep"
+    evaluate(EvaluateConfig(cache=tiny_cache, heads=(tiny_head,), out=tmp_path / "mine"))
+    evaluate(EvaluateConfig(cache=tiny_cache, heads=(tiny_head,), out=tmp_path / "mine", overwrite=True, split="val"))
+    assert json.loads((tmp_path / "mine" / "metrics.json").read_text())["split"] == "val"
 
 
 def test_evaluate_command_line(tiny_cache, tiny_head, tmp_path):
@@ -79,3 +89,4 @@ def test_evaluate_command_line(tiny_cache, tiny_head, tmp_path):
                                        "--out", str(tmp_path / "eval")])
     assert result.exit_code == 0, result.output
     assert "strict span F1" in result.output and str(tmp_path / "eval" / "report.md") in result.output
+    assert "on test" in result.output and "redaction" in result.output and "threshold" in result.output

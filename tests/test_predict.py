@@ -33,16 +33,33 @@ def last_layer_head(tiny_cache, tmp_path_factory) -> Path:
     return out
 
 
-def test_predict_on_cached_texts_equals_evaluate(tiny_cache, tiny_head, tagger):
-    loaded = load_head(tiny_head)
+def test_predict_without_options_returns_the_spans_evaluate_counts(tiny_cache, tiny_head, tmp_path):
+    import shutil
+
+    from evaluation.evaluate import EvaluateConfig, evaluate, predictions_from_cache
+
+    # A copy of the head whose threshold drops about half the spans, so that applying it or not shows.
+    head = tmp_path / "head"
+    shutil.copytree(tiny_head, head)
     reader = CacheReader(tiny_cache)
-    for part in reader.iter_shards("val", loaded.spec.layers):
-        texts = [r.text for r in part.records]
-        cached = loaded.tag(part.features, part.ptr, texts, part.offsets)
-        tagged = tagger.tag(texts, min_score=0.0)
-        assert [[(s.start, s.end, s.label) for s in t.spans] for t in tagged] == \
-               [[tuple(s) for s in spans] for spans in cached.spans]
-        assert any(cached.spans), "the head predicts nothing: the comparison would be empty"
+    scores = [s.score for spans in predictions_from_cache(reader, load_head(head), "test").spans for s in spans]
+    meta = json.loads((head / "head.json").read_text())
+    meta["decoding"]["threshold"] = float(np.median(scores))
+    (head / "head.json").write_text(json.dumps(meta))
+    loaded, tagger = load_head(head), Tagger.from_pretrained(head)
+    counted = predictions_from_cache(reader, loaded, "test")
+    texts = [r.text for r in counted.records]
+    tagged = tagger.tag(texts)  # no options: the head's threshold, as evaluate applies it
+    expected = [[(s.start, s.end, s.label) for s in spans if s.score >= loaded.threshold] for spans in counted.spans]
+    assert [[(s.start, s.end, s.label) for s in t.spans] for t in tagged] == expected
+    assert any(expected), "the head predicts nothing: the comparison would be empty"
+    everything = tagger.tag(texts, min_score=0.0)
+    assert [[(s.start, s.end, s.label, round(s.score, 5)) for s in t.spans] for t in everything] == \
+           [[(s.start, s.end, s.label, round(s.score, 5)) for s in spans] for spans in counted.spans]
+    assert sum(map(len, expected)) < sum(len(t.spans) for t in everything)
+    report = evaluate(EvaluateConfig(cache=tiny_cache, heads=(head,), out=tmp_path / "eval")).runs[0].metrics
+    assert report["split"] == "test" and report["threshold"] == loaded.threshold
+    assert report["entity"]["strict"]["overall"]["pred"] == sum(len(t.spans) for t in tagged)
 
 
 def test_masked_text_uses_numbered_placeholders_per_value():

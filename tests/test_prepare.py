@@ -22,10 +22,9 @@ def test_prepare_writes_splits_labels_and_stats(synth_dir, tmp_path, mistral_tok
     result = prepare(PrepareConfig(data_dir=synth_dir, out=tmp_path / "out", val_fraction=0.2,
                                    tokenizer=str(mistral_tokenizer_dir)))
     out = tmp_path / "out"
-    train, val = read_split(out, "train"), read_split(out, "val")
-    assert len(train) + len(val) == 80 and not (out / "test.jsonl").exists()
-    assert {r.language for r in val} == {"en", "fr"}  # stratified by language
-    assert abs(sum(r.language == "en" for r in val) - sum(r.language == "fr" for r in val)) <= 1
+    train, val, test = read_split(out, "train"), read_split(out, "val"), read_split(out, "test")
+    assert len(train) + len(val) + len(test) == 80 and test  # train / val / test by default
+    assert {r.language for r in val} == {"en", "fr"} == {r.language for r in test}  # stratified by language
     labels = json.loads((out / "label_mappings.json").read_text())
     assert labels["labels"][0] == "O" and len(labels["labels"]) == 1 + 2 * len(labels["entity_types"])
     stats = json.loads((out / "dataset_stats.json").read_text())
@@ -36,7 +35,65 @@ def test_prepare_writes_splits_labels_and_stats(synth_dir, tmp_path, mistral_tok
     assert tokenizer["splits"]["train"]["tokens"] > len(train)
     assert set(tokenizer["alignment"]) >= {"entities", "inexact_entities", "lost_entities", "straddling_tokens"}
     seen_train = {s.label for r in train for s in r.spans}
-    assert {s.label for r in val for s in r.spans} <= seen_train  # no val-only label
+    assert {s.label for r in val + test for s in r.spans} <= seen_train  # no held-out-only label
+
+
+def test_synthetic_templates_fall_in_exactly_one_split(synth_dir, tmp_path):
+    result = prepare(PrepareConfig(data_dir=synth_dir, out=tmp_path / "out"))
+    assert result.split_by == "template"
+    templates = {name: {r.template for r in read_split(tmp_path / "out", name)} for name in ("train", "val", "test")}
+    assert all(templates.values()) and None not in set().union(*templates.values())
+    assert not templates["train"] & templates["val"] and not templates["train"] & templates["test"]
+    assert not templates["val"] & templates["test"]
+    stats = json.loads((tmp_path / "out" / "dataset_stats.json").read_text())
+    assert stats["split"]["by"] == "template"
+    assert stats["split"]["templates"] == {name: len(t) for name, t in templates.items()}
+
+
+def test_random_split_mixes_templates_and_template_split_needs_ids(tmp_path):
+    from extract.synth import SynthConfig, generate, write_corpus
+
+    # 400 texts: more than one deck of templates per language, so templates repeat.
+    write_corpus(generate(SynthConfig(n_english=200, n_french=200, seed=5)), tmp_path / "data")
+    prepare(PrepareConfig(data_dir=tmp_path / "data", out=tmp_path / "random", split_by="random", val_fraction=0.3))
+    train = {r.template for r in read_split(tmp_path / "random", "train")}
+    assert train & {r.template for r in read_split(tmp_path / "random", "val")}
+    plain = write_jsonl(tmp_path / "english_plain.jsonl", [{"text": f"Call Bob {i}", "language": "en",
+                                                            "spans": [{"start": 5, "end": 8, "label": "FIRSTNAME"}]}
+                                                           for i in range(20)])
+    assert prepare(PrepareConfig(inputs=(plain,), out=tmp_path / "auto")).split_by == "random"
+    with pytest.raises(ValueError, match="--split-by template: 20 of 20 records have no `template`"):
+        prepare(PrepareConfig(inputs=(plain,), out=tmp_path / "tpl", split_by="template"))
+
+
+def test_gold_spans_cutting_words_are_reported(tmp_path):
+    rows = [{"text": "Orthopedics in 2017", "language": "en", "spans": [{"start": 0, "end": 8, "label": "JOBTITLE"},
+                                                                      {"start": 15, "end": 18, "label": "DATE"}]},
+            {"text": "Call Bob", "language": "en", "spans": [{"start": 5, "end": 8, "label": "FIRSTNAME"}]}]
+    path = write_jsonl(tmp_path / "english_cuts.jsonl", rows)
+    result = prepare(PrepareConfig(inputs=(path,), out=tmp_path / "out", val_fraction=0, test_fraction=0))
+    assert result.spans_splitting_words == 2
+    stats = json.loads((tmp_path / "out" / "dataset_stats.json").read_text())
+    assert [e["span"] for e in stats["spans_splitting_words"]["examples"]] == ["Orthoped", "201"]
+
+
+def test_a_label_map_renames_labels_and_ignores_others(tmp_path):
+    row = {"source_text": "Kattie, 72, Intersex person, mail kattie@example.com", "language": "en",
+           "privacy_mask": [{"start": 0, "end": 6, "label": "FIRSTNAME", "value": "Kattie"},
+                            {"start": 8, "end": 10, "label": "AGE", "value": "72"},
+                            {"start": 12, "end": 27, "label": "GENDER", "value": "Intersex person"},
+                            {"start": 34, "end": 52, "label": "EMAIL", "value": "kattie@example.com"}]}
+    path = write_jsonl(tmp_path / "english_200k.jsonl", [row] * 3)
+    prepare(PrepareConfig(inputs=(path,), out=tmp_path / "out", label_map="ai4privacy-200k", val_fraction=0,
+                          test_fraction=0))
+    record = read_split(tmp_path / "out", "train")[0]
+    assert [s.label for s in record.spans] == ["FIRSTNAME", "AGE", "EMAIL"] and record.ignored == ((12, 27),)
+    labels = json.loads((tmp_path / "out" / "label_mappings.json").read_text())
+    assert "GENDER" not in labels["entity_types"]
+    unmapped = write_jsonl(tmp_path / "english_odd.jsonl", [{**row, "privacy_mask": [
+        {"start": 0, "end": 6, "label": "NICKNAME", "value": "Kattie"}]}])
+    with pytest.raises(ValueError, match=r"english_odd\.jsonl, line 1: .*NICKNAME"):
+        prepare(PrepareConfig(inputs=(unmapped,), out=tmp_path / "odd", label_map="ai4privacy-200k"))
 
 
 def test_split_is_deterministic_and_seeded(synth_dir, tmp_path):
@@ -100,10 +157,12 @@ def test_synth_and_prepare_command_lines(tmp_path):
     assert synth.exit_code == 0, synth.output
     assert "12 English, 8 French" in synth.output
     assert sorted(p.name for p in data.iterdir()) == ["english_synthetic.jsonl", "french_synthetic.jsonl"]
+    assert all("template" in json.loads(line) for line in (data / "english_synthetic.jsonl").read_text().splitlines())
     again = CliRunner().invoke(main, ["synth", "--out", str(data)])
     assert again.exit_code != 0 and "--overwrite" in again.output
     prepared = CliRunner().invoke(main, ["prepare", "--data-dir", str(data), "--val-fraction", "0.25"])
     assert prepared.exit_code == 0, prepared.output
     assert (data / "token_classification" / "train.jsonl").is_file() and "prepare: done" in prepared.output
+    assert "split by  template" in prepared.output
     bad = CliRunner().invoke(main, ["prepare", "--input", str(tmp_path / "none.jsonl"), "--out", str(tmp_path / "x")])
     assert bad.exit_code != 0 and "none.jsonl: no such corpus file" in bad.output

@@ -12,12 +12,20 @@ import numpy as np
 import pytest
 
 from evaluation.metrics import confused_pairs, entity_metrics, error_examples, token_metrics, type_confusion
-from evaluation.plots import plot_comparison, plot_confusion_matrix, plot_per_class_f1, plot_training_curves
-from evaluation.report import OLDER_WORKFLOW, headline_figures, render_comparison, render_report
+from evaluation.plots import (
+    plot_comparison,
+    plot_confusion_matrix,
+    plot_per_class_f1,
+    plot_threshold_curve,
+    plot_training_curves,
+)
+from evaluation.report import HEADLINE, headline_figures, render_comparison, render_report
 from extract.labels import LabelScheme
 from extract.records import Span
 
 SCHEME = LabelScheme("bio", ("EMAIL", "FIRSTNAME", "PHONE"))
+# Figures reports once carried from other data ("older workflow ... 0.87–0.89, ... few-shot").
+FIXED_FIGURES = re.compile(r"older workflow|few-shot|\d\.\d+\s*[–-]\s*\d\.\d+", re.IGNORECASE)
 TEXTS = [
     "Write to jean@example.org or call 06 12 34 56 78.",
     "Jean called twice | then wrote to jean@example.org",
@@ -53,7 +61,7 @@ def _metrics(seed: int = 0, *, miss_phone: bool = True) -> dict:
         "split": "test",
         "decode": "viterbi",
         "token": token_metrics(y_true, y_pred, SCHEME.labels),
-        "entity": entity_metrics(gold, pred, ["en", "fr", "en"]),
+        "entity": entity_metrics(gold, pred, ["en", "fr", "en"], texts=TEXTS),
         "confused_pairs": confused_pairs(gold, pred),
         "errors": error_examples(TEXTS, gold, pred, ["a", "b", "c"]),
     }
@@ -70,7 +78,11 @@ def test_report_contains_headline_numbers_and_per_class_rows():
     token = metrics["token"]
     assert f"| Token macro F1 (without O) | {token['without_o']['macro']['f1']:.3f} |" in report
     assert f"| Token accuracy | {token['accuracy']:.3f} |" in report
-    assert OLDER_WORKFLOW in report
+    char = metrics["entity"]["char"]["overall"]
+    for title, key in (("precision", "precision"), ("recall", "recall"), ("F1", "f1"), ("F5", "f5")):
+        assert f"| Redaction {title} (characters) | {char[key]:.3f} |" in report
+    # A generated report carries no fixed figures from other data.
+    assert not FIXED_FIGURES.search(report)
 
     email = metrics["entity"]["strict"]["per_class"]["EMAIL"]
     assert f"| EMAIL | 2 | {email['pred']} | {email['precision']:.3f} |" in report
@@ -79,10 +91,37 @@ def test_report_contains_headline_numbers_and_per_class_rows():
     # Per class sorted by support: EMAIL (2 gold) before FIRSTNAME and PHONE (1 each).
     assert report.index("| EMAIL | 2 |") < report.index("| FIRSTNAME | 1 |") < report.index("| PHONE | 1 |")
     assert "| en |" in report and "| fr |" in report
+    en = metrics["entity"]["char"]["per_language"]["en"]
+    assert en["precision"] != en["recall"]  # so a swapped column shows
+    en_row = next(line for line in report.splitlines() if line.startswith("| en |"))
+    assert en_row.endswith(f"| {en['precision']:.3f} | {en['recall']:.3f} | {en['f1']:.3f} | {en['f5']:.3f} |")
     assert "| FIRSTNAME | EMAIL | 1 |" in report  # the confused pair
     assert "⟦06 12 34 56 78⟧" in report  # the missed phone, in context
     assert "runs/head-a/head.pt" in report and "SmolLM2-135M" in report and "viterbi" in report
     assert "curve" not in report  # trial details stay on one short line
+
+
+def test_report_shows_character_recall_per_gold_label_largest_first():
+    report = render_report(_metrics())
+    # PHONE "06 12 34 56 78" has 10 non-whitespace characters; the prediction "06 12" hides 4.
+    assert "| PHONE | 10 | 4 | 0.400 |" in report
+    # Both e-mails (16 characters each) are hidden, the first one under an EMAIL span, the second one too.
+    assert "| EMAIL | 32 | 32 | 1.000 |" in report
+    assert report.index("| EMAIL | 32 |") < report.index("| PHONE | 10 |") < report.index("| FIRSTNAME | 4 |")
+
+
+def test_headline_keys_are_stable_and_include_character_figures():
+    figures = headline_figures(_metrics())
+    assert list(figures) == [key for key, _, _ in HEADLINE]
+    assert {"strict_precision", "strict_recall", "strict_f1", "overlap_f1", "detection_f1", "detection_f5",
+            "token_macro_f1_without_o", "token_accuracy"} <= set(figures)
+    char = _metrics()["entity"]["char"]["overall"]
+    assert (figures["char_precision"], figures["char_recall"], figures["char_f1"], figures["char_f5"]) == (
+        char["precision"], char["recall"], char["f1"], char["f5"])
+    # Metrics from before character scores (no texts given) leave them empty, not wrong.
+    old = _metrics()
+    del old["entity"]["char"]
+    assert headline_figures(old)["char_f1"] is None and "| Redaction F1 (characters) | n/a |" in render_report(old)
 
 
 def test_report_keeps_tables_intact_and_lines_bounded():
@@ -119,6 +158,9 @@ def test_comparison_has_one_column_per_head():
     assert len(strict_row.strip("|").split("|")) == 1 + 3
     best = headline_figures(runs[1][1])["strict_f1"]
     assert f"**{best:.3f}**" in strict_row  # head-b found the phone: best strict F1, in bold
+    char_row = next(line for line in table.splitlines() if line.startswith("| Redaction F5 (characters) |"))
+    assert len(char_row.strip("|").split("|")) == 1 + 3
+    assert not FIXED_FIGURES.search(table)
     class_header = next(line for line in table.splitlines() if line.startswith("| Class |"))
     assert class_header == "| Class | Support | head-a | head-b | head-c |"
     assert any(line.startswith("| PHONE | 1 |") for line in table.splitlines())
@@ -205,3 +247,24 @@ def test_training_curves_plot(tmp_path):
         plot_training_curves([], tmp_path / "x.png")
     with pytest.raises(ValueError, match="'curve' list"):
         plot_training_curves([{"name": "a"}], tmp_path / "x.png")
+
+
+def test_threshold_curve_plot_marks_the_chosen_threshold(tmp_path):
+    # Precision rises and recall falls with the threshold, as a span-score sweep does.
+    points = []
+    for threshold in np.linspace(0.0, 0.95, 20):
+        precision, recall = 0.5 + 0.5 * threshold, 1.0 - 0.6 * threshold**2
+        points.append({"threshold": float(threshold), "precision": precision, "recall": recall,
+                       "f1": 2 * precision * recall / (precision + recall),
+                       "f5": 26 * precision * recall / (25 * precision + recall)})
+    plain = _assert_png(plot_threshold_curve(points[::-1], tmp_path / "sweep.png"))  # any order
+    marked = _assert_png(plot_threshold_curve(points, tmp_path / "chosen.png", chosen=0.35))
+    assert plain.shape == marked.shape and not np.array_equal(plain, marked)  # the mark is drawn
+    _assert_png(plot_threshold_curve([{"threshold": 0.5, "precision": 1.0, "recall": 0.2}], tmp_path / "one.png"))
+    with pytest.raises(ValueError, match="points is empty"):
+        plot_threshold_curve([], tmp_path / "x.png")
+    with pytest.raises(ValueError, match=r"points\[0\]\['recall'\] must be a finite number"):
+        plot_threshold_curve([{"threshold": 0.5, "precision": 1.0, "recall": float("nan")}], tmp_path / "x.png")
+    with pytest.raises(ValueError, match="chosen must be"):
+        plot_threshold_curve(points, tmp_path / "x.png", chosen="best")
+    assert not (tmp_path / "x.png").exists()

@@ -1,0 +1,65 @@
+"""The exported transformers checkpoint in `pipeline("token-classification")` finds the entities
+the head itself finds. The pipeline's "simple" aggregation is greedy decoding of each token with
+the lenient BIO reading (`I-X` after `O` opens an entity), so it matches a head that decodes
+greedily token by token; its word aggregations ("first", ...) cut words by another rule than the
+head's word scores, and no aggregation reproduces Viterbi. Span scores differ where a span holds
+a whitespace-only token (the pipeline averages it in, the head does not), so only spans are compared."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from extract.cache_reader import CacheReader
+from extract.extractor import ExtractConfig, run_extract
+from head.export import export_hf
+from head.model import Hyperparameters
+from head.tagger import Tagger
+from head.train import FitConfig, fit_head
+
+
+@pytest.fixture(scope="module")
+def exported(prepared_dir, tiny_model_dir, tmp_path_factory) -> tuple[Path, Path, Path]:
+    """A plain cache of the last layer in windows long enough for every text, a greedy head on it,
+    and its export: (cache, head, exported model). float32 features: `predict` rounds its features
+    as the cache did, and float16 rounding would flip near ties against the float32 export."""
+    root = tmp_path_factory.mktemp("export-pipeline")
+    run_extract(ExtractConfig(data=prepared_dir, out=root / "cache", model=str(tiny_model_dir), dtype="float32",
+                              layers="-1", max_length=512, feature_dtype="float32", progress=False))
+    fit_head(FitConfig(cache=root / "cache", out=root / "head", lrs=(3e-2,), decode="greedy", word_scores="token",
+                       hp=Hyperparameters(epochs=6, batch_tokens=256), progress=False))
+    export_hf(root / "head", root / "exported")
+    return root / "cache", root / "head", root / "exported"
+
+
+def trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    """A pipeline entity's range without the leading space its first SentencePiece token carries."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def test_pipeline_entities_equal_the_heads_greedy_spans(exported):
+    from transformers import pipeline
+
+    cache, head_dir, model_dir = exported
+    tagger = Tagger.from_pretrained(head_dir)
+    assert tagger.loaded.decode == "greedy"
+    # Texts that fit one window: the exported model reads a text in one pass, the head in windows.
+    window = tagger.builder.window
+    texts = [r.text for r in CacheReader(cache).read_split("val").records
+             if len(tagger.tokenizer(r.text, add_special_tokens=False)["input_ids"]) <= window][:12]
+    assert len(texts) >= 8
+    tagged = tagger.tag(texts, min_score=0.0)
+    ours = [[(s.start, s.end, s.label) for s in t.spans] for t in tagged]
+    assert sum(map(len, ours)) >= 10, "too few predicted entities for the comparison to mean anything"
+
+    classifier = pipeline("token-classification", model=str(model_dir), aggregation_strategy="simple")
+    theirs = []
+    for text, entities in zip(texts, classifier(texts), strict=True):
+        spans = [(*trimmed(text, int(e["start"]), int(e["end"])), e["entity_group"]) for e in entities]
+        theirs.append([s for s in spans if s[0] < s[1]])  # a whitespace-only group is no entity to the head
+    assert theirs == ours
