@@ -542,12 +542,17 @@ def score(head, data, label_map, out, model, gguf_file, batch_tokens, device, dt
 @click.option("--epochs", type=int, default=20, show_default=True, help="Upper bound on head epochs.")
 @click.option("--dtype", type=click.Choice(["auto", "bfloat16", "float16", "float32"]), default="auto",
               show_default=True, help="Backbone compute dtype (auto: bf16 on CPUs with AMX, else float32).")
+@click.option("--quantize", type=click.Choice(["auto", "none", "int8"]), default="auto", show_default=True,
+              help="int8 Linear layers in the backbone (CPU only, see `extract --quantize`); auto: int8 where "
+                   "the backbone would compute in float32 on a CPU (no GPU, no AMX).")
+@click.option("--lr", "lrs", type=float, multiple=True,
+              help="Head learning rates trained together, repeatable (default: the demo's sweep).")
 @click.option("--seed", type=int, default=42, show_default=True, help="Data, split and head seed.")
 @click.option("--overwrite", is_flag=True, help="Replace the workdir of an earlier demo (never another folder).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @friendly_errors
-def demo(workdir, n_english, n_french, backbone, context, compare_layers, context_window, decode, epochs, dtype, seed,
-         overwrite, quiet):
+def demo(workdir, n_english, n_french, backbone, context, compare_layers, context_window, decode, epochs, dtype,
+         quantize, lrs, seed, overwrite, quiet):
     """Run the whole pipeline offline on synthetic EN/FR data with an embedded backbone.
 
     Everything that chooses reads val; the figures are on the test split, whose templates no head saw.
@@ -560,8 +565,9 @@ def demo(workdir, n_english, n_french, backbone, context, compare_layers, contex
     from evaluation.demo import DemoConfig, run_demo
 
     config = DemoConfig(workdir, n_english, n_french, backbone, context, compare_layers=compare_layers,
-                        context_window=context_window, decode=decode, epochs=epochs, dtype=dtype, seed=seed,
-                        overwrite=overwrite, progress=not quiet)
+                        context_window=context_window, decode=decode, epochs=epochs, dtype=dtype,
+                        quantize=None if quantize == "none" else quantize, seed=seed, overwrite=overwrite,
+                        progress=not quiet, **({"lrs": lrs} if lrs else {}))
     result = run_demo(config, log=lambda line: click.secho(line, bold=line.startswith("==")))
     strict = result.metrics["entity"]["strict"]
     click.echo()
@@ -575,8 +581,8 @@ def demo(workdir, n_english, n_french, backbone, context, compare_layers, contex
     click.echo()
     stages = ", ".join(f"{name} {seconds:.0f}s" for name, seconds in result.stage_seconds.items())
     echo_summary("demo: done (figures on the test split: templates no head saw)", [
-        ("backbone", f"{result.backbone} ({context} context, layers {config.layers} cached, "
-                     f"context window {context_window}, {decode} decoding)"),
+        ("backbone", f"{result.backbone}{' in int8' if result.quantize else ''} ({context} context, layers "
+                     f"{config.layers} cached, context window {context_window}, {decode} decoding)"),
         ("chosen on val", f"{result.best_head}, {result.best_trial}, epoch {result.best_epoch}, word scores "
                           f"{result.decoding['word_scores']}, O bias {result.decoding['outside_bias']:g}, "
                           f"threshold {result.decoding['threshold']:.3f}"),

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import torch
+
+from extract.backbone import resolve_device, resolve_dtype
 from extract.errors import PiiTaggerError
 from evaluation.evaluate import EvaluateConfig, evaluate
 from extract.embedded import smollm2_gguf, tiny_mistral
@@ -24,6 +27,14 @@ from head.model import Hyperparameters
 from head.train import FitConfig, fit_head
 
 BACKBONES = ("smollm2", "tiny")
+
+
+def demo_quantize(quantize: str | None, dtype: str) -> str | None:
+    """Resolve `quantize="auto"`: int8 where the backbone would otherwise compute in float32 on a CPU."""
+    if quantize != "auto":
+        return quantize
+    device = resolve_device("auto")
+    return "int8" if device.type == "cpu" and resolve_dtype(dtype, device) == torch.float32 else None
 
 
 @dataclass
@@ -42,7 +53,10 @@ class DemoConfig:
     epochs: int = 20  # upper bound; each trial stops early after `patience` flat epochs
     batch_tokens: int = 2048  # forward-pass size: the sweet spot of a 2-core CPU
     dtype: str = "auto"  # backbone compute dtype (auto: bf16 on CPUs with AMX, else float32)
-    quantize: str | None = None  # "int8": dynamic int8 Linear layers on CPU (see `extract --quantize`)
+    # "auto": int8 Linear layers where the backbone would compute in float32 on a CPU (no AMX, no
+    # GPU): 2.2x the float32 extract on a 2-core EPYC, test strict span F1 0.885 against 0.879 in
+    # float32 on the same texts. None: the loaded dtype alone; "int8": always (CPU only).
+    quantize: str | None = "auto"
     seed: int = 42  # synthetic data, split and head initialisation
     overwrite: bool = False  # replace an existing demo workdir (only a folder a demo wrote)
     progress: bool = True  # progress bars of each stage
@@ -62,6 +76,7 @@ class DemoResult:
     workdir: Path
     stage_seconds: dict[str, float] = field(default_factory=dict)  # stage name -> wall seconds, in order
     backbone: str = ""  # what was loaded, for the summary
+    quantize: str | None = None  # the quantization the backbone ran with ("int8" or None)
     best_head: str = ""  # the head with the best val strict span F1, e.g. "head-middle"
     best_trial: str = ""  # its best trial, e.g. "lr=0.01 wd=0.01"
     best_epoch: int = 0  # that trial's best epoch
@@ -92,7 +107,7 @@ def run_demo(config: DemoConfig, log: Callable[[str], None] = print) -> DemoResu
         os.replace(workdir, replaced)
     workdir.mkdir(parents=True, exist_ok=True)
     write_marker(workdir, "demo")
-    result = DemoResult(workdir)
+    result = DemoResult(workdir, quantize=demo_quantize(config.quantize, config.dtype))
 
     def stage(name: str, action):
         log(f"== {name}")
@@ -119,7 +134,7 @@ def run_demo(config: DemoConfig, log: Callable[[str], None] = print) -> DemoResu
         cache = workdir / "cache"
         stage("extract", lambda: run_extract(ExtractConfig(
             data=prepared, out=cache, model=model, gguf_file=gguf_file, layers=config.layers, context=config.context,
-            batch_tokens=config.batch_tokens, dtype=config.dtype, quantize=config.quantize,
+            batch_tokens=config.batch_tokens, dtype=config.dtype, quantize=result.quantize,
             progress=config.progress)))
         fitted = {}
         for name, layers in config.heads:

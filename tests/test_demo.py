@@ -7,9 +7,11 @@ import json
 
 import click
 import pytest
+import torch
 from click.testing import CliRunner
 
 from cli import main
+from evaluation.demo import demo_quantize
 
 
 def pii_share(path) -> float:
@@ -67,7 +69,10 @@ def test_demo_caches_only_the_middle_layer_by_default(tmp_path):
     result = CliRunner().invoke(main, ["demo", "--backbone", "tiny", "--n-english", "20", "--n-french", "20",
                                        "--epochs", "1", "--workdir", str(workdir), "--quiet"])
     assert result.exit_code == 0, result.output
-    assert json.loads((workdir / "cache" / "manifest.json").read_text())["fingerprint"]["layers"] == [1]
+    fingerprint = json.loads((workdir / "cache" / "manifest.json").read_text())["fingerprint"]
+    assert fingerprint["layers"] == [1]
+    # int8 where this machine would compute in float32 (no GPU, no AMX), recorded in the cache
+    assert fingerprint["backbone"].get("quantize") == demo_quantize("auto", "auto")
     assert not (workdir / "head-middle+last").exists() and "comparison" not in result.output
     first = (workdir / "head-middle" / "head.json").read_bytes()
     replaced = CliRunner().invoke(main, ["demo", "--backbone", "tiny", "--n-english", "20", "--n-french", "20",
@@ -76,6 +81,20 @@ def test_demo_caches_only_the_middle_layer_by_default(tmp_path):
     assert replaced.exit_code == 0, replaced.output
     assert (workdir / "head-middle" / "head.json").read_bytes() != first
     assert not list(tmp_path.glob(".demo.replaced-*"))  # the previous demo is gone once the new one is whole
+
+
+def test_demo_quantizes_to_int8_only_where_the_backbone_would_run_in_float32_on_a_cpu(monkeypatch):
+    import evaluation.demo as demo_module
+
+    monkeypatch.setattr(demo_module, "resolve_device", lambda device: torch.device("cpu"))
+    monkeypatch.setattr("extract.backbone.cpu_has_native_bf16", lambda: False)
+    assert demo_quantize("auto", "auto") == "int8" and demo_quantize("auto", "float32") == "int8"
+    assert demo_quantize("auto", "bfloat16") is None and demo_quantize(None, "auto") is None
+    monkeypatch.setattr("extract.backbone.cpu_has_native_bf16", lambda: True)  # AMX: bf16 is faster
+    assert demo_quantize("auto", "auto") is None and demo_quantize("int8", "auto") == "int8"
+    monkeypatch.setattr(demo_module, "resolve_device", lambda device: torch.device("cuda"))
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
+    assert demo_quantize("auto", "auto") is None
 
 
 @pytest.mark.slow
