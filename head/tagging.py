@@ -131,6 +131,37 @@ def span_scores(text: str, offsets: np.ndarray, chosen: np.ndarray, spans: Seque
     return (totals[stop] - totals[first]) / np.maximum(stop - first, 1)
 
 
+# Punctuation a token may carry that never ends (or opens) an entity: "Consultant," is one
+# token to some tokenizers. A bracket or quote is kept when the span holds its partner: "(555)".
+_TRAILING = {",": None, ";": None, ":": None, "!": None, "?": None, ")": "(", "]": "[", "»": "«", "”": "“", '"': '"'}
+_LEADING = {"(": ")", "[": "]", "«": "»", "“": "”", '"': '"'}
+_QUOTES = {('"', '"'), ("“", "”"), ("«", "»"), ("'", "'")}
+
+
+def trim_punctuation(text: str, spans: Sequence[Span]) -> list[Span]:
+    """Spans without unpaired punctuation (and the spaces it leaves) at either end; empty ones dropped."""
+    trimmed = []
+    for span in spans:
+        start, end = span.start, span.end
+        while start < end:
+            last = text[end - 1]
+            if last.isspace() or (last in _TRAILING and (_TRAILING[last] is None
+                                                         or text.count(_TRAILING[last], start, end - 1) == 0)):
+                end -= 1
+                continue
+            first = text[start]
+            if first.isspace() or (first in _LEADING and text.count(_LEADING[first], start + 1, end) == 0):
+                start += 1
+                continue
+            if end - start >= 2 and (first, last) in _QUOTES:  # a quoted name: the quotes are not the name
+                start, end = start + 1, end - 1
+                continue
+            break
+        if start < end:
+            trimmed.append(Span(start, end, span.label))
+    return trimmed
+
+
 def _biased(scores: np.ndarray, outside_bias: float) -> np.ndarray:
     """Scores [N, C] with `outside_bias` taken from the O column (label 0)."""
     if not outside_bias:
@@ -166,7 +197,7 @@ def tag_block(log_probs: np.ndarray, ptr: np.ndarray, texts: Sequence[str], offs
     spans = []
     for e, text in enumerate(texts):
         rows = slice(int(ptr[e]), int(ptr[e + 1]))
-        found = decode(text, offsets[rows], labels[rows], scheme)
+        found = trim_punctuation(text, decode(text, offsets[rows], labels[rows], scheme))
         scores = span_scores(text, offsets[rows], chosen[rows], found)
         spans.append([ScoredSpan(s.start, s.end, s.label, float(score)) for s, score in zip(found, scores)])
     return BlockTagging(labels, log_probs, spans)

@@ -12,7 +12,8 @@ from evaluation.thresholds import choose_threshold, threshold_curve
 from extract.errors import NonFiniteError
 from extract.labels import LabelScheme, same_word, trim_offsets
 from extract.records import Span
-from head.tagging import AGGREGATIONS, ScoredSpan, span_scores, tag_block, unit_log_probs, word_units
+from head.tagging import (AGGREGATIONS, ScoredSpan, span_scores, tag_block, trim_punctuation, unit_log_probs,
+                          word_units)
 
 SCHEME = LabelScheme("bio", ("A", "B"))  # O, B-A, I-A, B-B, I-B
 
@@ -26,17 +27,17 @@ def offsets_of(pieces: list[str]) -> tuple[str, np.ndarray]:
     return text, np.array(offsets)
 
 
-def test_words_group_letters_with_letters_and_digits_with_digits():
+def test_words_are_runs_of_letters_and_digits():
     text, offsets = offsets_of(["Call", " Orth", "oped", "ics", " ", "2", "0", "1", "7", " je", "an", ".", "dup",
-                                "ont", " Kč", "574", "888"])
+                                "ont", " Kč", "574", "888", " Q", "1", " GB", "29", "NW", "BK"])
     units, unit_ptr = word_units([text], offsets, np.array([0, len(offsets)]))
     words = {}
     for token, unit in enumerate(units):
         start, end = trim_offsets(text, offsets[token:token + 1])[0]
         words.setdefault(unit, []).append(text[start:end])
     assert ["".join(parts) for parts in words.values()] == \
-        ["Call", "Orthopedics", "", "2017", "jean", ".", "dupont", "Kč", "574888"]
-    assert unit_ptr.tolist() == [0, 9]
+        ["Call", "Orthopedics", "", "2017", "jean", ".", "dupont", "Kč574888", "Q1", "GB29NWBK"]
+    assert unit_ptr.tolist() == [0, 10]
 
 
 def log_probs_strategy(n_tokens: int):
@@ -124,3 +125,19 @@ def test_f5_keeps_low_scoring_hits_that_f1_would_drop():
     assert choose_threshold(points, "f5") == 0.0
     with pytest.raises(ValueError, match="--threshold-metric"):
         choose_threshold(points, "f2")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Lead Customer Success Consultant,", "Lead Customer Success Consultant"),  # a token's trailing comma
+    ("(555) 123-4567", "(555) 123-4567"),  # a bracket with its partner stays
+    ("(555", "555"),
+    ("« Allain et Associés »", "Allain et Associés"),  # quotes around a name are not the name
+    ('"Acme', "Acme"),
+    ("Dr.", "Dr."),  # a period may end an entity (Dr., Inc., Jr.)
+    (",", None),  # nothing left: no span
+])
+def test_spans_lose_unpaired_punctuation_at_their_ends(text, expected):
+    padded = f"x {text} y"
+    trimmed = trim_punctuation(padded, [Span(2, 2 + len(text), "A")])
+    assert [padded[s.start:s.end] for s in trimmed] == ([expected] if expected else [])
+    assert all(s.label == "A" for s in trimmed)
