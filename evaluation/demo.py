@@ -15,7 +15,7 @@ from typing import Callable
 
 import torch
 
-from extract.backbone import resolve_device, resolve_dtype
+from extract.backbone import check_quantize, resolve_device, resolve_dtype
 from extract.errors import PiiTaggerError
 from evaluation.evaluate import EvaluateConfig, evaluate
 from extract.embedded import smollm2_gguf, tiny_mistral
@@ -97,6 +97,9 @@ def run_demo(config: DemoConfig, log: Callable[[str], None] = print) -> DemoResu
         raise PiiTaggerError(f"--backbone: unknown value {config.backbone!r} (expected one of: {', '.join(BACKBONES)})")
     workdir = Path(config.workdir)
     check_can_write(workdir, config.overwrite, "--workdir", kind="demo")
+    # Resolved and checked before touching the workdir: a bad --dtype or int8 on a GPU fails here.
+    quantize = demo_quantize(config.quantize, config.dtype)
+    check_quantize(quantize, resolve_device("auto"))
     if config.backbone == "smollm2":
         folder, gguf = smollm2_gguf()  # before touching the workdir: fails with the install command
     # A previous demo (check_can_write allowed only that) is moved aside, and removed only once
@@ -107,7 +110,7 @@ def run_demo(config: DemoConfig, log: Callable[[str], None] = print) -> DemoResu
         os.replace(workdir, replaced)
     workdir.mkdir(parents=True, exist_ok=True)
     write_marker(workdir, "demo")
-    result = DemoResult(workdir, quantize=demo_quantize(config.quantize, config.dtype))
+    result = DemoResult(workdir, quantize=quantize)
 
     def stage(name: str, action):
         log(f"== {name}")

@@ -54,8 +54,8 @@ def word_units(texts: Sequence[str], offsets: np.ndarray, ptr: np.ndarray) -> tu
     """Group tokens into words: a token joins the previous one when no boundary can fall between them.
 
     That is when the previous token ends exactly where this one starts and the characters on
-    both sides are both letters or both digits (`extract.labels.same_word`): "Orthop|ed|ics" and
-    "20|17" are one word each, "jean.dupont" three, "zł58" two. Returns (unit index of each token
+    both sides are letters or digits (`extract.labels.same_word`): "Orthop|ed|ics", "20|17",
+    "Q|1" and "zł|58" are one word each, "jean.dupont" three. Returns (unit index of each token
     [T], unit pointer [E+1]).
     """
     joins = np.zeros(len(offsets), dtype=bool)  # [T]: token t continues the word of token t-1
@@ -136,12 +136,20 @@ def span_scores(text: str, offsets: np.ndarray, chosen: np.ndarray, spans: Seque
 _TRAILING = {",": None, ";": None, ":": None, "!": None, "?": None, ")": "(", "]": "[", "»": "«", "”": "“", '"': '"'}
 _LEADING = {"(": ")", "[": "]", "«": "»", "“": "”", '"': '"'}
 _QUOTES = {('"', '"'), ("“", "”"), ("«", "»"), ("'", "'")}
+# Types whose values may end in punctuation of their own: "P@ssw0rd!", "fe80::", "user_:".
+_OWN_PUNCTUATION = frozenset({"PASSWORD", "IPV6", "URL", "USERNAME"})
 
 
 def trim_punctuation(text: str, spans: Sequence[Span]) -> list[Span]:
-    """Spans without unpaired punctuation (and the spaces it leaves) at either end; empty ones dropped."""
+    """Spans without unpaired punctuation (and the spaces it leaves) at either end; empty ones dropped.
+
+    Spans of types whose values may end in punctuation (`_OWN_PUNCTUATION`) are kept as decoded.
+    """
     trimmed = []
     for span in spans:
+        if span.label in _OWN_PUNCTUATION:
+            trimmed.append(span)
+            continue
         start, end = span.start, span.end
         while start < end:
             last = text[end - 1]
@@ -153,7 +161,8 @@ def trim_punctuation(text: str, spans: Sequence[Span]) -> list[Span]:
             if first.isspace() or (first in _LEADING and text.count(_LEADING[first], start + 1, end) == 0):
                 start += 1
                 continue
-            if end - start >= 2 and (first, last) in _QUOTES:  # a quoted name: the quotes are not the name
+            if (end - start >= 2 and (first, last) in _QUOTES  # a quoted name: the quotes are not the name
+                    and text.count(first, start + 1, end - 1) == 0 and text.count(last, start + 1, end - 1) == 0):
                 start, end = start + 1, end - 1
                 continue
             break

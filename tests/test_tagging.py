@@ -134,6 +134,7 @@ def test_f5_keeps_low_scoring_hits_that_f1_would_drop():
     ("« Allain et Associés »", "Allain et Associés"),  # quotes around a name are not the name
     ('"Acme', "Acme"),
     ("Dr.", "Dr."),  # a period may end an entity (Dr., Inc., Jr.)
+    ('"Acme" and "Foo"', '"Acme" and "Foo"'),  # two quoted names in one span: no outer pair to strip
     (",", None),  # nothing left: no span
 ])
 def test_spans_lose_unpaired_punctuation_at_their_ends(text, expected):
@@ -141,3 +142,9 @@ def test_spans_lose_unpaired_punctuation_at_their_ends(text, expected):
     trimmed = trim_punctuation(padded, [Span(2, 2 + len(text), "A")])
     assert [padded[s.start:s.end] for s in trimmed] == ([expected] if expected else [])
     assert all(s.label == "A" for s in trimmed)
+
+
+@pytest.mark.parametrize("value, label", [("P@ssw0rd!", "PASSWORD"), ("fe80::", "IPV6"), ("https://x.fr/?", "URL")])
+def test_values_that_end_in_their_own_punctuation_are_kept(value, label):
+    padded = f"x {value} y"
+    assert trim_punctuation(padded, [Span(2, 2 + len(value), label)]) == [Span(2, 2 + len(value), label)]
