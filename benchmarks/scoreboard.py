@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import platform
 import sys
 import time
 from dataclasses import dataclass
@@ -25,6 +24,8 @@ from evaluation.score import gold_scheme_of, predict_records  # noqa: E402
 from extract.label_maps import LabelMap, load_label_map  # noqa: E402
 from extract.records import read_corpus  # noqa: E402
 from head.tagger import Tagger  # noqa: E402
+
+from common import machine  # noqa: E402  (benchmarks/common.py)
 
 # Coarse maps for corpora whose labels are not AI4Privacy's: the target only has to be some project
 # label (the scores here are label-blind for them); null = no PII counterpart, ignored.
@@ -64,18 +65,6 @@ def figures(metrics: dict, corpus: Corpus) -> dict:
     if not corpus.full_gold:
         row.update(char_precision=None, char_f1=None, char_f5=None)
     return row
-
-
-def machine() -> str:
-    import torch
-
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
-    cpu = platform.processor() or platform.machine()
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{cpu}, {torch.get_num_threads()} threads, {gpu}"
 
 
 def fmt(value) -> str:

@@ -30,8 +30,37 @@ _WHITESPACE_LIMIT = 0x3001
 _IS_WHITESPACE = np.array([chr(code).isspace() for code in range(_WHITESPACE_LIMIT)], dtype=bool)
 
 
+class _Rates:
+    """Precision, recall and F-beta from `tallies()`: (matched predictions, predictions, matched
+    gold, gold). Nothing to find and nothing found is P = R = 1."""
+
+    def tallies(self) -> tuple[int, int, int, int]:
+        raise NotImplementedError
+
+    @property
+    def precision(self) -> float:
+        pred_matched, pred, _, gold = self.tallies()
+        return pred_matched / pred if pred else float(gold == 0)
+
+    @property
+    def recall(self) -> float:
+        _, pred, gold_matched, gold = self.tallies()
+        return gold_matched / gold if gold else float(pred == 0)
+
+    def fbeta(self, beta: float = 1.0) -> float:
+        """F-beta; beta > 1 weighs recall more (beta=5 for redaction). Both empty -> 1.0."""
+        return _fbeta(self.precision, self.recall, beta)
+
+    @property
+    def f1(self) -> float:
+        return self.fbeta(1.0)
+
+    def rates(self) -> dict:
+        return {"precision": self.precision, "recall": self.recall, "f1": self.f1, "f5": self.fbeta(5.0)}
+
+
 @dataclass
-class Counts:
+class Counts(_Rates):
     """Matched and total spans, counted from both sides (they differ outside one-to-one matching)."""
 
     gold: int = 0  # gold spans (recall denominator)
@@ -45,28 +74,12 @@ class Counts:
         self.gold_matched += other.gold_matched
         self.pred_matched += other.pred_matched
 
-    @property
-    def precision(self) -> float:
-        return self.pred_matched / self.pred if self.pred else float(self.gold == 0)
-
-    @property
-    def recall(self) -> float:
-        return self.gold_matched / self.gold if self.gold else float(self.pred == 0)
-
-    def fbeta(self, beta: float = 1.0) -> float:
-        """F-beta; beta > 1 weighs recall more (beta=5 for redaction). Both empty -> 1.0."""
-        return _fbeta(self.precision, self.recall, beta)
-
-    @property
-    def f1(self) -> float:
-        return self.fbeta(1.0)
+    def tallies(self) -> tuple[int, int, int, int]:
+        return self.pred_matched, self.pred, self.gold_matched, self.gold
 
     def to_json(self) -> dict:
-        return {
-            "precision": self.precision, "recall": self.recall, "f1": self.f1, "f5": self.fbeta(5.0),
-            "gold": self.gold, "pred": self.pred,
-            "gold_matched": self.gold_matched, "pred_matched": self.pred_matched,
-        }
+        return {**self.rates(), "gold": self.gold, "pred": self.pred,
+                "gold_matched": self.gold_matched, "pred_matched": self.pred_matched}
 
 
 @dataclass
@@ -175,7 +188,7 @@ def check_ignored(ignored: Sequence[tuple[int, int]], gold: Sequence[Span] = ())
 
 
 @dataclass
-class CharCounts:
+class CharCounts(_Rates):
     """Non-whitespace characters a redactor should hide (gold), hides (pred) and hides rightly (hit).
 
     Same empty-case conventions as `Counts`: nothing to hide and nothing hidden is P = R = 1.
@@ -190,27 +203,12 @@ class CharCounts:
         self.pred_chars += other.pred_chars
         self.hit_chars += other.hit_chars
 
-    @property
-    def precision(self) -> float:
-        return self.hit_chars / self.pred_chars if self.pred_chars else float(self.gold_chars == 0)
-
-    @property
-    def recall(self) -> float:
-        return self.hit_chars / self.gold_chars if self.gold_chars else float(self.pred_chars == 0)
-
-    def fbeta(self, beta: float = 1.0) -> float:
-        """F-beta; beta > 1 weighs recall more (beta=5 for redaction). Both empty -> 1.0."""
-        return _fbeta(self.precision, self.recall, beta)
-
-    @property
-    def f1(self) -> float:
-        return self.fbeta(1.0)
+    def tallies(self) -> tuple[int, int, int, int]:
+        return self.hit_chars, self.pred_chars, self.hit_chars, self.gold_chars
 
     def to_json(self) -> dict:
-        return {
-            "precision": self.precision, "recall": self.recall, "f1": self.f1, "f5": self.fbeta(5.0),
-            "gold_chars": self.gold_chars, "pred_chars": self.pred_chars, "hit_chars": self.hit_chars,
-        }
+        return {**self.rates(), "gold_chars": self.gold_chars, "pred_chars": self.pred_chars,
+                "hit_chars": self.hit_chars}
 
 
 @dataclass

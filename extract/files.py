@@ -57,6 +57,15 @@ def atomic_write_json(path: Path | str, obj) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
+def read_utf8(path, error: type[PiiTaggerError] = PiiTaggerError) -> str:
+    """A data file's text (a Path or an importlib.resources file); bytes that are not UTF-8 are
+    `error`, naming the file and the byte: never guessed at."""
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise error(f"{path}: not valid UTF-8 ({err.reason} at byte {err.start})") from None
+
+
 def read_json(path: Path | str, what: str = "file") -> dict:
     """Load a JSON file with an error that names it and says what it was expected to be."""
     path = Path(path)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 from extract.errors import MissingInputError, PiiTaggerError
+from extract.files import read_utf8
 from extract.records import Record, Span
 from extract.synth import LABELS
 
@@ -193,11 +194,7 @@ def load_label_map(name_or_path: str | Path) -> LabelMap:
                             "anything else must be the path of a JSON map file")
     if not path.is_file():
         raise MissingInputError(f"{path}: no such label map file")
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise LabelMapError(f"{path}: not valid UTF-8 ({err.reason} at byte {err.start})") from None
-    return _parse_map(text, where=str(path), default_name=path.stem)
+    return _parse_map(read_utf8(path, LabelMapError), where=str(path), default_name=path.stem)
 
 
 def _parse_map(text: str, *, where: str, default_name: str) -> LabelMap:

@@ -23,7 +23,7 @@ from faker import Faker
 from faker.config import AVAILABLE_LOCALES
 
 from extract.errors import MissingInputError, PiiTaggerError
-from extract.files import atomic_write_text
+from extract.files import atomic_write_text, read_utf8
 from extract.records import Record, Span
 
 __all__ = ["CORPUS_FILES", "LABELS", "TEMPLATE_COUNTS", "SynthConfig", "generate", "generate_with_templates",
@@ -201,11 +201,7 @@ def _read_value_lists(topic: str) -> dict[str, tuple[tuple[str, ...], ...]]:
     path = importlib.resources.files("extract").joinpath("templates", _VALUES_FOLDER, f"{topic}.txt")
     if not path.is_file():
         raise MissingInputError(f"{path}: value list missing (it ships with extract/templates)")
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise PiiTaggerError(f"{path}: not valid UTF-8 ({err.reason} at byte {err.start})") from None
-    return _parse_value_lists(text, str(path))
+    return _parse_value_lists(read_utf8(path), str(path))
 
 
 def _parse_value_lists(text: str, source: str) -> dict[str, tuple[tuple[str, ...], ...]]:
@@ -1974,11 +1970,7 @@ def load_templates(folder: Path | str | None = None) -> dict[str, list[_Template
             if folder_of_language.is_dir() else []
         templates[language] = []
         for file in files:
-            try:
-                text = file.read_bytes().decode("utf-8")
-            except UnicodeDecodeError as err:
-                raise PiiTaggerError(f"{file}: not valid UTF-8 ({err.reason} at byte {err.start})") from None
-            for template in _TemplateFileParser(text, str(file), language).parse():
+            for template in _TemplateFileParser(read_utf8(file), str(file), language).parse():
                 if template.id in first_seen:
                     raise PiiTaggerError(f"{template.source}: duplicate template id {template.id!r} "
                                          f"(first defined at {first_seen[template.id]})")

@@ -21,10 +21,10 @@ from evaluation.thresholds import THRESHOLD_METRICS, choose_threshold, threshold
 from extract.backbone import resolve_device
 from extract.cache_format import features_fingerprint
 from extract.cache_reader import CacheReader, SplitData
-from extract.errors import NonFiniteError, PiiTaggerError
+from extract.errors import PiiTaggerError
 from extract.files import atomic_write_json, check_can_write, check_disjoint, output_folder, parse_bytes
 from extract.labels import IGNORE_LABEL
-from head.checkpoint import save_head
+from head.checkpoint import check_finite_tensors, save_head
 from head.data import FeatureSpec, InMemoryBatches, Standardizer, StreamingBatches, head_inputs
 from head.decoding import DECODERS
 from head.model import Hyperparameters, TokenHead, TrialResult, Validation, best_trial, check_trials, \
@@ -220,9 +220,8 @@ def fit_head(config: FitConfig) -> FitResult:
     results = train_trials(batches, valset.for_trials(during_training), width * spec.copies,
                            len(reader.scheme.labels), trials, config.hp, weights, device, config.progress)
     best = best_trial(results)
-    if not (np.isfinite(best.weight).all() and np.isfinite(best.bias).all()):
-        raise NonFiniteError(f"fit-head: the best trial ({best.trial.name}) has non-finite weights; nothing was "
-                             "written. Lower the learning rate or check the cache")
+    # Before the decoding is chosen on it and before anything is written.
+    check_finite_tensors({"weight": best.weight, "bias": best.bias}, f"fit-head: the best trial ({best.trial.name})")
     decoding = choose_decoding(valset, best, config.word_scores, config.threshold_metric)
     head = TokenHead.from_trial(best, standardizer, config.hp, spec)
     epoch_seconds = [point["train_seconds"] for point in max(results, key=lambda r: len(r.curve)).curve]
