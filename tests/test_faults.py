@@ -13,7 +13,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import h5py
@@ -184,24 +183,41 @@ def test_a_second_extract_on_a_locked_cache_stops_at_once_and_a_dead_holder_is_t
     _assert_same_shards(reference, out)
 
 
+# Imports everything first (seconds), says so, then runs `cli.py extract` when the test says go:
+# both runs then start within milliseconds, so they overlap whatever the machine's speed.
+READY_THEN_EXTRACT = """
+import sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+import cli
+from extract import extractor  # noqa: F401  (the heavy imports, before the start line)
+print("ready", flush=True)
+go = Path(sys.argv[2])
+while not go.exists():
+    time.sleep(0.001)
+cli.main(args=sys.argv[3:], prog_name="cli.py")
+"""
+
+
 def test_two_extracts_at_once_leave_one_complete_cache(prepared_dir, tiny_model_dir, tmp_path):
     reference = tmp_path / "reference"
     run_extract(extract_config(prepared_dir, tiny_model_dir, reference, shard_tokens=200, batch_tokens=128))
-    out = tmp_path / "cache"
-    command = [sys.executable, str(ROOT / "cli.py"), "extract", "--data", str(prepared_dir), "--model",
-               str(tiny_model_dir), "--out", str(out), "--max-length", "64", "--stride", "16", "--shard-tokens",
-               "200", "--batch-tokens", "128", "--dtype", "float32", "--quiet"]
-    first = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    while time.time() < deadline and not (out / ".lock").exists():
-        time.sleep(0.01)
-    second = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    first_out, first_err = first.communicate(timeout=300)
-    outcomes = sorted([first.returncode, second.returncode])
-    if outcomes == [0, 0]:
-        pytest.skip("the first run finished before the second started; nothing overlapped")
-    assert outcomes[0] == 0 and outcomes[1] != 0
-    assert "in use by another `extract`" in (second.stderr + first_err)
+    out, go = tmp_path / "cache", tmp_path / "go"
+    arguments = ["extract", "--data", str(prepared_dir), "--model", str(tiny_model_dir), "--out", str(out),
+                 "--max-length", "64", "--stride", "16", "--shard-tokens", "200", "--batch-tokens", "128",
+                 "--dtype", "float32", "--quiet"]
+    runs = [subprocess.Popen([sys.executable, "-c", READY_THEN_EXTRACT, str(ROOT), str(go), *arguments], cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    try:
+        for run in runs:
+            assert run.stdout.readline().strip() == "ready"
+        go.touch()
+        outputs = [run.communicate(timeout=300) for run in runs]
+    finally:
+        for run in runs:
+            run.kill()
+    assert sorted(run.returncode for run in runs) == [0, 1]  # one wrote the cache, the other stopped at once
+    assert "in use by another `extract`" in "".join(err for _, err in outputs)
     _assert_same_shards(reference, out)
 
 

@@ -136,7 +136,7 @@ def test_spans_are_clean(corpus):
             value = record.text[span.start:span.end]
             assert value and value == value.strip(), (record.id, value)
             assert value[0] not in "\"'«»,;:!?.)]", (record.id, span.label, value)
-            if span.label == "PREFIX" or (span.label == "MIDDLENAME" and re.fullmatch(r"[A-Z]\.", value)):
+            if span.label == "PREFIX" or (span.label == "MIDDLENAME" and re.fullmatch(r"[^\W\d_]\.", value)):
                 continue  # "Mr.", "Dr.", "M.", a middle initial "J.": the period is part of them
             assert value[-1] not in ",.;:!?)]\"'»", (record.id, span.label, value)
 
@@ -317,7 +317,10 @@ def test_french_phones_ibans_postcodes_dates(corpus):
     for form in (r"0\d( \d\d){4}", r"\+33 \d( \d\d){4}", r"0\d(\.\d\d){4}"):
         assert any(re.fullmatch(form, p) for p in phones), form
     ibans = span_texts(fr, "IBAN")
-    assert all(i.startswith("FR76") and iban_is_valid(i) for i in ibans)
+    assert all(iban_is_valid(i) for i in ibans)
+    french = [i for i in ibans if i.startswith("FR")]
+    assert all(i.startswith("FR76") for i in french)  # a valid RIB key always gives FR76
+    assert len(french) >= 0.5 * len(ibans)  # other countries' IBANs are a share, not the rule
     assert any(" " in i for i in ibans) and any(" " not in i for i in ibans)  # grouped and compact
     zips = span_texts(fr, "ZIPCODE")
     assert sum(bool(re.fullmatch(r"\d{5}", z)) for z in zips) >= 0.7 * len(zips)  # the rest: addresses abroad
@@ -364,6 +367,21 @@ def test_english_phones_ssns_postcodes_dates(corpus):
     assert all(iban_is_valid(i) for i in span_texts(en, "IBAN"))
 
 
+# Registered IBAN lengths (SWIFT IBAN registry): a wrong shape would teach the head a format
+# nobody writes.
+IBAN_LENGTHS = {"DE": 22, "AT": 20, "CH": 21, "BE": 16, "NL": 18, "LU": 20, "ES": 24, "PT": 25, "IT": 27, "IE": 22,
+                "NO": 15, "SE": 24, "DK": 18, "FI": 18, "PL": 28, "TR": 26, "QA": 29, "SA": 24, "AE": 23,
+                "FR": 27, "GB": 22}
+
+
+def test_ibans_of_other_countries_have_their_registered_length(corpus):
+    ibans = [i.replace(" ", "") for record in corpus for i in span_texts([record], "IBAN")]
+    countries = {i[:2] for i in ibans}
+    assert len(countries - {"FR", "GB"}) >= 5, countries
+    for iban in ibans:
+        assert len(iban) == IBAN_LENGTHS[iban[:2]] and iban_is_valid(iban), iban
+
+
 def test_address_parts_are_separate_spans(corpus):
     for record in corpus:
         for a, b in zip(record.spans, record.spans[1:]):
@@ -386,7 +404,7 @@ LOOK_ALIKES = {
     "version": r"\bv\d+\.\d+(\.\d+)?\b",
     "percentage": r"\b\d+ ?%",
     "HTTP status": r"\bHTTP \d{3}\b",
-    "error code": r"\bE\d{4}\b|\bERR-\d+",
+    "error code": r"\bE\d{4}\b(?!@)|\bERR-\d+",  # not an e-mail local part "E5961@"
     "room": r"\b(room|salle) [A-Z]?\d+",
     "count": r"\b\d+ (items?|articles?|users|utilisateurs)\b",
     "page": r"\bpage \d+ (of|sur) \d+",
@@ -395,10 +413,10 @@ LOOK_ALIKES = {
 
 @pytest.mark.parametrize("language", ["en", "fr"])
 @pytest.mark.parametrize("name", sorted(LOOK_ALIKES))
-def test_look_alikes_occur_and_stay_unlabelled(corpus, language, name):
+def test_look_alikes_occur_and_stay_unlabelled(big_corpus, language, name):
     pattern = re.compile(LOOK_ALIKES[name])
     found = 0
-    for record in by_language(corpus, language):
+    for record in by_language(big_corpus, language):
         for match in pattern.finditer(record.text):
             found += 1
             for span in record.spans:
@@ -569,7 +587,7 @@ def test_span_edges_fall_between_words(corpus):
                     (record.id, span.label, text[span.start:span.end + 10])
             assert value == value.strip() and "\n" not in value, (record.id, value)
             assert value[0] not in "\"'«»,;:!?.)]", (record.id, span.label, value)  # "(555) 123-4567" may
-            if not (span.label == "PREFIX" or re.fullmatch(r"[A-Z]\.", value)):
+            if not (span.label == "PREFIX" or re.fullmatch(r"[^\W\d_]\.", value)):
                 assert value[-1] not in ",;:!?.()[]\"'«»", (record.id, span.label, value)
 
 
@@ -692,8 +710,8 @@ def test_regions_and_cities_of_many_countries(corpus):
     states, cities = span_texts(corpus, "STATE"), span_texts(corpus, "CITY")
     assert len(set(states) & abroad_regions) >= 10
     assert len(set(cities) & abroad_cities) >= 10
-    assert {"North West England", "Gwynedd", "Highland", "Jefferson County", "Orange County", "Essex",
-            "Cornwall", "Fife"} & set(states)  # home regions Faker lacks
+    home_regions = {name for code, rows in _REGIONS.items() if code in ("US", "GB", "FR") for row in rows for name in row}
+    assert len(set(states) & home_regions) >= 3  # home regions Faker lacks: "North West England", "Gwynedd"
     from extract.synth import _COUNTRIES
 
     # the country closing an address abroad is written, unlabelled
@@ -701,7 +719,9 @@ def test_regions_and_cities_of_many_countries(corpus):
     after_address = Counter()
     for record in corpus:
         for span in record.spans:
-            assert record.text[span.start:span.end] not in countries, record.id
+            value = record.text[span.start:span.end]
+            # "Mexico" is also Mexico City's French name
+            assert value not in countries or (span.label == "CITY" and value in abroad_cities), record.id
         for name in countries:
             for match in re.finditer(rf"(, |\n){re.escape(name)}\b", record.text):
                 if any(s.end <= match.start() and s.label in ("STATE", "ZIPCODE", "CITY")
@@ -754,7 +774,7 @@ def test_dates_and_times_in_many_formats(big_corpus):
     dates = {language: span_texts(by_language(big_corpus, language), "DATE") for language in ("en", "fr")}
     times = {language: span_texts(by_language(big_corpus, language), "TIME") for language in ("en", "fr")}
     for language in ("en", "fr"):
-        for form in (r"\d\d\.\d\d\.\d{4}", r"\d{4}/\d\d/\d\d", r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z",
+        for form in (r"\d\d\.\d\d\.\d{4}", r"\d{4}/\d\d/\d\d", r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z",
                      r"\d{1,2}/\d\d", r"\d{1,2}/\d{1,2}/\d{4}", r"\d\d-\d\d-\d{4}"):
             assert any(re.fullmatch(form, d) for d in dates[language]), (language, form)
     assert any(re.fullmatch(r"[A-Z][a-z]+ \d{1,2}(st|nd|rd|th), \d{4}", d) for d in dates["en"])  # July 5th, 2023
@@ -768,8 +788,9 @@ def test_dates_and_times_in_many_formats(big_corpus):
     # one writer, one way: the clock times of one chat log share their shape
     for record in big_corpus:
         if record.template in ("en-chat-lines", "fr-chat-lignes"):
+            # whole hours may drop their minutes ("4h39 ... 5h"): compare the times that have them
             shapes = {re.sub(r"\d", "9", record.text[s.start:s.end]).replace("99", "9")
-                      for s in record.spans if s.label == "TIME"}
+                      for s in record.spans if s.label == "TIME" and sum(c.isdigit() for c in record.text[s.start:s.end]) >= 3}
             assert len(shapes) == 1, record.text
 
 
@@ -812,6 +833,8 @@ def test_card_numbers_are_valid_13_to_19_digits_often_unspaced(big_corpus):
     lengths = {sum(ch.isdigit() for ch in c) for c in cards}
     assert {13, 15, 16, 19} <= lengths and lengths <= set(range(13, 20)), lengths
     assert sum(c.isdigit() for c in cards) >= 0.3 * len(cards)
+    # not only Visa, Mastercard and Amex: a card is known by its length and context, not its first digit
+    assert {c[0] for c in cards} >= {"2", "3", "4", "5", "6", "8", "9"}, {c[0] for c in cards}
     # "Use 5890724654311332 to pay": an unspaced card in a bare instruction
     assert any(re.search(r"(Use|use|Pay with|votre) \d{13,19}\b", r.text) for r in big_corpus)
 
@@ -906,3 +929,12 @@ def test_value_lists_parse_into_sections_and_fields():
 
     lists = _parse_value_lists("# regions\n[regions]\nDE | Bavaria | Bavière | Bayern\n\nCH | Uri\n[cities]\nOslo\n", "x")
     assert lists == {"regions": (("DE", "Bavaria", "Bavière", "Bayern"), ("CH", "Uri")), "cities": (("Oslo",),)}
+
+
+def test_month_and_year_in_words_are_dates(big_corpus):
+    """"en juin 1988", "in March 2003": a month and year in words is a DATE, whole."""
+    months = {"en": r"(January|February|March|April|May|June|July|August|September|October|November|December)",
+              "fr": r"(janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre)"}
+    for language, month in months.items():
+        dates = span_texts(by_language(big_corpus, language), "DATE")
+        assert sum(bool(re.fullmatch(month + r" \d{4}", d)) for d in dates) >= 20, language
