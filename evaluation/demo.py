@@ -41,8 +41,8 @@ def demo_quantize(quantize: str | None, dtype: str) -> str | None:
 class DemoConfig:
     workdir: Path = Path("demo-work")  # everything the demo writes goes under this folder
     # Synthetic texts per language (80% train, 10% val, 10% test, by template): 800 puts each of the
-    # ~330 templates in about five texts. 600 -> 900 raised test strict span F1 0.905 -> 0.923 and
-    # the 200k file's character F1 0.914 -> 0.929, for 75 s more extract on 2 cores.
+    # ~330 templates in about five texts, and the whole demo stays near 4 minutes on 2 cores
+    # without AMX (README, "What you get").
     n_english: int = 800
     n_french: int = 800
     backbone: str = "smollm2"  # "smollm2": real pretrained features; "tiny": random weights, seconds
@@ -57,8 +57,8 @@ class DemoConfig:
     batch_tokens: int = 2048  # forward-pass size: the sweet spot of a 2-core CPU
     dtype: str = "auto"  # backbone compute dtype (auto: bf16 on CPUs with AMX, else float32)
     # "auto": int8 Linear layers where the backbone would compute in float32 on a CPU (no AMX, no
-    # GPU): 2.2x the float32 extract on a 2-core EPYC (187 s against 403 s), test strict span F1
-    # 0.915 against 0.923 in float32 on the same texts (within run-to-run noise). None: the loaded dtype alone; "int8": always (CPU only).
+    # GPU): 2x the float32 extract on a 2-core EPYC (210 s against 430 s), test strict span F1
+    # 0.899 against 0.898 in float32 on the same texts. None: the loaded dtype alone; "int8": always (CPU only).
     quantize: str | None = "auto"
     seed: int = 42  # synthetic data, split and head initialisation
     overwrite: bool = False  # replace an existing demo workdir (only a folder a demo wrote)

@@ -771,14 +771,14 @@ def _date_variants(fill: _Fill, d: date, style: str) -> tuple[str, ...]:
         "wd": (f"{weekday[:3]} {d.day} {month[:3]} {y}", f"{weekday}, {d.day} {month} {y}"),
         "wdshort": (f"{weekday[:3]} {d.day} {month[:3]}", f"{weekday} {_ordinal(d.day)}"),
         "my": (f"{d.month}/{yy}", f"{mm}/{yy}", f"{mm}/{y}"),
-        "monthyear": (f"{month[:3]} {y}", f"{month[:3]}. {y}", f"{month}, {y}"),
+        "monthyear": (f"{month[:3]} {y}", f"{month[:3]}{'.' if len(month) > 3 else ''} {y}", f"{month}, {y}"),
     }[style]
 
 
 def _format_date(fill: _Fill, d: date, style: str | None) -> str:
     rng = fill.rng
     if style is None:
-        style = rng.choices(("long", "num", "iso", "abbr", "my", "monthyear"), weights=(45, 35, 8, 12, 3, 4))[0]
+        style = rng.choices(("long", "num", "iso", "abbr", "my"), weights=(45, 35, 8, 12, 3))[0]
     variants = _date_variants(fill, d, style)
     which = _variant_index(fill, f"date {style}", 1.0 if style == "my" else _DATE_VARIANT_SHARE, len(variants))
     if which is not None:

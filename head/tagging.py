@@ -148,50 +148,44 @@ _NO_FINAL_STOP = frozenset({"IPV4", "IPV6", "URL", "EMAIL", "PHONENUMBER", "IBAN
 
 # Types written without spaces, in a few characters: a span that stops inside such a run stops inside
 # the value ("34.70." of "34.70.62.39"), so it is widened to the whole run.
-_WHOLE_RUN = {"IPV4": re.compile(r"[0-9.]"), "EMAIL": re.compile(r"[\w.+%@-]")}
+_WHOLE_RUN = {"IPV4": re.compile(r"[0-9.]"), "EMAIL": re.compile(r"[A-Za-z0-9._%+@-]")}
 
 
-def _whole_run(text: str, span: Span, low: int, high: int) -> Span:
-    """`span` widened to the run of its type's characters around it, within [low, high) (its neighbours)."""
+def _whole_run(text: str, span: Span, low: int, high: int) -> tuple[int, int]:
+    """`span`'s bounds widened to the run of its type's characters around it, within [low, high)."""
+    start, end = span.start, span.end
     allowed = _WHOLE_RUN.get(span.label)
     if allowed is None:
-        return span
-    start, end = span.start, span.end
+        return start, end
     while start > low and allowed.match(text[start - 1]):
         start -= 1
     while end < high and allowed.match(text[end]):
         end += 1
     while start < end - 1 and text[start] == ".":  # neither an address nor an e-mail starts with a dot
         start += 1
-    return span if (start, end) == (span.start, span.end) else Span(start, end, span.label)
+    return start, end
 
 
-def _without_final_stop(text: str, span: Span) -> Span:
-    end = span.end
-    if span.label in _NO_FINAL_STOP or span.label == "DATE":
-        while end - span.start > 1 and text[end - 1] == "." and (span.label != "DATE" or text[end - 2].isdigit()):
-            end -= 1
-    return span if end == span.end else Span(span.start, end, span.label)
+def _is_final_stop(text: str, start: int, end: int, label: str) -> bool:
+    return (end - start > 1 and text[end - 1] == "."
+            and (label in _NO_FINAL_STOP or (label == "DATE" and text[end - 2].isdigit())))
 
 
-def trim_punctuation(text: str, spans: Sequence[Span]) -> list[Span]:
-    """Spans without unpaired punctuation (and the spaces it leaves) at either end; empty ones dropped.
-
-    Spans of types whose values may end in punctuation (`_OWN_PUNCTUATION`) are kept as decoded,
-    but for a final full stop where the type never ends in one (`_NO_FINAL_STOP`). A span of an
-    address type written without spaces is first widened to its whole run (`_WHOLE_RUN`).
-    """
-    trimmed = []
+def clean_spans(text: str, spans: Sequence[Span]) -> list[tuple[Span, Span]]:
+    """(cleaned span, the decoded span it came from) for each span `trim_punctuation` keeps."""
+    kept: list[tuple[Span, Span]] = []
     for i, span in enumerate(spans):
-        low = trimmed[-1].end if trimmed else 0
+        low = kept[-1][0].end if kept else 0
         high = spans[i + 1].start if i + 1 < len(spans) else len(text)
-        span = _without_final_stop(text, _whole_run(text, span, low, high))
-        if span.label in _OWN_PUNCTUATION:
-            trimmed.append(span)
-            continue
-        start, end = span.start, span.end
+        start, end = _whole_run(text, span, low, high)
+        own = span.label in _OWN_PUNCTUATION
         while start < end:
             last = text[end - 1]
+            if _is_final_stop(text, start, end, span.label):
+                end -= 1
+                continue
+            if own:
+                break
             if last.isspace() or (last in _TRAILING and (_TRAILING[last] is None
                                                          or text.count(_TRAILING[last], start, end - 1) == 0)):
                 end -= 1
@@ -206,8 +200,23 @@ def trim_punctuation(text: str, spans: Sequence[Span]) -> list[Span]:
                 continue
             break
         if start < end:
-            trimmed.append(Span(start, end, span.label))
-    return trimmed
+            kept.append((Span(start, end, span.label), span))
+    return kept
+
+
+def trim_punctuation(text: str, spans: Sequence[Span]) -> list[Span]:
+    """Spans without unpaired punctuation (and the spaces it leaves) at either end; empty ones dropped.
+
+    Spans of types whose values may end in punctuation (`_OWN_PUNCTUATION`) keep theirs, but for
+    a final full stop where the type never ends in one (`_NO_FINAL_STOP`). A span of an address
+    type written without spaces is first widened to its whole run (`_WHOLE_RUN`).
+    """
+    return [cleaned for cleaned, _ in clean_spans(text, spans)]
+
+
+def _scored_part(cleaned: Span, decoded: Span) -> Span:
+    start, end = max(cleaned.start, decoded.start), min(cleaned.end, decoded.end)
+    return Span(start, end, cleaned.label) if start < end else decoded
 
 
 def _biased(scores: np.ndarray, outside_bias: float) -> np.ndarray:
@@ -245,7 +254,9 @@ def tag_block(log_probs: np.ndarray, ptr: np.ndarray, texts: Sequence[str], offs
     spans = []
     for e, text in enumerate(texts):
         rows = slice(int(ptr[e]), int(ptr[e + 1]))
-        found = trim_punctuation(text, decode(text, offsets[rows], labels[rows], scheme))
-        scores = span_scores(text, offsets[rows], chosen[rows], found)
+        pairs = clean_spans(text, decode(text, offsets[rows], labels[rows], scheme))
+        found = [cleaned for cleaned, _ in pairs]
+        # Scored over the tokens the head labelled: a widened span's extra tokens carry p(O).
+        scores = span_scores(text, offsets[rows], chosen[rows], [_scored_part(c, d) for c, d in pairs])
         spans.append([ScoredSpan(s.start, s.end, s.label, float(score)) for s, score in zip(found, scores)])
     return BlockTagging(labels, log_probs, spans)

@@ -166,6 +166,28 @@ def test_spans_of_spaceless_addresses_cover_the_whole_address(text, span, expect
     assert [text[s.start:s.end] for s in trim_punctuation(text, [Span(*span)])] == expected
 
 
+@pytest.mark.parametrize("text, label, expected", [
+    ("10.0.0.1.)", "IPV4", "10.0.0.1"), ("«ana@x.fr.»", "EMAIL", "ana@x.fr"), ("ana@x.fr.,", "EMAIL", "ana@x.fr"),
+])
+def test_a_full_stop_inside_a_closing_mark_goes_too(text, label, expected):
+    padded = f"x {text} y"
+    assert [padded[s.start:s.end] for s in trim_punctuation(padded, [Span(2, 2 + len(text), label)])] == [expected]
+
+
+def test_a_widened_span_is_scored_on_the_tokens_the_head_labelled():
+    """The run's other tokens carry p(O): averaging them in would raise a doubtful span's score."""
+    text, offsets = offsets_of(["ip", " 34", ".", "70", ".", "62", ".", "39", " ok"])
+    probs = np.full((9, 3), 0.005)
+    probs[:, 0] = 0.99  # O
+    probs[1:5, 0] = 0.2
+    probs[1, 1] = probs[2, 2] = probs[3, 2] = probs[4, 2] = 0.6  # "34.70." as B-IPV4 I I I
+    tagging = tag_block(np.log(probs / probs.sum(1, keepdims=True)).astype(np.float32), np.array([0, 9]), [text],
+                        offsets, LabelScheme("bio", ("IPV4",)), "viterbi", "token")
+    [span] = tagging.spans[0]
+    assert text[span.start:span.end] == "34.70.62.39"
+    assert span.score == pytest.approx(0.6 / probs[1].sum(), rel=1e-5)  # the four labelled tokens only
+
+
 def test_widening_never_runs_into_the_next_span():
     text = "1.2.3.4.5.6.7.8"
     spans = trim_punctuation(text, [Span(0, 3, "IPV4"), Span(8, 11, "IPV4")])
