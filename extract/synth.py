@@ -13,6 +13,7 @@ import ipaddress
 import json
 import random
 import re
+import string
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -947,9 +948,11 @@ _WORLD_IBAN_SHAPES = {
 }
 
 
+_BBAN_ALPHABETS = {"n": string.digits, "a": string.ascii_uppercase, "c": string.ascii_uppercase + string.digits}
+
+
 def _bban(rng: random.Random, shape: str) -> str:
-    alphabets = {"n": "0123456789", "a": "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "c": "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"}
-    return "".join(rng.choice(alphabets[kind]) for count, kind in re.findall(r"(\d+)([nac])", shape)
+    return "".join(rng.choice(_BBAN_ALPHABETS[kind]) for count, kind in re.findall(r"(\d+)([nac])", shape)
                    for _ in range(int(count)))
 
 
