@@ -1,10 +1,19 @@
-"""Remove one guard at a time in a copy of the repository and check that its test then fails.
+"""Remove one guard at a time, in a copy of the repository, and check that its tests then fail.
 
-Each entry: (guard, file, code, the code without the guard, the tests that must fail). Not part
-of `make test` (it runs the named tests once per guard, minutes in all).
-Run: .venv/bin/python .ci/mutations.py [GUARD ...]
+A guard is marked in the code by a comment `# guard: NAME` at the end of the line it protects;
+GUARDS says how to disable that line and which tests (by function name, wherever they live
+under tests/) must notice. Not part of `make test`, which only checks that every marker and
+every test named here exists (tests/test_mutations.py); this runs the named tests once per
+guard, minutes in all.
+
+Run: .venv/bin/python .ci/mutations.py [NAME ...]
 """
+
+from __future__ import annotations
+
+import ast
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,66 +21,143 @@ import tempfile
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1]
-COPY = Path(tempfile.mkdtemp(prefix="pii-tagger-mutations-")) / "repo"
-GUARDS = [
- ("overwrite kind check", "extract/files.py", "if kind is not None and found != kind:", "if False:",
-  "tests/test_faults.py::test_extract_overwrite_refuses_a_folder_that_is_not_a_cache tests/test_faults.py::test_demo_refuses_a_git_clone_even_with_overwrite"),
- ("inputs/outputs disjoint", "extract/files.py", '    Replacing such a folder would delete what the command is about to read.\n    """\n', '    Replacing such a folder would delete what the command is about to read.\n    """\n    return\n',
-  "tests/test_faults.py::test_prepare_into_its_own_data_dir_is_refused_and_deletes_nothing tests/test_faults.py::test_extract_into_its_input_is_refused"),
- ("cache lock", "extract/cache_writer.py", "    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)", "    pass",
-  "tests/test_faults.py::test_a_second_extract_on_a_locked_cache_stops_at_once_and_a_dead_holder_is_taken_over tests/test_faults.py::test_two_extracts_at_once_leave_one_complete_cache"),
- ("weights in fingerprint", "extract/extractor.py", '"weights": weights_identity(config.model, config.gguf_file, commit),', '"weights": "same",',
-  "tests/test_faults.py::test_resume_with_other_weights_at_the_same_path_is_refused tests/test_faults.py::test_a_head_refuses_a_cache_or_backbone_with_other_weights"),
- ("finite features", "extract/cache_reader.py", '    A non-finite feature would make a head\'s weights NaN, and a NaN head finds no PII.\n', '    A non-finite feature would make a head\'s weights NaN, and a NaN head finds no PII.\n    """\n    return\n    """\n',
-  "tests/test_faults.py::test_nan_in_train_features_stops_fit_head_and_writes_nothing tests/test_faults.py::test_nan_in_val_features_stops_evaluate"),
- ("finite head", "head/checkpoint.py", "    if broken:\n        raise NonFiniteError", "    if False:\n        raise NonFiniteError",
-  "tests/test_faults.py::test_a_head_with_nan_weights_fails_closed"),
- ("finite hidden states", "extract/extractor.py", "    if np.isfinite(peak) and (feature_dtype != \"float16\" or peak <= FP16_MAX):\n        return", "    if True:\n        return",
-  "tests/test_faults.py::test_non_finite_hidden_states_are_refused_naming_the_text"),
- ("manifest fingerprint hash", "extract/cache_reader.py", "if fingerprint_hash(self.fingerprint) != self.fingerprint_id:", "if False:",
-  "tests/test_faults.py::test_a_manifest_with_swapped_labels_is_refused"),
- ("shard check", "extract/cache_reader.py", '        """The shard\'s attributes and array shapes against its manifest entry: cheap, no data read."""\n', '        """The shard\'s attributes and array shapes against its manifest entry: cheap, no data read."""\n        return\n',
-  "tests/test_faults.py::test_a_manifest_with_another_token_count_is_refused"),
- ("NUL / surrogate check", "extract/records.py", '    """Refuse characters no tokenizer or HDF5 string can carry: NUL and lone surrogates."""\n', '    """Refuse characters no tokenizer or HDF5 string can carry: NUL and lone surrogates."""\n    return\n',
-  "tests/test_faults.py"),
- ("O bias folded into export", "head/export.py", "    bias[0] -= loaded.outside_bias", "    pass",
-  "tests/test_export_pipeline.py tests/test_predict.py::test_export_hf_gives_the_heads_logits_and_runs_in_a_pipeline"),
- ("final full stop trimmed", "head/tagging.py", "            if _is_final_stop(text, start, end, span.label):",
-  "            if False:", "tests/test_tagging.py"),
- ("spaceless address widened", "head/tagging.py", "        start, end = _whole_run(text, span, low, high)",
-  "        start, end = span.start, span.end", "tests/test_tagging.py"),
- ("widened spans scored as decoded", "head/tagging.py", "[_scored_part(c, d) for c, d in pairs]", "found",
-  "tests/test_tagging.py"),
- ("cards of other schemes", "extract/synth.py", "    if rng.random() < _WORLD_CARD_SHARE:", "    if False:",
-  "tests/test_synth.py::test_card_numbers_are_valid_13_to_19_digits_often_unspaced"),
- ("one-to-one matching", "evaluation/spans.py", "        if not gold_hit[g] and not pred_hit[p]:\n", "        if True:\n",
-  "tests/test_redaction_metrics.py"),
- ("viterbi: no entity starts inside", "head/decoding.py", "    padded[:, 0, inside_ids] = -np.inf  # no entity starts inside", "    pass",
-  "tests/test_exactness.py"),
- ("echo windows keep the centre", "extract/tokens.py", "keep_from = start + stride // 2 if centred else end_before", "keep_from = end_before",
-  "tests/test_windows.py"),
- ("constant feature scale 1", "head/data.py", "        std = np.where(constant, 1.0, std).astype(np.float32)\n        std[std == 0] = 1.0", "        std = std.astype(np.float32)\n        std = np.maximum(std, np.finfo(np.float32).eps)",
-  "tests/test_exactness.py"),
- ("predict uses the head threshold", "head/tagger.py", "min_score = self.loaded.threshold if min_score is None else min_score", "min_score = 0.0 if min_score is None else min_score",
-  "tests/test_predict.py"),
-]
-only = sys.argv[1:]
-failures = 0
-for name, path, old, new, tests in GUARDS:
-    if only and name not in only: continue
-    if COPY.exists(): shutil.rmtree(COPY)
-    shutil.copytree(SRC, COPY, ignore=shutil.ignore_patterns(".venv", ".git", "demo-work", "__pycache__", ".pytest_cache"))
-    text = (COPY / path).read_text()
-    assert text.count(old) == 1, (name, text.count(old))
-    (COPY / path).write_text(text.replace(old, new))
-    env = dict(os.environ, PYTHONPATH=str(COPY))
-    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests.split()],
-                       cwd=COPY, env=env, capture_output=True, text=True)
-    last = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else r.stderr[-200:]
-    # pytest exits 1 when tests fail; 2-5 (a collection error, no test found) prove nothing.
-    failures += r.returncode != 1
-    verdict = {0: "PASSES without the guard (bad)", 1: "fails without the guard (good)"}.get(
-        r.returncode, f"pytest exit {r.returncode}: no verdict (bad)")
-    print(f"{verdict} | {name} | {last}", flush=True)
-shutil.rmtree(COPY.parent, ignore_errors=True)
-sys.exit(1 if failures else 0)
+CODE_FOLDERS = ("extract", "head", "evaluation", "tools")
+IGNORED = shutil.ignore_patterns(".venv", ".git", "demo-work", "__pycache__", ".pytest_cache")
+
+# How a marked line is disabled:
+#   "if False" / "if True": the marked `if CONDITION:` becomes `if False:` / `if True:`
+#   "pass": the marked one-line statement becomes `pass`
+#   "return": a bare `return` runs before the marked statement (the rest of the check is skipped)
+#   ("=", EXPRESSION): the marked `TARGET = VALUE` becomes `TARGET = EXPRESSION`
+GUARDS: dict[str, tuple[object, tuple[str, ...]]] = {
+    "overwrite-kind": ("if False", ("test_extract_overwrite_refuses_a_folder_that_is_not_a_cache",
+                                    "test_demo_refuses_a_git_clone_even_with_overwrite")),
+    "inputs-outputs-disjoint": ("return", ("test_prepare_into_its_own_data_dir_is_refused_and_deletes_nothing",
+                                           "test_extract_into_its_input_is_refused")),
+    "cache-lock": ("pass", ("test_a_second_extract_on_a_locked_cache_stops_at_once_and_a_dead_holder_is_taken_over",
+                            "test_two_extracts_at_once_leave_one_complete_cache")),
+    "weights-in-fingerprint": (("=", '"same"'), ("test_resume_with_other_weights_at_the_same_path_is_refused",
+                                                  "test_a_head_refuses_a_cache_or_backbone_with_other_weights")),
+    "finite-features": ("return", ("test_nan_in_train_features_stops_fit_head_and_writes_nothing",
+                                   "test_nan_in_val_features_stops_evaluate")),
+    "finite-head": ("if False", ("test_a_head_with_nan_weights_fails_closed",)),
+    "finite-hidden-states": ("if True", ("test_non_finite_hidden_states_are_refused_naming_the_text",)),
+    "manifest-fingerprint-hash": ("if False", ("test_a_manifest_with_swapped_labels_is_refused",)),
+    "shard-check": ("return", ("test_a_manifest_with_another_token_count_is_refused",)),
+    "nul-and-surrogates": ("return", ("test_deeply_nested_json_and_lone_surrogates",
+                                      "test_strange_records_are_one_line_errors_and_skippable")),
+    "export-folds-o-bias": ("pass", ("test_pipeline_entities_equal_the_heads_greedy_spans",
+                                     "test_export_hf_gives_the_heads_logits_and_runs_in_a_pipeline")),
+    "final-stop-trimmed": ("if False", ("test_a_final_full_stop_goes_only_where_the_type_never_ends_in_one",)),
+    "whole-run-widened": (("=", "span.start, span.end"), ("test_spans_of_spaceless_addresses_cover_the_whole_address",)),
+    "widened-spans-scored-as-decoded": (("=", "[cleaned for cleaned, _ in pairs]"),
+                                        ("test_a_widened_span_is_scored_on_the_tokens_the_head_labelled",)),
+    "cards-of-other-schemes": ("if False", ("test_card_numbers_are_valid_13_to_19_digits_often_unspaced",)),
+    "one-to-one-matching": ("if True", ("test_one_to_one_counts_each_span_once",
+                                        "test_a_fragmented_entity_is_found_once")),
+    "viterbi-start": ("pass", ("test_viterbi_finds_the_best_valid_sequence_of_every_example",)),
+    "echo-window-centre": (("=", "end_before"), ("test_window_plans_equal_hand_written_ones",)),
+    "constant-scale": (("=", "np.maximum(std, np.finfo(np.float32).eps).astype(np.float32)"),
+                       ("test_standardizer_equals_sklearn_and_a_constant_feature_gets_scale_one",)),
+    "predict-threshold": (("=", "0.0 if min_score is None else min_score"),
+                          ("test_predict_without_options_returns_the_spans_evaluate_counts",)),
+}
+MARKER = re.compile(r"#\s*guard:\s*([a-z0-9-]+)")
+
+
+def markers(root: Path) -> dict[str, list[tuple[Path, int]]]:
+    """Every `# guard: NAME` in the code under `root`: name -> [(file, line index)]."""
+    found: dict[str, list[tuple[Path, int]]] = {}
+    for folder in CODE_FOLDERS:
+        for path in sorted((root / folder).rglob("*.py")):
+            for index, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+                match = MARKER.search(line)
+                if match:
+                    found.setdefault(match.group(1), []).append((path, index))
+    return found
+
+
+def test_files(root: Path, names: tuple[str, ...]) -> dict[str, list[str]]:
+    """Each test function name -> the node ids that define it under tests/."""
+    ids: dict[str, list[str]] = {name: [] for name in names}
+    for path in sorted((root / "tests").rglob("test_*.py")):
+        text = path.read_text(encoding="utf-8")
+        for name in names:
+            if re.search(rf"^def {re.escape(name)}\(", text, re.MULTILINE):
+                ids[name].append(f"{path.relative_to(root).as_posix()}::{name}")
+    return ids
+
+
+def disable(line: str, how) -> list[str]:
+    """The marked line without its guard (one or two lines)."""
+    code = MARKER.split(line)[0].rstrip()
+    indent = code[:len(code) - len(code.lstrip())]
+    if how in ("if False", "if True"):
+        if not re.match(r"\s*(el)?if .*:$", code):
+            raise ValueError(f"not a one-line `if ...:` condition: {code.strip()!r}")
+        return [f"{indent}{'elif' if code.lstrip().startswith('elif') else 'if'} {how.split()[1]}:"]
+    if how == "pass":
+        return [f"{indent}pass"]
+    if how == "return":
+        return [f"{indent}return", code]
+    operator, expression = how
+    target = re.match(r"\s*([^=]+?)\s*=(?!=)", code)
+    if operator != "=" or target is None:
+        raise ValueError(f"not an assignment: {code.strip()!r}")
+    return [f"{indent}{target.group(1)} = {expression}"]
+
+
+def problems(root: Path = SRC) -> list[str]:
+    """What keeps a guard from being checked: a missing or doubled marker, an unknown test, a bad line."""
+    found = markers(root)
+    out = [f"marker {name!r} has no entry in GUARDS" for name in sorted(set(found) - set(GUARDS))]
+    for name, (how, tests) in GUARDS.items():
+        places = found.get(name, [])
+        if len(places) != 1:
+            out.append(f"guard {name!r}: {len(places)} markers in the code, expected one")
+            continue
+        path, index = places[0]
+        lines = path.read_text(encoding="utf-8").splitlines()
+        try:
+            lines[index:index + 1] = disable(lines[index], how)
+            ast.parse("\n".join(lines))
+        except (ValueError, SyntaxError) as err:
+            out.append(f"guard {name!r} in {path.relative_to(root)}: cannot be disabled ({err})")
+        out += [f"guard {name!r}: no test named {test}" for test, ids in test_files(root, tests).items() if not ids]
+    return out
+
+
+def run(names: list[str]) -> int:
+    failures = 0
+    copy = Path(tempfile.mkdtemp(prefix="pii-tagger-mutations-")) / "repo"
+    try:
+        for name, (how, tests) in GUARDS.items():
+            if names and name not in names:
+                continue
+            if copy.exists():
+                shutil.rmtree(copy)
+            shutil.copytree(SRC, copy, ignore=IGNORED)
+            (path, index), = markers(copy)[name]
+            lines = path.read_text(encoding="utf-8").splitlines()
+            lines[index:index + 1] = disable(lines[index], how)
+            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            node_ids = [node for ids in test_files(copy, tests).values() for node in ids]
+            result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *node_ids],
+                                    cwd=copy, env=dict(os.environ, PYTHONPATH=str(copy)), capture_output=True,
+                                    text=True)
+            last = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr[-200:]
+            # pytest exits 1 when tests fail; 2-5 (a collection error, no test found) prove nothing.
+            failures += result.returncode != 1
+            verdict = {0: "PASSES without the guard (bad)", 1: "fails without the guard (good)"}.get(
+                result.returncode, f"pytest exit {result.returncode}: no verdict (bad)")
+            print(f"{verdict} | {name} | {last}", flush=True)
+    finally:
+        shutil.rmtree(copy.parent, ignore_errors=True)
+    return failures
+
+
+if __name__ == "__main__":
+    broken = problems()
+    for problem in broken:
+        print(f"cannot check: {problem}")
+    sys.exit(1 if broken or run(sys.argv[1:]) else 0)

@@ -18,8 +18,8 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from extract.backbone import BackboneConfig, load_backbone  # noqa: E402
-from extract.embedded import smollm2_gguf, tiny_mistral  # noqa: E402
-from extract.extractor import batches_by_budget, collate  # noqa: E402
+from extract.offline_models import smollm2_gguf, tiny_mistral  # noqa: E402
+from extract.forward import batches_by_budget, collate  # noqa: E402
 
 
 def backbone_source(name: str, workdir: Path) -> tuple[str, str | None]:
@@ -41,14 +41,14 @@ def synthetic_prepared(workdir: Path, n_english: int, n_french: int, seed: int =
     out = workdir / f"data-{n_english}-{n_french}-{seed}"
     prepared = out / "token_classification"
     if not (prepared / "train.jsonl").exists():
-        write_corpus(generate(SynthConfig(n_english, n_french, seed)), out)
+        write_corpus(generate(SynthConfig(n_english=n_english, n_french=n_french, seed=seed)), out)
         prepare(PrepareConfig(data_dir=out, out=prepared, overwrite=True))
     return prepared
 
 
 def load_model(model: str, gguf_file: str | None, dtype: str = "auto", quantize: str | None = None,
                device: torch.device | None = None):
-    net, compute_dtype, input_device = load_backbone(BackboneConfig(model, gguf_file, dtype=dtype, quantize=quantize),
+    net, compute_dtype, input_device = load_backbone(BackboneConfig(model=model, gguf_file=gguf_file, dtype=dtype, quantize=quantize),
                                                      device)
     return net, compute_dtype, input_device
 
@@ -86,7 +86,7 @@ def random_weights_model(folder: Path, config_name: str, num_layers: int | None 
     """
     from transformers import MistralConfig, MistralModel
 
-    from extract.embedded import mistral_tokenizer
+    from extract.offline_models import mistral_tokenizer
 
     settings = {**CONFIGS[config_name], **({"num_hidden_layers": num_layers} if num_layers else {})}
     stamp = {"config": config_name, **settings, "dtype": dtype, "seed": seed}

@@ -21,14 +21,14 @@ from common import machine  # noqa: E402
 
 from evaluation.evaluate import evaluate_head  # noqa: E402
 from extract.cache_reader import CacheReader  # noqa: E402
-from extract.embedded import smollm2_gguf, tiny_mistral  # noqa: E402
+from extract.offline_models import smollm2_gguf, tiny_mistral  # noqa: E402
 from extract.extractor import ExtractConfig, run_extract  # noqa: E402
 from extract.prepare import PrepareConfig, prepare  # noqa: E402
 from extract.synth import SynthConfig, generate, write_corpus  # noqa: E402
 from head.checkpoint import load_head  # noqa: E402
-from head.model import Hyperparameters  # noqa: E402
-from head.train import FitConfig, fit_head  # noqa: E402
-from evaluation.demo import demo_quantize  # noqa: E402
+from head.trainer import Hyperparameters  # noqa: E402
+from head.fit import FitConfig, fit_head  # noqa: E402
+from tools.demo import demo_quantize  # noqa: E402
 
 LAYER_CHOICES = {"last": "-1", "middle": "0.5", "middle+last": "0.5,-1"}
 
@@ -55,7 +55,7 @@ def main(workdir: Path, backbone: str, n_english: int, n_french: int, epochs: in
         model, gguf_file = str(tiny_mistral(workdir / "tiny")), None
     data = workdir / "data"
     if not (data / "token_classification" / "train.jsonl").exists():
-        write_corpus(generate(SynthConfig(n_english, n_french, 42)), data)
+        write_corpus(generate(SynthConfig(n_english=n_english, n_french=n_french, seed=42)), data)
         prepare(PrepareConfig(data_dir=data, out=data / "token_classification", overwrite=True))
 
     costs = {}

@@ -24,7 +24,7 @@ import torch
 
 from common import bare_forward_seconds, load_model, machine
 
-from evaluation.spans import score_corpus
+from extract.span_metrics import score_corpus
 from extract.cache_format import pointer_from_lengths
 from extract.cache_reader import CacheReader, SplitData
 from extract.cache_writer import CacheWriter, ShardBuffer, plan_shards
@@ -35,7 +35,7 @@ from extract.records import Record
 from extract.tokens import InputFormat, SegmentBuilder, load_tokenizer, tokenize_texts
 from head.data import FeatureSpec, InMemoryBatches, Standardizer
 from head.decoding import labels_to_spans, viterbi
-from head.model import Hyperparameters, Trial, train_trials
+from head.trainer import Hyperparameters, Trial, train_trials
 
 LRS8 = (1e-3, 3e-3, 1e-2, 3e-2)
 WDS8 = (0.0, 0.01)
@@ -209,7 +209,7 @@ FIT_IN_CHILD = """
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
 from head.model import Hyperparameters
-from head.train import FitConfig, fit_head
+from head.fit import FitConfig, fit_head
 if sys.argv[2] != "--imports-only":
     started = time.perf_counter()
     result = fit_head(FitConfig(cache=sys.argv[2], out=sys.argv[3], max_memory=sys.argv[4], lrs=(1e-3, 1e-2),

@@ -33,11 +33,11 @@ print(json.dumps({"chars": int(sys.argv[2]), "spans": len(tagged.spans), "loaded
 
 def tiny_head(workdir: Path) -> Path:
     """A head on the tiny random Mistral, trained by the demo's own pipeline (seconds)."""
-    from evaluation.demo import DemoConfig, run_demo
+    from tools.demo import DemoConfig, run_demo
 
     head = workdir / "demo" / "head-middle"
     if not (head / "head.json").exists():
-        run_demo(DemoConfig(workdir / "demo", 20, 20, "tiny", epochs=1, overwrite=True, progress=False),
+        run_demo(DemoConfig(workdir=workdir / "demo", n_english=20, n_french=20, backbone="tiny", epochs=1, overwrite=True, progress=False),
                  log=lambda _: None)
     return head
 

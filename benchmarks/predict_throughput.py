@@ -18,9 +18,9 @@ from common import backbone_source, bare_forward_seconds, machine, synthetic_pre
 from extract.extractor import ExtractConfig, run_extract
 from extract.records import load_prepared
 from extract.tokens import tokenize_texts
-from head.model import Hyperparameters
+from head.trainer import Hyperparameters
 from head.tagger import Tagger
-from head.train import FitConfig, fit_head
+from head.fit import FitConfig, fit_head
 
 
 @click.command()

@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 
 from extract.errors import PiiTaggerError
-from evaluation.metrics import confused_pairs, entity_metrics, error_examples, token_metrics, type_confusion
+from evaluation.metrics import confused_pairs, entity_metrics, error_examples
+from extract.token_metrics import token_metrics, type_confusion
 from evaluation.plots import plot_comparison, plot_confusion_matrix, plot_per_class_f1, plot_threshold_curve
 from evaluation.report import headline_figures, render_comparison, render_report
-from evaluation.thresholds import threshold_curve
+from head.validation import threshold_curve
 from extract.cache_format import features_fingerprint
 from extract.cache_reader import CacheReader
 from extract.files import atomic_write_json, atomic_write_text, check_can_write, check_disjoint, output_folder
@@ -23,10 +24,10 @@ from extract.labels import IGNORE_LABEL, LabelScheme
 from extract.records import Record
 from head.checkpoint import LoadedHead, load_head
 from head.decoding import DECODERS
-from head.tagging import BlockTagging, ScoredSpan
+from head.decoding import BlockTagging, ScoredSpan
 
 
-@dataclass
+@dataclass(kw_only=True)
 class EvaluateConfig:
     cache: Path  # a cache folder written by `extract`
     heads: tuple[Path, ...]  # one or more head folders written by `fit-head`
@@ -164,13 +165,13 @@ def evaluate_head(reader: CacheReader, loaded: LoadedHead, split: str, decode: s
 def evaluate(config: EvaluateConfig) -> EvaluateResult:
     """Evaluate every head of `config` and write the reports."""
     if not config.heads:
-        raise PiiTaggerError("give at least one --head")
+        raise PiiTaggerError("give at least one `head`")
     if config.decode is not None and config.decode not in DECODERS:
-        raise PiiTaggerError(f"--decode: unknown value {config.decode!r} (expected one of: {', '.join(DECODERS)})")
+        raise PiiTaggerError(f"`decode`: unknown value {config.decode!r} (expected one of: {', '.join(DECODERS)})")
     reader = CacheReader(config.cache)
     split = config.split or ("test" if "test" in reader.splits else "val")
     if split not in reader.splits:
-        raise PiiTaggerError(f"--split {split}: the cache {reader.path} has splits {', '.join(reader.splits)}")
+        raise PiiTaggerError(f"`split` {split}: the cache {reader.path} has splits {', '.join(reader.splits)}")
     heads = [load_head(path) for path in config.heads]
     out = Path(config.out) if config.out else (
         Path(config.heads[0]) / f"eval-{split}" if len(heads) == 1

@@ -1,26 +1,19 @@
-"""PNG plots of an evaluation: confusion matrix, per-class F1, head comparison, training curves,
-span-score threshold sweep. Every function writes its file atomically and closes its figure.
+"""PNG plots of an evaluation: confusion matrix, per-class F1, head comparison, span-score
+threshold sweep. Every function writes its file atomically and closes its figure.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import threading
 from pathlib import Path
 from typing import Sequence
 
-import matplotlib
+import numpy as np
 
-# Agg before pyplot: evaluation runs headless (servers, Kaggle, CI) and must never open a window.
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
+from evaluation.report import HEADLINE, headline_figures
 from extract.errors import PiiTaggerError
-from evaluation.report import HEADLINE, headline_figures  # noqa: E402
+from head.plots import plt, save_figure
 
-DPI = 110
 ANNOTATE_MAX_CLASSES = 30
 
 
@@ -59,7 +52,7 @@ def plot_confusion_matrix(matrix, names: Sequence[str], path, title: str = "Conf
                         ax.text(col, row, f"{value:.2f}", ha="center", va="center", fontsize=font * 0.8,
                                 color="white" if value > 0.6 else "black")
         fig.tight_layout()
-        return _save(fig, path)
+        return save_figure(fig, path)
     finally:
         plt.close(fig)
 
@@ -95,7 +88,7 @@ def plot_per_class_f1(entity_metrics: dict, path) -> Path:
             ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, fontsize=8)
         ax.set_title("Span F1 per class")
         fig.tight_layout()
-        return _save(fig, path)
+        return save_figure(fig, path)
     finally:
         plt.close(fig)
 
@@ -127,42 +120,7 @@ def plot_comparison(runs: Sequence[tuple[str, dict]], path) -> Path:
         ax.set_title("Head comparison")
         ax.legend(fontsize=8, ncols=min(n_runs, 4), loc="upper center", bbox_to_anchor=(0.5, -0.22))
         fig.tight_layout()
-        return _save(fig, path)
-    finally:
-        plt.close(fig)
-
-
-def plot_training_curves(trials: Sequence[dict], path) -> Path:
-    """Two panels per epoch: training loss, and validation span F1 (solid) / token macro F1 (dashed)."""
-    if not trials:
-        raise PiiTaggerError("trials is empty: expected at least one {'name', 'curve'} dict")
-    for i, trial in enumerate(trials):
-        if not isinstance(trial, dict) or not isinstance(trial.get("curve"), (list, tuple)):
-            raise PiiTaggerError(f"trials[{i}] must be a dict with a 'curve' list of per-epoch dicts")
-    fig, (loss_ax, f1_ax) = plt.subplots(1, 2, figsize=(13, 5))
-    try:
-        colours = plt.get_cmap("tab10" if len(trials) <= 10 else "tab20")
-        for i, trial in enumerate(trials):
-            colour = colours(i % colours.N)
-            name = str(trial.get("name", f"trial {i}"))
-            curve = trial["curve"]
-            epochs = [point.get("epoch", k + 1) for k, point in enumerate(curve)]
-            loss_ax.plot(epochs, _series(curve, "train_loss"), marker=".", color=colour, label=name)
-            f1_ax.plot(epochs, _series(curve, "val_span_f1"), marker=".", color=colour, label=name)
-            f1_ax.plot(epochs, _series(curve, "val_token_macro_f1"), linestyle="--", color=colour)
-        loss_ax.set_title("Training loss")
-        loss_ax.set_xlabel("epoch")
-        loss_ax.set_ylabel("loss")
-        f1_ax.set_title("Validation F1: span (solid), token macro (dashed)")
-        f1_ax.set_xlabel("epoch")
-        f1_ax.set_ylabel("F1")
-        f1_ax.set_ylim(0, 1.02)
-        for ax in (loss_ax, f1_ax):
-            ax.grid(alpha=0.3)
-        # Outside the axes: with a dozen trials an inside legend hides the curves.
-        f1_ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
-        fig.tight_layout()
-        return _save(fig, path)
+        return save_figure(fig, path)
     finally:
         plt.close(fig)
 
@@ -233,30 +191,12 @@ def plot_threshold_curve(points: Sequence[dict], path, chosen: float | None = No
         for ax in (sweep_ax, pr_ax):
             ax.grid(alpha=0.3)
         fig.tight_layout()
-        return _save(fig, path)
+        return save_figure(fig, path)
     finally:
         plt.close(fig)
-
-
-def _series(curve: Sequence[dict], key: str) -> list[float]:
-    return [float(point[key]) if point.get(key) is not None else np.nan for point in curve]
 
 
 def _per_class(entity_metrics: dict, mode: str) -> dict:
     if not isinstance(entity_metrics, dict) or not isinstance(entity_metrics.get(mode), dict):
         raise PiiTaggerError(f"entity_metrics must be the output of entity_metrics() with a {mode!r} entry")
     return entity_metrics[mode].get("per_class") or {}
-
-
-def _save(fig, path) -> Path:
-    """Write the figure as PNG under a temp name in the same folder, then rename over `path`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        fig.savefig(temporary, format="png", dpi=DPI)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return path

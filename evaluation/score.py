@@ -22,7 +22,7 @@ from extract.records import ReadReport, Record, read_corpora
 from head.tagger import Tagger, text_groups
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ScoreConfig:
     head: Path  # a head folder written by `fit-head`
     data: tuple[Path, ...]  # labelled JSONL files (any format `prepare` reads)
@@ -76,7 +76,7 @@ def score(config: ScoreConfig) -> ScoreResult:
     """Tag every text of `config.data` with the head and score it against the files' gold spans."""
     started = time.perf_counter()
     if not config.data:
-        raise PiiTaggerError("give at least one --data file")
+        raise PiiTaggerError("give at least one `data` file")
     out = Path(config.out) if config.out else Path(config.head) / f"score-{Path(config.data[0]).stem}"
     check_disjoint(out, config.data)
     check_disjoint(out, [config.head], allow_inside=True)  # the default report folder lives in the head

@@ -20,7 +20,7 @@ DEVICES = ("auto", "cpu", "cuda")
 QUANTIZE = ("int8",)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class BackboneConfig:
     model: str  # hub name (mistralai/Mistral-7B-v0.1) or local folder
     gguf_file: str | None = None  # a .gguf file inside `model` (dequantized on load)
@@ -34,24 +34,24 @@ class BackboneConfig:
 
 def resolve_device(device: str) -> torch.device:
     if device not in DEVICES and not device.startswith("cuda:"):
-        raise PiiTaggerError(f"--device: unknown value {device!r} (expected one of: {', '.join(DEVICES)})")
+        raise PiiTaggerError(f"`device`: unknown value {device!r} (expected one of: {', '.join(DEVICES)})")
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise PiiTaggerError(f"--device {device}: no CUDA GPU is visible to torch on this machine")
+        raise PiiTaggerError(f"`device` {device}: no CUDA GPU is visible to torch on this machine")
     return torch.device(device)
 
 
 def resolve_dtype(dtype: str, device: torch.device) -> torch.dtype:
     if dtype not in DTYPES:
-        raise PiiTaggerError(f"--dtype: unknown value {dtype!r} (expected one of: {', '.join(DTYPES)})")
+        raise PiiTaggerError(f"`dtype`: unknown value {dtype!r} (expected one of: {', '.join(DTYPES)})")
     if dtype != "auto":
         return getattr(torch, dtype)
     if device.type == "cuda":
         # T4 and P100 have no bfloat16; fp16 halves memory as well there.
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    # CPUs with AMX tiles (Xeon Sapphire Rapids and newer) run bf16 matmuls natively: measured
-    # 3.5x the fp32 throughput on SmolLM2-135M. Elsewhere bf16 is emulated and slow.
+    # CPUs with AMX tiles (Xeon Sapphire Rapids and newer) run bf16 matmuls natively, several
+    # times faster than fp32 (docs/benchmarks.md). Elsewhere bf16 is emulated and slow.
     return torch.bfloat16 if cpu_has_native_bf16() else torch.float32
 
 
@@ -68,11 +68,11 @@ def check_quantize(quantize: str | None, device: torch.device, device_map: str |
     if quantize is None:
         return
     if quantize not in QUANTIZE:
-        raise PiiTaggerError(f"--quantize: unknown value {quantize!r} (expected one of: {', '.join(QUANTIZE)}, "
+        raise PiiTaggerError(f"`quantize`: unknown value {quantize!r} (expected one of: {', '.join(QUANTIZE)}, "
                              "or leave it out for the loaded dtype)")
     if device.type != "cpu" or device_map:
-        raise PiiTaggerError(f"--quantize {quantize} runs on CPU only (asked for {device_map or device}): pass "
-                             "--device cpu, or leave --quantize out on a GPU, where bf16 / fp16 is fast already. "
+        raise PiiTaggerError(f"`quantize` {quantize} runs on CPU only (asked for {device_map or device}): set "
+                             "`device` to cpu, or leave `quantize` unset on a GPU, where bf16 / fp16 is fast already. "
                              "A head trained on int8 features is applied with int8 by `predict`, on CPU")
 
 
@@ -81,8 +81,8 @@ class Int8DynamicLinear(nn.Module):
 
     Scales are symmetric and the matmul is integer (exact), so a token's output never depends on
     the other tokens of its batch: `extract` and `predict` compute the same features whatever
-    the batching. On CPUs with VNNI the int8 matmul is about 4x the fp32 one (2.5x with the
-    quantize / dequantize steps, measured on SmolLM2-135M's shapes).
+    the batching. On CPUs with VNNI the integer matmul outruns the fp32 one, quantize and
+    dequantize steps included (docs/benchmarks.md).
     """
 
     def __init__(self, linear: nn.Linear):
@@ -116,7 +116,7 @@ def quantize_int8(model: nn.Module) -> int:
     Embeddings and norms stay in the loaded dtype: they are a small share of the compute.
     """
     if not hasattr(torch, "_int_mm"):
-        raise PiiTaggerError(f"--quantize int8 needs torch._int_mm (torch >= 2.2); this is torch {torch.__version__}")
+        raise PiiTaggerError(f"`quantize` int8 needs torch._int_mm (torch >= 2.2); this is torch {torch.__version__}")
     replaced = 0
     for block in decoder_layers(model):
         for name, child in list(block.named_modules()):
@@ -126,8 +126,19 @@ def quantize_int8(model: nn.Module) -> int:
                         Int8DynamicLinear(child))
                 replaced += 1
     if not replaced:
-        raise PiiTaggerError(f"--quantize int8: {type(model).__name__} has no nn.Linear layers in its blocks")
+        raise PiiTaggerError(f"`quantize` int8: {type(model).__name__} has no nn.Linear layers in its blocks")
     return replaced
+
+
+def load_model_config(config: BackboneConfig):
+    """The backbone's transformers config (no weights loaded), with a clear error when missing."""
+    from transformers import AutoConfig
+
+    try:
+        return AutoConfig.from_pretrained(config.model, **hub_kwargs(config.gguf_file, config.revision,
+                                                                    config.trust_remote_code))
+    except OSError as err:
+        raise MissingInputError(f"cannot load the backbone config of {config.model!r}: {err}") from None
 
 
 def load_backbone(config: BackboneConfig, device: torch.device | None = None):

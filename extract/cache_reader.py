@@ -51,14 +51,14 @@ def check_finite(features: np.ndarray, path: Path, ptr: np.ndarray, records: Seq
 
     A non-finite feature would make a head's weights NaN, and a NaN head finds no PII.
     """
-    for start in range(0, len(features), block_rows):
+    for start in range(0, len(features), block_rows):  # guard: finite-features
         block = features[start:start + block_rows]
         if not np.isfinite(block).all():
             row = start + int(np.flatnonzero(~np.isfinite(block).all(axis=1))[0])
             example = int(np.searchsorted(ptr, row, side="right")) - 1
             raise NonFiniteError(f"{path}: non-finite feature values (NaN or inf) at row {row}, text "
                                  f"{records[example].id!r}; this cache cannot be used; re-run `cli.py extract` "
-                                 "with --overwrite")
+                                 "with `overwrite`")
 
 
 class CacheReader:
@@ -67,24 +67,24 @@ class CacheReader:
     def __init__(self, path: Path | str, require_complete: bool = True):
         self.path = Path(path)
         if not self.path.is_dir():
-            raise MissingInputError(f"--cache {self.path}: no such folder (run `cli.py extract` first)")
+            raise MissingInputError(f"`cache` {self.path}: no such folder (run `cli.py extract` first)")
         self.manifest = read_json(self.path / MANIFEST, "cache manifest (is this a folder made by `cli.py extract`?)")
         version = self.manifest.get("format_version")
         if version != FORMAT_VERSION:
-            raise PiiTaggerError(f"--cache {self.path}: cache format version {version}, this version of the tool reads "
-                             f"version {FORMAT_VERSION}; re-run `cli.py extract` with --overwrite")
+            raise PiiTaggerError(f"`cache` {self.path}: cache format version {version}, this version of the tool reads "
+                             f"version {FORMAT_VERSION}; re-run `cli.py extract` with `overwrite`")
         if require_complete and not self.manifest.get("complete"):
             unfinished = [s for s, info in self.manifest.get("splits", {}).items() if not info.get("complete")]
-            raise PiiTaggerError(f"--cache {self.path}: the cache is incomplete (unfinished splits: "
+            raise PiiTaggerError(f"`cache` {self.path}: the cache is incomplete (unfinished splits: "
                              f"{', '.join(unfinished) or '?'}); re-run the same `cli.py extract` command to finish it")
         try:
             self.fingerprint: dict = self.manifest["fingerprint"]
             self.fingerprint_id: str = self.manifest["fingerprint_id"]
-            if fingerprint_hash(self.fingerprint) != self.fingerprint_id:
+            if fingerprint_hash(self.fingerprint) != self.fingerprint_id:  # guard: manifest-fingerprint-hash
                 # The shards carry the id of the fingerprint they were made with: a manifest edited
                 # by hand (labels, layers, backbone) no longer describes them.
                 raise PiiTaggerError(f"{self.path / MANIFEST}: the fingerprint was changed after extraction (it no "
-                                     "longer matches its id or the shards); re-run `cli.py extract` with --overwrite")
+                                     "longer matches its id or the shards); re-run `cli.py extract` with `overwrite`")
             self.scheme = LabelScheme.from_json(self.fingerprint["labels"])
             self.layers: list[int] = list(self.fingerprint["layers"])
             self.num_layers: int = int(self.fingerprint["backbone"]["num_layers"])
@@ -92,25 +92,25 @@ class CacheReader:
             self.manifest["splits"]
         except (KeyError, TypeError) as err:
             raise PiiTaggerError(f"{self.path / MANIFEST}: not a valid cache manifest (missing {err}); re-run "
-                             "`cli.py extract` with --overwrite") from None
+                             "`cli.py extract` with `overwrite`") from None
 
 
     @property
     def splits(self) -> list[str]:
         return list(self.manifest["splits"])
 
-    def resolve_layers(self, specs: str | Sequence, option: str = "--layers") -> list[int]:
+    def resolve_layers(self, specs: str | Sequence, option: str = "layers") -> list[int]:
         """Absolute indices for user specs ('-1', '0.5', '16'), each checked to be cached."""
         layers = resolve_layers(specs, self.num_layers, option)
         missing = [layer for layer in layers if layer not in self.layers]
         if missing:
-            raise PiiTaggerError(f"{option}: layer(s) {missing} are not in the cache {self.path}, which holds "
-                             f"layers {self.layers} of {self.num_layers} (re-run extract with --layers to add them)")
+            raise PiiTaggerError(f"`{option}`: layer(s) {missing} are not in the cache {self.path}, which holds "
+                             f"layers {self.layers} of {self.num_layers} (re-run extract with these `layers` to add them)")
         return layers
 
     def _split_info(self, split: str) -> dict:
         if split not in self.manifest["splits"]:
-            raise PiiTaggerError(f"--cache {self.path} has no {split!r} split (it has: {', '.join(self.splits)})")
+            raise PiiTaggerError(f"`cache` {self.path} has no {split!r} split (it has: {', '.join(self.splits)})")
         return self.manifest["splits"][split]
 
     def shard_paths(self, split: str) -> list[Path]:
@@ -118,7 +118,7 @@ class CacheReader:
         for shard in self._split_info(split)["shards"]:
             path = self.path / shard["file"]
             if not path.is_file():
-                raise MissingInputError(f"--cache {self.path}: shard {shard['file']} listed in the manifest is missing")
+                raise MissingInputError(f"`cache` {self.path}: shard {shard['file']} listed in the manifest is missing")
             paths.append(path)
         return paths
 
@@ -146,10 +146,10 @@ class CacheReader:
 
     def _check_shard(self, path: Path, h5: h5py.File) -> None:
         """The shard's attributes and array shapes against its manifest entry: cheap, no data read."""
-        if h5.attrs.get("fingerprint") != self.fingerprint_id:
+        if h5.attrs.get("fingerprint") != self.fingerprint_id:  # guard: shard-check
             raise PiiTaggerError(f"{path}: this shard belongs to another extraction than {self.path / MANIFEST}")
         entry = self._entries.get(path.relative_to(self.path).as_posix())
-        redo = "; re-run `cli.py extract` with --overwrite"
+        redo = "; re-run `cli.py extract` with `overwrite`"
         try:
             tokens, examples = int(h5.attrs["tokens"]), int(h5.attrs["examples"])
             shapes = {name: h5[name].shape for name in ("tokens/ids", "tokens/labels", "tokens/offsets",
@@ -202,7 +202,7 @@ class CacheReader:
             token_ids = h5["tokens/ids"][()].astype(np.int64)
         if labels.size and (labels.min() < IGNORE_LABEL or labels.max() >= len(self.scheme.labels)):
             raise PiiTaggerError(f"{path}: token labels outside the manifest's {len(self.scheme.labels)} labels; "
-                                 "re-run `cli.py extract` with --overwrite")
+                                 "re-run `cli.py extract` with `overwrite`")
         if features is not None:
             check_finite(features, path, ptr, records)
         return SplitData(features, labels, ptr, offsets, token_ids, records)
@@ -216,7 +216,7 @@ class CacheReader:
         """A whole split in memory, shards concatenated in example order."""
         shards = self._split_info(split)["shards"]
         if not shards:
-            raise PiiTaggerError(f"--cache {self.path}: the {split} split has no finished shard")
+            raise PiiTaggerError(f"`cache` {self.path}: the {split} split has no finished shard")
         total = sum(int(shard["tokens"]) for shard in shards)
         features = np.empty((total, self.feature_width(layers)), dtype=dtype) if layers else None
         parts: list[SplitData] = []

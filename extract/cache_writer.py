@@ -154,7 +154,7 @@ class CacheLock:
             holder = handle.read().strip() or "?"
             handle.close()
             raise PiiTaggerError(f"{self.path.parent} is in use by another `extract` (PID {holder}); wait for it to "
-                                 "finish, or choose another --out") from None
+                                 "finish, or choose another output folder") from None
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))
@@ -178,7 +178,7 @@ def _lock_file(handle) -> None:
         handle.seek(0)
         msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
         return
-    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # guard: cache-lock
 
 
 class CacheWriter:
@@ -207,13 +207,13 @@ class CacheWriter:
         """Lock the folder, then check (or, with `overwrite`, move aside) what it holds."""
         manifest_path = self.root / MANIFEST
         if self.root.exists() and not self.root.is_dir():
-            raise UnsafeOutputError(f"--out {self.root} exists and is not a folder")
+            raise UnsafeOutputError(f"`out` {self.root} exists and is not a folder")
         if self.root.exists() and any(self.root.iterdir()):
             if folder_kind(self.root) != "cache":
                 raise UnsafeOutputError(
-                    f"--out {self.root} exists, is not empty and is not a cache written by `extract`; "
-                    + ("--overwrite only replaces a cache folder; " if overwrite else "")
-                    + "choose another --out")
+                    f"`out` {self.root} exists, is not empty and is not a cache written by `extract`; "
+                    + ("`overwrite` only replaces a cache folder; " if overwrite else "")
+                    + "choose another output folder")
         check_writable(self.root if self.root.exists() else self.root.parent)
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = CacheLock(self.root).acquire()
@@ -224,15 +224,15 @@ class CacheWriter:
             if fingerprint_hash(old.get("fingerprint", {})) != self.fingerprint_id:
                 differences = diff_fingerprints(comparable(old.get("fingerprint", {})), comparable(self.fingerprint))
                 raise PiiTaggerError(
-                    f"{self.root} holds a cache made differently; pass --overwrite to start afresh, or "
-                    f"another --out. Differences: " + "; ".join(differences[:8] or ["format of an older version"])
+                    f"{self.root} holds a cache made differently; use `overwrite` to start afresh, or "
+                    f"another output folder. Differences: " + "; ".join(differences[:8] or ["format of an older version"])
                 )
         write_marker(self.root, "cache")
         for leftover in self.root.rglob(f"*{TMP_SUFFIX}"):
             leftover.unlink()  # a shard interrupted mid-write (we hold the lock): recomputed below
 
     def _move_aside(self) -> None:
-        """--overwrite: the old cache is moved aside whole, and removed once the new one is complete."""
+        """`overwrite`: the old cache is moved aside whole, and removed once the new one is complete."""
         aside = self.root.with_name(f".{self.root.name}.replaced-{os.getpid()}")
         old_lock = self._lock
         os.replace(self.root, aside)
@@ -242,7 +242,7 @@ class CacheWriter:
         self._replaced = aside
 
     def finish(self, complete: bool) -> None:
-        """Once the new cache is complete, remove the one `--overwrite` replaced."""
+        """Once the new cache is complete, remove the one `overwrite` replaced."""
         if complete and self._replaced is not None:
             shutil.rmtree(self._replaced, ignore_errors=True)
             self._replaced = None

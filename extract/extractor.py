@@ -11,30 +11,30 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from extract.errors import MissingInputError, NonFiniteError, PiiTaggerError
-from extract.backbone import BackboneConfig, LayerCapture, load_backbone, resolve_device, resolve_dtype
+from extract.errors import MissingInputError, PiiTaggerError
+from extract.backbone import BackboneConfig, LayerCapture, load_backbone, load_model_config, resolve_device, \
+    resolve_dtype
 from extract.cache_writer import CacheWriter, ShardBuffer, ShardPlan, plan_shards
 from extract.files import check_disjoint, folder_bytes, read_json
+from extract.forward import forward_batches
 from extract.labels import AlignmentStats, LabelScheme
 from extract.layers import DEFAULT_LAYERS, resolve_layers
-from extract.prepare import SPLITS
+from extract.schema import SPLITS
 from extract.records import CorpusError, Record, decode_line, parse_line
-from extract.tokens import InputFormat, Segment, SegmentBuilder, hub_kwargs, load_tokenizer, tokenize_texts, \
+from extract.tokens import InputFormat, SegmentBuilder, load_tokenizer, tokenize_texts, \
     tokenizer_fingerprint
 from extract.weights import weights_identity
 
 FEATURE_DTYPES = {"float16": np.float16, "float32": np.float32}
-FP16_MAX = float(np.finfo(np.float16).max)
 CLAIM_MESSAGE_BYTES = 4096  # room for process 0's refusal message in a multi-process run
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ExtractConfig:
     data: Path  # a folder written by `prepare` (train.jsonl, val.jsonl, label_mappings.json)
     out: Path  # the cache folder
@@ -50,7 +50,7 @@ class ExtractConfig:
     stride: int = 128  # left-context tokens repeated at the start of each next window
     context: str = "plain"  # "echo": read each window twice, keep the second copy's states
     batch_tokens: int = 4096  # padded positions per forward pass: fits a T4 next to Mistral-7B in fp16
-    shard_tokens: int = 32768  # rows per shard: 256 MB per layer at D=4096 in fp16
+    shard_tokens: int = 32768  # rows per shard: a quarter GB per layer at Mistral-7B's width in fp16
     feature_dtype: str = "float16"  # float16 halves the cache; overflow is an error, not inf
     splits: tuple[str, ...] = ()  # default: every split the prepared folder has
     overwrite: bool = False  # start afresh in an existing cache folder
@@ -58,8 +58,9 @@ class ExtractConfig:
     quantize: str | None = None  # "int8": the backbone's Linear layers in int8 (CPU only); in the fingerprint
 
     def backbone(self) -> BackboneConfig:
-        return BackboneConfig(self.model, self.gguf_file, self.revision, self.dtype, self.device,
-                              self.device_map, self.trust_remote_code, self.quantize)
+        return BackboneConfig(model=self.model, gguf_file=self.gguf_file, revision=self.revision, dtype=self.dtype,
+                              device=self.device, device_map=self.device_map,
+                              trust_remote_code=self.trust_remote_code, quantize=self.quantize)
 
 
 @dataclass
@@ -119,7 +120,7 @@ class SplitIndex:
 def read_label_scheme(folder: Path) -> LabelScheme:
     folder = Path(folder)
     if not folder.is_dir():
-        raise MissingInputError(f"--data {folder}: no such folder (run `cli.py prepare` first)")
+        raise MissingInputError(f"`data` {folder}: no such folder (run `cli.py prepare` first)")
     return LabelScheme.from_json(read_json(folder / "label_mappings.json", "label mapping (from `cli.py prepare`)"))
 
 
@@ -129,9 +130,9 @@ def split_files(folder: Path, splits: tuple[str, ...] = ()) -> dict[str, Path]:
     present = [s for s in SPLITS if (folder / f"{s}.jsonl").is_file()]
     for split in splits:
         if split not in present:
-            raise MissingInputError(f"--data {folder}: no {split}.jsonl (splits present: {', '.join(present) or 'none'})")
+            raise MissingInputError(f"`data` {folder}: no {split}.jsonl (splits present: {', '.join(present) or 'none'})")
     if not present:
-        raise MissingInputError(f"--data {folder}: no train.jsonl / val.jsonl / test.jsonl (run `cli.py prepare`)")
+        raise MissingInputError(f"`data` {folder}: no train.jsonl / val.jsonl / test.jsonl (run `cli.py prepare`)")
     return {split: folder / f"{split}.jsonl" for split in (splits or present)}
 
 
@@ -175,28 +176,18 @@ def index_split(path: Path, tokenizer, scheme: LabelScheme, batch_size: int = 51
                       digest.hexdigest(), dict(sorted(languages.items())), alignment)
 
 
-def load_model_config(config: BackboneConfig):
-    """The backbone's transformers config (no weights loaded), with a clear error when missing."""
-    from transformers import AutoConfig
-
-    try:
-        return AutoConfig.from_pretrained(config.model, **hub_kwargs(config.gguf_file, config.revision,
-                                                                    config.trust_remote_code))
-    except OSError as err:
-        raise MissingInputError(f"cannot load the backbone config of {config.model!r}: {err}") from None
-
-
 def model_fingerprint(config: ExtractConfig, device: torch.device) -> dict:
     """Backbone part of the fingerprint from the model's config and a digest of its weight files."""
     model_config = load_model_config(config.backbone())
     text_config = model_config.get_text_config() if hasattr(model_config, "get_text_config") else model_config
     commit = getattr(model_config, "_commit_hash", None)
+    weights = weights_identity(config.model, config.gguf_file, commit)  # guard: weights-in-fingerprint
     fingerprint = {
         "name_or_path": config.model,
         "gguf_file": config.gguf_file,
         "revision": config.revision,
         "commit": commit,
-        "weights": weights_identity(config.model, config.gguf_file, commit),
+        "weights": weights,
         "model_type": getattr(model_config, "model_type", None),
         "hidden_size": int(text_config.hidden_size),
         "num_layers": int(text_config.num_hidden_layers),
@@ -248,9 +239,9 @@ def run_extract(config: ExtractConfig) -> ExtractResult:
     started = time.perf_counter()
     rank, world, state = distributed_state()
     if config.feature_dtype not in FEATURE_DTYPES:
-        raise PiiTaggerError(f"--feature-dtype: unknown value {config.feature_dtype!r} (float16 or float32)")
+        raise PiiTaggerError(f"`feature_dtype`: unknown value {config.feature_dtype!r} (float16 or float32)")
     if config.batch_tokens < 1 or config.shard_tokens < 1:
-        raise PiiTaggerError("--batch-tokens and --shard-tokens must be positive")
+        raise PiiTaggerError("`batch_tokens` and `shard_tokens` must be positive")
     fmt = InputFormat(config.max_length, config.stride, config.context)
     scheme = read_label_scheme(config.data)
     files = split_files(config.data, config.splits)
@@ -354,94 +345,6 @@ def _compute_shards(config: ExtractConfig, todo: list[ShardPlan], indexes: dict[
     result.compute_seconds = time.perf_counter() - compute_started
     if input_device.type == "cuda":
         result.peak_gpu_bytes = int(torch.cuda.max_memory_allocated(input_device))
-
-
-def batches_by_budget(segments: list[Segment], batch_tokens: int, min_efficiency: float = 0.9
-                      ) -> list[list[Segment]]:
-    """Length-sorted batches within `batch_tokens` padded positions and mostly real tokens.
-
-    Segments are sorted by length, so a batch's padding is its longest minus each other one;
-    a batch closes when it would exceed the budget or fall below `min_efficiency` real
-    positions. A segment longer than the budget gets a batch of its own.
-    """
-    order = sorted(range(len(segments)), key=lambda i: (len(segments[i].input_ids), i))
-    batches: list[list[Segment]] = []
-    current: list[Segment] = []
-    real = 0
-    for i in order:
-        segment = segments[i]
-        width = len(segment.input_ids)  # the longest so far: lengths only grow
-        padded = width * (len(current) + 1)
-        if current and (padded > batch_tokens or (real + width) < min_efficiency * padded):
-            batches.append(current)
-            current, real = [], 0
-        current.append(segment)
-        real += width
-    if current:
-        batches.append(current)
-    return batches
-
-
-def collate(batch: list[Segment], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-padded input ids and attention mask `[B, S]`."""
-    width = max(len(s.input_ids) for s in batch)
-    ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(batch), width), dtype=torch.long)
-    for row, segment in enumerate(batch):
-        ids[row, :len(segment.input_ids)] = torch.from_numpy(segment.input_ids)
-        mask[row, :len(segment.input_ids)] = 1
-    return ids, mask
-
-
-def gather_rows(batch: list[Segment]) -> tuple[torch.Tensor, torch.Tensor]:
-    """(batch row, position) of every kept position of the batch, in batch order."""
-    rows = torch.cat([torch.full((len(s.positions),), i, dtype=torch.long) for i, s in enumerate(batch)])
-    positions = torch.cat([torch.from_numpy(s.positions) for s in batch])
-    return rows, positions
-
-
-def check_range(layer: int, hidden: torch.Tensor, feature_dtype: str, where: str,
-                row_texts: Callable[[], Sequence[str]] | None = None) -> None:
-    """Refuse non-finite states, and values fp16 cannot hold, instead of storing inf.
-
-    hidden: [R, H] kept rows; `row_texts()` names the text of each row for the error message.
-    """
-    peak = float(hidden.abs().amax()) if hidden.numel() else 0.0
-    if np.isfinite(peak) and (feature_dtype != "float16" or peak <= FP16_MAX):
-        return
-    bad = ~torch.isfinite(hidden).all(dim=1) if not np.isfinite(peak) else hidden.abs().amax(dim=1) > FP16_MAX  # [R]
-    first = int(torch.nonzero(bad)[0, 0])
-    text = f", text {row_texts()[first]!r}" if row_texts is not None else ""
-    where = f"layer {layer}, {where}{text}"
-    if not np.isfinite(peak):
-        raise NonFiniteError(f"the backbone produced non-finite hidden states at {where}; nothing was written for "
-                             "it. Try --dtype float32 or bfloat16 (float16 compute can overflow)")
-    raise PiiTaggerError(f"hidden states reach {peak:.4g} at {where}, beyond float16's {FP16_MAX:.0f}: "
-                         "storing them as float16 would give inf; re-run with --feature-dtype float32")
-
-
-def forward_batches(capture: LayerCapture, segments: list[Segment], batch_tokens: int, pad_id: int,
-                    device: torch.device, feature_dtype: str, where: str, text_names: Sequence[str] | None = None
-                    ) -> Iterator[tuple[list[Segment], dict[int, np.ndarray]]]:
-    """Run length-bucketed batches; yield each batch with its kept rows per layer [R, H].
-
-    Rows come in batch order (segment by segment, kept positions in order), already in the
-    feature dtype. `extract` and `predict` both use this, so they compute the same features.
-    `text_names[segment.text_index]` names a text in errors.
-    """
-    target = torch.float16 if feature_dtype == "float16" else torch.float32
-    for batch in batches_by_budget(segments, batch_tokens):
-        ids, mask = collate(batch, pad_id)
-        states = capture(ids.to(device), mask.to(device))  # {layer: [B, S, H]}
-        rows, positions = gather_rows(batch)
-        kept = {}
-        for layer, hidden in states.items():
-            selected = hidden[rows.to(hidden.device), positions.to(hidden.device)]  # [R, H]
-            check_range(layer, selected, feature_dtype, where,
-                        None if text_names is None else lambda: [text_names[s.text_index] for s in batch
-                                                                 for _ in range(len(s.positions))])
-            kept[layer] = selected.to(target).cpu().numpy()
-        yield batch, kept
 
 
 def _specs_of(layer: int, specs: str, num_layers: int) -> list[str]:

@@ -81,20 +81,13 @@ def read_json(path: Path | str, what: str = "file") -> dict:
 # `--overwrite` replaces a folder only when its marker says it is of the same kind.
 MARKER = ".pii-tagger.json"
 TOOL = "llm-pii-tagger"
+
+
 def _a(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
 
 
 OUTPUT_KINDS = ("prepared", "cache", "head", "evaluation", "export", "demo", "score")
-# Folders written before the marker existed, recognised by the files only this tool writes there.
-_LEGACY_SIGNS = {
-    "prepared": ("label_mappings.json", "dataset_stats.json"),
-    "cache": ("manifest.json",),
-    "head": ("head.json", "head.safetensors"),
-    "evaluation": ("metrics.json",),
-    "export": ("config.json", "model.safetensors"),
-    "demo": ("cache/manifest.json", "data/token_classification/label_mappings.json"),
-}
 _WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS, errno.EPERM, errno.EISDIR}
 
 
@@ -109,10 +102,6 @@ def folder_kind(path: Path | str) -> str | None:
             return None
         if isinstance(info, dict) and info.get("tool") == TOOL and info.get("kind") in OUTPUT_KINDS:
             return info["kind"]
-        return None
-    for kind, signs in _LEGACY_SIGNS.items():
-        if all((path / sign).is_file() for sign in signs):
-            return kind
     return None
 
 
@@ -122,25 +111,25 @@ def write_marker(folder: Path | str, kind: str) -> None:
     atomic_write_json(Path(folder) / MARKER, {"tool": TOOL, "kind": kind})
 
 
-def check_disjoint(out: Path | str, inputs, option: str = "--out", allow_inside: bool = False) -> None:
+def check_disjoint(out: Path | str, inputs, option: str = "out", allow_inside: bool = False) -> None:
     """Refuse an output that is, contains, or (unless `allow_inside`) lies inside one of the inputs.
 
     Replacing such a folder would delete what the command is about to read.
     """
-    target = Path(out).resolve()
+    target = Path(out).resolve()  # guard: inputs-outputs-disjoint
     for item in inputs:
         if item is None:
             continue
         source = Path(item).resolve()
         if target == source:
-            raise UnsafeOutputError(f"{option} {out} is also an input of this command; choose another folder")
+            raise UnsafeOutputError(f"`{option}` {out} is also an input of this command; choose another folder")
         if source.is_relative_to(target):
-            raise UnsafeOutputError(f"{option} {out} contains the input {item}; replacing it would delete that input")
+            raise UnsafeOutputError(f"`{option}` {out} contains the input {item}; replacing it would delete that input")
         if not allow_inside and target.is_relative_to(source) and source.is_dir():
-            raise UnsafeOutputError(f"{option} {out} lies inside the input folder {item}; choose a folder outside it")
+            raise UnsafeOutputError(f"`{option}` {out} lies inside the input folder {item}; choose a folder outside it")
 
 
-def check_can_write(path: Path | str, overwrite: bool, option: str = "--out", kind: str | None = None) -> Path:
+def check_can_write(path: Path | str, overwrite: bool, option: str = "out", kind: str | None = None) -> Path:
     """Refuse what `output_folder` would refuse, before any long work starts.
 
     An existing, non-empty folder is replaced only with `overwrite` and only when this tool wrote
@@ -148,41 +137,41 @@ def check_can_write(path: Path | str, overwrite: bool, option: str = "--out", ki
     """
     path = Path(path)
     if path.exists() and not path.is_dir():
-        raise UnsafeOutputError(f"{option} {path} exists and is not a folder")
+        raise UnsafeOutputError(f"`{option}` {path} exists and is not a folder")
     if path.exists() and any(path.iterdir()):
         if not overwrite:
-            raise UnsafeOutputError(f"{option} {path} already exists and is not empty; pass --overwrite to replace it")
+            raise UnsafeOutputError(f"`{option}` {path} already exists and is not empty; use `overwrite` to replace it")
         found = folder_kind(path)
-        if kind is not None and found != kind:
+        if kind is not None and found != kind:  # guard: overwrite-kind
             what = f"{_a(found)} {found} folder" if found else "not a folder written by this tool"
-            raise UnsafeOutputError(f"{option} {path} is {what}, not {_a(kind)} {kind} folder: --overwrite only "
-                                    f"replaces {_a(kind)} {kind} folder this tool wrote; choose another {option}")
+            raise UnsafeOutputError(f"`{option}` {path} is {what}, not {_a(kind)} {kind} folder: `overwrite` only "
+                                    f"replaces {_a(kind)} {kind} folder this tool wrote; choose another `{option}`")
     check_writable(path.absolute().parent, option)
     return path
 
 
-def check_output_file(path: Path | str, overwrite: bool, option: str = "--output", inputs=()) -> None:
+def check_output_file(path: Path | str, overwrite: bool, option: str = "output", inputs=()) -> None:
     """An output file: not a folder, not an input, replaced only with `overwrite`, in a writable folder."""
     path = Path(path)
     if path.is_dir():
-        raise UnsafeOutputError(f"{option} {path} is a folder; give a file name")
+        raise UnsafeOutputError(f"`{option}` {path} is a folder; give a file name")
     check_disjoint(path, [item for item in inputs if item is not None and str(item) != "-"], option)
     if path.exists() and not overwrite:
-        raise UnsafeOutputError(f"{option} {path} already exists; pass --overwrite to replace it")
+        raise UnsafeOutputError(f"`{option}` {path} already exists; use `overwrite` to replace it")
     check_writable(path.absolute().parent, option)
 
 
-def check_own_files(folder: Path | str, names, overwrite: bool, option: str = "--out") -> None:
+def check_own_files(folder: Path | str, names, overwrite: bool, option: str = "out") -> None:
     """Files this command writes into a shared folder: refused if present without `overwrite`."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
-        raise UnsafeOutputError(f"{option} {folder} exists and is not a folder")
+        raise UnsafeOutputError(f"`{option}` {folder} exists and is not a folder")
     for name in names:
         target = folder / name
         if target.is_dir():
-            raise UnsafeOutputError(f"{option} {folder}: {name} is a folder; choose another {option}")
+            raise UnsafeOutputError(f"`{option}` {folder}: {name} is a folder; choose another `{option}`")
         if target.exists() and not overwrite:
-            raise UnsafeOutputError(f"{option} {folder} already holds {name}; pass --overwrite to replace it "
+            raise UnsafeOutputError(f"`{option}` {folder} already holds {name}; use `overwrite` to replace it "
                                     "(other files there are left alone)")
     check_writable(folder, option)
 
@@ -193,7 +182,7 @@ def remove_files(folder: Path | str, names) -> None:
             (Path(folder) / name).unlink()
 
 
-def check_writable(folder: Path | str, option: str = "--out") -> None:
+def check_writable(folder: Path | str, option: str = "out") -> None:
     """Create (and remove) a probe file in `folder`, or the nearest existing parent."""
     folder = Path(folder)
     while not folder.exists() and folder != folder.parent:
@@ -203,11 +192,11 @@ def check_writable(folder: Path | str, option: str = "--out") -> None:
         os.close(fd)
         os.unlink(probe)
     except OSError as err:
-        raise PiiTaggerError(f"{option}: cannot write in {folder} ({err.strerror})") from None
+        raise PiiTaggerError(f"`{option}`: cannot write in {folder} ({err.strerror})") from None
 
 
 @contextlib.contextmanager
-def output_folder(path: Path | str, overwrite: bool = False, option: str = "--out",
+def output_folder(path: Path | str, overwrite: bool = False, option: str = "out",
                   kind: str | None = None) -> Iterator[Path]:
     """Build a folder under a temporary name; it replaces `path` only if the block succeeds.
 

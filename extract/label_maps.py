@@ -29,7 +29,7 @@ from typing import Callable
 from extract.errors import MissingInputError, PiiTaggerError
 from extract.files import read_utf8
 from extract.records import Record, Span
-from extract.synth import LABELS
+from extract.schema import LABELS
 
 __all__ = ["BUILTIN_MAPS", "RULES", "UNKNOWN_POLICIES", "LabelMap", "LabelMapError", "UnknownLabelError",
            "load_label_map"]
@@ -118,7 +118,7 @@ class LabelMap:
     name: str  # shown in errors and reports
     mapping: dict[str, str | None] = field(default_factory=dict)  # source label -> target, "@rule" or None
     unknown: str = "error"  # a label absent from `mapping`: "error" (raise), "ignore" or "keep" as written
-    free_targets: bool = False  # False: every target must be a project label (extract.synth.LABELS)
+    free_targets: bool = False  # False: every target must be a project label (extract.schema.LABELS)
     notes: dict[str, str] = field(default_factory=dict)  # source label -> one-line reason, for readers
     source: tuple[str, ...] = ()  # where the source label set was looked up
 

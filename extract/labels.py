@@ -25,7 +25,7 @@ IGNORE_LABEL = -1
 class LabelScheme:
     """The token label set: `O` plus `B-X`/`I-X` (bio) or `X` (io) for each entity type."""
 
-    scheme: str  # "bio" (default, adjacent entities stay apart) or "io" (the older workflow's)
+    scheme: str  # "bio" (default, adjacent entities stay apart) or "io" (one label per type)
     entity_types: tuple[str, ...]  # sorted entity type names, e.g. ("EMAIL", "FIRSTNAME")
 
     def __post_init__(self):

@@ -19,17 +19,17 @@ from extract.files import atomic_write_json, atomic_write_text, check_can_write,
 from extract.label_maps import load_label_map
 from extract.labels import AlignmentStats, LabelScheme, decode, same_word
 from extract.records import ReadReport, Record, read_corpora, write_jsonl
+from extract.schema import SPLITS
 from extract.tokens import load_tokenizer, tokenize_texts
 
-SPLITS = ("train", "val", "test")
 SPLIT_BY = ("auto", "template", "random")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PrepareConfig:
-    data_dir: Path | None = None  # folder whose *.jsonl files are read (the older workflow's data/)
+    data_dir: Path | None = None  # folder whose *.jsonl files are read
     inputs: tuple[Path, ...] = ()  # more corpus files, read after those of data_dir
-    out: Path | None = None  # default: DATA_DIR/token_classification, as in the older workflow
+    out: Path | None = None  # default: DATA_DIR/token_classification, beside the corpora it came from
     max_english: int | None = None  # cap on English texts (None: all), sampled with the seed
     max_french: int | None = None  # cap on French texts (None: all)
     val_fraction: float = 0.1  # share of each language held out for validation: what chooses epochs, trials, threshold
@@ -39,7 +39,7 @@ class PrepareConfig:
     # the head never saw; "random": texts apart; "auto": template when every record names one.
     split_by: str = "auto"
     label_map: str | None = None  # built-in name (ai4privacy-200k, ...) or JSON file: rename or ignore labels
-    scheme: str = "bio"  # token label scheme: "bio", or "io" as in the older workflow
+    scheme: str = "bio"  # token label scheme: "bio" keeps adjacent entities apart; "io" has one label per type
     tokenizer: str | None = None  # with a tokenizer: token counts, alignment report, oracle F1
     tokenizer_gguf_file: str | None = None  # GGUF file inside `tokenizer`, for GGUF checkpoints
     skip_invalid: bool = False  # skip bad lines (counted) instead of stopping at the first
@@ -64,7 +64,7 @@ def prepare(config: PrepareConfig) -> PrepareResult:
     label_map = load_label_map(config.label_map) if config.label_map else None
     paths = _input_files(config)
     out = Path(config.out) if config.out else Path(config.data_dir) / "token_classification"
-    # The default output lives inside --data-dir (the older workflow's layout); it may not be it.
+    # The default output lives inside data_dir; it may not be data_dir itself.
     check_disjoint(out, [config.data_dir], allow_inside=True)
     check_disjoint(out, config.inputs)
     check_can_write(out, config.overwrite, kind="prepared")
@@ -73,7 +73,7 @@ def prepare(config: PrepareConfig) -> PrepareResult:
     split_by = resolve_split_by(records, config.split_by)
     splits = split_records(records, config.val_fraction, config.test_fraction, config.seed, split_by)
     if not splits["train"]:
-        raise PiiTaggerError("the train split is empty: give more data or a smaller --val-fraction")
+        raise PiiTaggerError("the train split is empty: give more data or a smaller `val_fraction`")
     scheme = LabelScheme.from_records(records, config.scheme)
     stats = dataset_stats(splits, scheme)
     stats["split"] = {"by": split_by, "val_fraction": config.val_fraction, "test_fraction": config.test_fraction,
@@ -108,19 +108,19 @@ def prepare(config: PrepareConfig) -> PrepareResult:
 
 def _check_config(config: PrepareConfig) -> None:
     if config.data_dir is None and not config.inputs:
-        raise PiiTaggerError("give --data-dir or at least one --input file")
-    for name, value in (("--val-fraction", config.val_fraction), ("--test-fraction", config.test_fraction)):
+        raise PiiTaggerError("give `data_dir` or at least one file in `inputs`")
+    for name, value in (("val_fraction", config.val_fraction), ("test_fraction", config.test_fraction)):
         if not 0.0 <= value < 1.0:
-            raise PiiTaggerError(f"{name} must be in [0, 1), got {value}")
+            raise PiiTaggerError(f"`{name}` must be in [0, 1), got {value}")
     if config.val_fraction + config.test_fraction >= 1.0:
-        raise PiiTaggerError("--val-fraction plus --test-fraction must leave some training data")
-    for name, value in (("--max-english", config.max_english), ("--max-french", config.max_french)):
+        raise PiiTaggerError("`val_fraction` plus `test_fraction` must leave some training data")
+    for name, value in (("max_english", config.max_english), ("max_french", config.max_french)):
         if value is not None and value < 1:
-            raise PiiTaggerError(f"{name} must be at least 1, got {value}")
+            raise PiiTaggerError(f"`{name}` must be at least 1, got {value}")
     if config.data_dir is None and config.out is None:
-        raise PiiTaggerError("give --out when no --data-dir is given")
+        raise PiiTaggerError("give `out` when no `data_dir` is given")
     if config.split_by not in SPLIT_BY:
-        raise PiiTaggerError(f"--split-by: unknown value {config.split_by!r} (expected one of: {', '.join(SPLIT_BY)})")
+        raise PiiTaggerError(f"`split_by`: unknown value {config.split_by!r} (expected one of: {', '.join(SPLIT_BY)})")
 
 
 def _input_files(config: PrepareConfig) -> list[Path]:
@@ -128,10 +128,10 @@ def _input_files(config: PrepareConfig) -> list[Path]:
     if config.data_dir is not None:
         data_dir = Path(config.data_dir)
         if not data_dir.is_dir():
-            raise MissingInputError(f"--data-dir {data_dir}: no such folder")
+            raise MissingInputError(f"`data_dir` {data_dir}: no such folder")
         paths = sorted(data_dir.glob("*.jsonl"))
         if not paths and not config.inputs:
-            raise MissingInputError(f"--data-dir {data_dir}: no *.jsonl files in it")
+            raise MissingInputError(f"`data_dir` {data_dir}: no *.jsonl files in it")
     return paths + [Path(p) for p in config.inputs]
 
 
@@ -155,8 +155,8 @@ def resolve_split_by(records: list[Record], split_by: str) -> str:
     if split_by == "auto":
         return "template" if records and missing == 0 else "random"
     if split_by == "template" and missing:
-        raise PiiTaggerError(f"--split-by template: {missing} of {len(records)} records have no `template` field "
-                             "(only `cli.py synth` writes one); use --split-by random")
+        raise PiiTaggerError(f"`split_by` template: {missing} of {len(records)} records have no `template` field "
+                             "(only `cli.py synth` writes one); use `split_by` random")
     return split_by
 
 
@@ -266,7 +266,7 @@ def dataset_stats(splits: dict[str, list[Record]], scheme: LabelScheme) -> dict:
 def tokenizer_stats(splits: dict[str, list[Record]], scheme: LabelScheme, tokenizer_name: str,
                     gguf_file: str | None = None) -> dict:
     """Token counts, label distribution, the alignment report and the oracle strict span F1."""
-    from evaluation.spans import score_corpus
+    from extract.span_metrics import score_corpus
 
     tokenizer = load_tokenizer(tokenizer_name, gguf_file=gguf_file)
     out: dict = {"name": tokenizer_name, "splits": {}}

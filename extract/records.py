@@ -250,7 +250,7 @@ def _text_field(obj: dict, *names: str) -> str:
 
 def check_text(text: str, what: str) -> None:
     """Refuse characters no tokenizer or HDF5 string can carry: NUL and lone surrogates."""
-    nul = text.find("\x00")
+    nul = text.find("\x00")  # guard: nul-and-surrogates
     if nul >= 0:
         raise PiiTaggerError(f"{what} holds a NUL character (\\u0000) at position {nul}")
     try:

@@ -123,11 +123,11 @@ class InputFormat:
 
     def __post_init__(self):
         if self.context not in CONTEXTS:
-            raise PiiTaggerError(f"--context: unknown value {self.context!r} (expected one of: {', '.join(CONTEXTS)})")
+            raise PiiTaggerError(f"`context`: unknown value {self.context!r} (expected one of: {', '.join(CONTEXTS)})")
         if self.max_length < 8:
-            raise PiiTaggerError(f"--max-length must be at least 8, got {self.max_length}")
+            raise PiiTaggerError(f"`max_length` must be at least 8, got {self.max_length}")
         if self.stride < 0:
-            raise PiiTaggerError(f"--stride must be zero or positive, got {self.stride}")
+            raise PiiTaggerError(f"`stride` must be zero or positive, got {self.stride}")
 
     def to_json(self) -> dict:
         out = {"max_length": self.max_length, "stride": self.stride, "context": self.context}
@@ -163,9 +163,9 @@ class SegmentBuilder:
         self.window = room // self.copies
         if self.window <= fmt.stride:
             raise PiiTaggerError(
-                f"--max-length {fmt.max_length} leaves windows of {self.window} text tokens"
+                f"`max_length` {fmt.max_length} leaves windows of {self.window} text tokens"
                 f"{' (the echo template reads each window twice)' if fmt.context == 'echo' else ''}, "
-                f"not more than --stride {fmt.stride}: raise --max-length or lower --stride"
+                f"not more than `stride` {fmt.stride}: raise `max_length` or lower `stride`"
             )
 
     def windows(self, n_tokens: int) -> list[tuple[int, int, int]]:
@@ -213,6 +213,6 @@ def plan_windows(n_tokens: int, window: int, stride: int, centred: bool = False)
         # In the overlap [start, end_before), token p has p - start tokens of left context in
         # this window and end_before - 1 - p of right context in the one before: it is kept
         # here from where the first is at least the second.
-        keep_from = start + stride // 2 if centred else end_before
+        keep_from = start + stride // 2 if centred else end_before  # guard: echo-window-centre
         spans.append((start, min(n_tokens, start + window), keep_from))
     return spans

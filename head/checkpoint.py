@@ -20,7 +20,7 @@ from extract.labels import LabelScheme
 from head.data import FeatureSpec
 from head.decoding import DECODERS
 from head.model import TokenHead
-from head.tagging import AGGREGATIONS, BlockTagging, tag_block
+from head.decoding import AGGREGATIONS, BlockTagging, tag_block
 
 HEAD_FORMAT_VERSION = 2  # 2: the backbone's weights digest in the features fingerprint, the span threshold
 WEIGHTS = "head.safetensors"
@@ -36,7 +36,7 @@ class LoadedHead:
     scheme: LabelScheme
     spec: FeatureSpec
     decode: str  # "greedy" or "viterbi"
-    word_scores: str  # how sub-token scores make a word's (head.tagging.AGGREGATIONS)
+    word_scores: str  # how sub-token scores make a word's (head.decoding.AGGREGATIONS)
     threshold: float  # spans scoring below it are dropped; chosen on val by fit-head
     outside_bias: float  # taken from O's log-probability before decoding; chosen on val by fit-head
     meta: dict  # the whole head.json
@@ -84,7 +84,7 @@ class LoadedHead:
             raise PiiTaggerError(f"{where} has other weights than the backbone the head {self.path} was trained on "
                                  f"({trained_on and trained_on.get('sha256', '?')[:12]} from "
                                  f"{self.meta['backbone'].get('name_or_path')!r}, this one {actual['sha256'][:12]}); "
-                                 "pass --allow-other-backbone to use it anyway")
+                                 "use `allow_other_backbone` to use it anyway")
 
     def check_features(self, fingerprint: dict, where: str, allow_other_backbone: bool = False) -> None:
         """Refuse features made another way (backbone weights, tokenizer, input format, layers).
@@ -100,14 +100,14 @@ class LoadedHead:
             raise PiiTaggerError(
                 f"the head {self.path} was trained on other features than {where}: " + "; ".join(differences[:6])
                 + ("" if allow_other_backbone or not any(d.startswith("backbone.weights") for d in differences)
-                   else " (pass --allow-other-backbone to use other weights of the same shape)")
+                   else " (use `allow_other_backbone` to use other weights of the same shape)")
             )
 
 
 def check_finite_tensors(tensors: dict[str, np.ndarray], where: str) -> None:
     """A head with NaN or infinite parameters would find nothing: refuse it (fail closed)."""
     broken = [name for name, array in tensors.items() if not np.isfinite(array).all()]
-    if broken:
+    if broken:  # guard: finite-head
         raise NonFiniteError(f"{where}: non-finite values (NaN or inf) in {', '.join(broken)}; such a head would "
                              "tag nothing. Train it again (check the features and the learning rate)")
 
@@ -129,13 +129,13 @@ def load_head(folder: Path | str, device: str = "cpu") -> LoadedHead:
     """Read a head folder written by `fit-head`, checking that its parts agree."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise MissingInputError(f"--head {folder}: no such folder (train one with `cli.py fit-head`)")
+        raise MissingInputError(f"`head` {folder}: no such folder (train one with `cli.py fit-head`)")
     meta = read_json(folder / METADATA, "head metadata (is this a folder written by `cli.py fit-head`?)")
     if meta.get("format_version") != HEAD_FORMAT_VERSION:
-        raise PiiTaggerError(f"--head {folder}: head format version {meta.get('format_version')}, "
+        raise PiiTaggerError(f"`head` {folder}: head format version {meta.get('format_version')}, "
                          f"this version reads {HEAD_FORMAT_VERSION}")
     if not (folder / WEIGHTS).is_file():
-        raise MissingInputError(f"--head {folder}: {WEIGHTS} is missing")
+        raise MissingInputError(f"`head` {folder}: {WEIGHTS} is missing")
     try:
         tensors = load_file(str(folder / WEIGHTS))
         weight, bias, mean, std = tensors["weight"], tensors["bias"], tensors["mean"], tensors["std"]
@@ -149,11 +149,11 @@ def load_head(folder: Path | str, device: str = "cpu") -> LoadedHead:
                          spec.context_both_sides, hp["seed"], device)
         meta["features_fingerprint"], meta["backbone"], meta["cache"]["feature_dtype"]
     except (KeyError, TypeError, SafetensorError) as err:
-        raise PiiTaggerError(f"--head {folder}: damaged or incomplete checkpoint ({type(err).__name__}: {err}); "
+        raise PiiTaggerError(f"`head` {folder}: damaged or incomplete checkpoint ({type(err).__name__}: {err}); "
                          "train it again with `cli.py fit-head`") from None
-    check_finite_tensors(tensors, f"--head {folder}")
+    check_finite_tensors(tensors, f"`head` {folder}")
     if weight.shape != (len(scheme.labels), len(mean) * spec.copies) or bias.shape != (len(scheme.labels),):
-        raise PiiTaggerError(f"--head {folder}: weights of shape {weight.shape} do not match {len(scheme.labels)} labels "
+        raise PiiTaggerError(f"`head` {folder}: weights of shape {weight.shape} do not match {len(scheme.labels)} labels "
                          f"and {len(mean)} x {spec.copies} inputs")
     head.coef_, head.intercept_ = weight, bias
     head.mean_, head.scale_ = mean, std
@@ -165,9 +165,9 @@ def load_head(folder: Path | str, device: str = "cpu") -> LoadedHead:
     decode, word_scores = decoding.get("decode", "greedy"), decoding.get("word_scores", "token")
     threshold, outside_bias = decoding.get("threshold", 0.0), decoding.get("outside_bias", 0.0)
     if decode not in DECODERS or word_scores not in AGGREGATIONS:
-        raise PiiTaggerError(f"--head {folder}: unknown decoding {decode!r} / word scores {word_scores!r}")
+        raise PiiTaggerError(f"`head` {folder}: unknown decoding {decode!r} / word scores {word_scores!r}")
     if not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
-        raise PiiTaggerError(f"--head {folder}: the span threshold {threshold!r} is not a number in [0, 1]")
+        raise PiiTaggerError(f"`head` {folder}: the span threshold {threshold!r} is not a number in [0, 1]")
     if not isinstance(outside_bias, (int, float)) or not np.isfinite(outside_bias):
-        raise PiiTaggerError(f"--head {folder}: the O bias {outside_bias!r} is not a finite number")
+        raise PiiTaggerError(f"`head` {folder}: the O bias {outside_bias!r} is not a finite number")
     return LoadedHead(folder, head, scheme, spec, decode, word_scores, float(threshold), float(outside_bias), meta)

@@ -1,6 +1,6 @@
 """Feeding cached features to the head: standardization, neighbour features, batches.
 
-Features come from memory when they fit under `--max-memory`, otherwise shard by shard in
+Features come from memory when they fit under `max_memory`, otherwise shard by shard in
 random order through a shuffle buffer; both give batches of float32 `x [B, D']`, int64 `y [B]`.
 """
 
@@ -46,8 +46,8 @@ class Standardizer:
         # of its computation is zero; dividing by it would blow rounding noise up to huge values.
         eps = np.finfo(np.float64).eps
         constant = variance <= count * eps * variance + (count * mean * eps) ** 2
-        std = np.where(constant, 1.0, std).astype(np.float32)
-        std[std == 0] = 1.0  # a variance too small for float32 (below 1e-45): constant to the head too
+        # A variance too small for float32 is constant to the head too.
+        std = np.where(constant | (std.astype(np.float32) == 0), 1.0, std).astype(np.float32)  # guard: constant-scale
         return cls(mean.astype(np.float32), std)
 
     def apply(self, x: torch.Tensor) -> torch.Tensor:

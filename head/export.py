@@ -17,6 +17,16 @@ from extract.files import check_can_write, check_disjoint, output_folder
 from head.checkpoint import LoadedHead, load_head
 
 
+@dataclass(kw_only=True)
+class ExportConfig:
+    head: Path  # a head folder written by `fit-head` (last layer, plain context, no neighbours)
+    out: Path  # the folder of the transformers checkpoint
+    model: str | None = None  # backbone to load instead of the one named in the head (a local copy)
+    gguf_file: str | None = None  # GGUF file inside `model`
+    allow_other_backbone: bool = False  # accept other weights of the same shape than the head's
+    overwrite: bool = False  # replace an export folder this tool wrote
+
+
 @dataclass
 class ExportResult:
     out: Path
@@ -32,7 +42,7 @@ def folded_weights(loaded: LoadedHead) -> tuple[np.ndarray, np.ndarray]:
     head = loaded.head
     weight = head.coef_ / head.scale_[None, :]  # [C, D]
     bias = head.intercept_ - head.coef_ @ (head.mean_ / head.scale_)  # [C]
-    bias[0] -= loaded.outside_bias  # label 0 is O
+    bias[0] -= loaded.outside_bias  # guard: export-folds-o-bias (label 0 is O)
     return weight.astype(np.float32), bias.astype(np.float32)
 
 
@@ -42,27 +52,27 @@ def check_exportable(loaded: LoadedHead) -> None:
     problems = []
     if loaded.spec.layers != [num_layers]:
         problems.append(f"it reads layers {loaded.spec.layers}, but a token classification model's score layer only "
-                        f"sees the last one ({num_layers}, i.e. -1); train a head with `fit-head --layers -1`")
+                        f"sees the last one ({num_layers}, i.e. -1); train a head with `layers` -1")
     if loaded.spec.context_window:
-        problems.append("it reads neighbouring tokens' features (--context-window), which a token classification "
-                        "model cannot express; train one with --context-window 0")
+        problems.append("it reads neighbouring tokens' features (`context_window`), which a token classification "
+                        "model cannot express; train one with `context_window` 0")
     if loaded.features_fingerprint["input_format"].get("context", "plain") != "plain":
         problems.append("it was trained on echo features (the text read twice), which a token classification model "
-                        "cannot reproduce; extract with --context plain")
+                        "cannot reproduce; extract with the plain context")
     if problems:
         raise PiiTaggerError(f"cannot export {loaded.path} to transformers: " + "; ".join(problems))
 
 
-def export_hf(head_dir: Path | str, out: Path | str, model: str | None = None, gguf_file: str | None = None,
-              overwrite: bool = False, allow_other_backbone: bool = False) -> ExportResult:
+def export_hf(config: ExportConfig) -> ExportResult:
     """Write the backbone plus the folded head as a transformers token classification checkpoint."""
     from transformers import AutoConfig, AutoModelForTokenClassification
 
     from extract.tokens import hub_kwargs, load_tokenizer
 
-    check_disjoint(out, [head_dir])
-    check_can_write(out, overwrite, kind="export")
-    loaded = load_head(head_dir)
+    out, model, gguf_file = config.out, config.model, config.gguf_file
+    check_disjoint(out, [config.head])
+    check_can_write(out, config.overwrite, kind="export")
+    loaded = load_head(config.head)
     check_exportable(loaded)
     backbone = loaded.meta["backbone"]
     name = model or backbone["name_or_path"]
@@ -71,18 +81,19 @@ def export_hf(head_dir: Path | str, out: Path | str, model: str | None = None, g
     kwargs = hub_kwargs(gguf, revision)
     labels = list(loaded.scheme.labels)
     try:
-        config = AutoConfig.from_pretrained(name, **kwargs)
+        model_config = AutoConfig.from_pretrained(name, **kwargs)
         tokenizer = load_tokenizer(name, gguf_file=gguf, revision=revision)
     except (OSError, FileNotFoundError) as err:
-        raise MissingInputError(f"cannot load the backbone {name!r}: {err}. Pass --model NAME_OR_PATH "
-                                "(and --gguf-file) to point at it") from None
+        raise MissingInputError(f"cannot load the backbone {name!r}: {err}. Set `model` to a name or folder "
+                                "(and `gguf_file`) to point at it") from None
     loaded.check_tokenizer(tokenizer, f"the backbone {name!r}")
-    loaded.check_backbone(config, name, gguf, f"the backbone {name!r}", allow_other_backbone)
-    config.num_labels = len(labels)
-    config.id2label = dict(enumerate(labels))
-    config.label2id = {label: i for i, label in enumerate(labels)}
-    config.token_classification_bias = True  # the head has a bias; keep it in `score`
-    network = AutoModelForTokenClassification.from_pretrained(name, config=config, dtype=torch.float32, **kwargs)
+    loaded.check_backbone(model_config, name, gguf, f"the backbone {name!r}", config.allow_other_backbone)
+    model_config.num_labels = len(labels)
+    model_config.id2label = dict(enumerate(labels))
+    model_config.label2id = {label: i for i, label in enumerate(labels)}
+    model_config.token_classification_bias = True  # the head has a bias; keep it in `score`
+    network = AutoModelForTokenClassification.from_pretrained(name, config=model_config, dtype=torch.float32,
+                                                              **kwargs)
     weight, bias = folded_weights(loaded)
     if network.score.weight.shape != weight.shape or network.score.bias is None:
         raise PiiTaggerError(f"{type(network).__name__}.score has shape {tuple(network.score.weight.shape)}, "
@@ -90,7 +101,7 @@ def export_hf(head_dir: Path | str, out: Path | str, model: str | None = None, g
     with torch.no_grad():
         network.score.weight.copy_(torch.from_numpy(weight))
         network.score.bias.copy_(torch.from_numpy(bias))
-    with output_folder(out, overwrite, kind="export") as staging:
+    with output_folder(out, config.overwrite, kind="export") as staging:
         network.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
     return ExportResult(Path(out), type(network).__name__, len(labels))

@@ -6,26 +6,22 @@ windows, layer capture and feature dtype as `extract`, so a cached text gets the
 
 from __future__ import annotations
 
-import collections
-import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from extract.errors import PiiTaggerError, MissingInputError
 from extract.backbone import BackboneConfig, LayerCapture, cpu_has_native_bf16, load_backbone, resolve_device
-from extract.extractor import load_model_config
+from extract.backbone import load_model_config
 from extract.cache_format import pointer_from_lengths
-from extract.extractor import forward_batches
-from extract.records import ReadReport, Span, check_text, decode_line
+from extract.forward import forward_batches
+from extract.records import Span, check_text
 from extract.tokens import InputFormat, SegmentBuilder, TokenizedText, load_tokenizer, tokenize_texts
 from head.checkpoint import LoadedHead, load_head
-from head.tagging import BlockTagging
+from head.decoding import BlockTagging
 
 GROUP_TOKENS = 32768  # texts are featurized in groups of about this many tokens: bounded memory
 
@@ -55,64 +51,6 @@ class TaggedText:
     def to_json(self, record_id: str | None = None) -> dict:
         out = {"id": record_id} if record_id is not None else {}
         return {**out, "text": self.text, "spans": [s.to_json() for s in self.spans], "masked_text": self.masked_text}
-
-
-def read_texts(path: Path | str, skip_invalid: bool = False, report: ReadReport | None = None
-               ) -> Iterator[tuple[str, str]]:
-    """(id, text) pairs, lazily, from a JSONL file of {"id", "text"} objects or JSON strings; '-' is stdin.
-
-    A bad line is an error naming it, or with `skip_invalid` is counted in `report`.
-    """
-    stdin = str(path) == "-"
-    name = "standard input" if stdin else str(path)
-    handle = sys.stdin.buffer if stdin else open(path, "rb")
-    try:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = decode_line(raw)
-                if not line.strip():
-                    continue
-                obj = json.loads(line)
-                text = obj.get("text", obj.get("source_text")) if isinstance(obj, dict) else obj
-                if not isinstance(text, str):
-                    raise PiiTaggerError("expected a JSON string or an object with a `text` string")
-            except ValueError as err:  # json.JSONDecodeError is a ValueError
-                reason = err.msg if isinstance(err, json.JSONDecodeError) else str(err)
-                if not skip_invalid:
-                    raise PiiTaggerError(f"{name}, line {number}: {reason} (or pass --skip-invalid)") from None
-                if report is not None:
-                    report.skipped += 1
-                    report.reasons[reason] += 1
-                continue
-            yield (str(obj.get("id", number)) if isinstance(obj, dict) else str(number)), text
-    finally:
-        if not stdin:
-            handle.close()
-
-
-def count_lines(path: Path | str) -> int | None:
-    """Lines of a file (for a progress bar's total); None for standard input."""
-    if str(path) == "-":
-        return None
-    with open(path, "rb") as handle:
-        return sum(1 for line in handle if line.strip())
-
-
-def tag_rows(tagger: "Tagger", pairs: Iterable[tuple[str, str]], min_score: float | None = None,
-             labels: Iterable[str] | None = None, progress: bool = False, total: int | None = None
-             ) -> Iterator[dict]:
-    """(id, text) pairs -> `predict`'s JSON rows, lazily, with a progress bar (texts/s and ETA)."""
-    pending: collections.deque = collections.deque()
-
-    def texts() -> Iterator[str]:
-        for record_id, text in pairs:
-            pending.append(record_id)
-            yield text
-
-    with tqdm(total=total, unit="text", desc="predict", disable=not progress, dynamic_ncols=True) as bar:
-        for tagged in tagger.tag_iter(texts(), min_score, labels):
-            bar.update(1)
-            yield tagged.to_json(pending.popleft())
 
 
 def mask_text(text: str, spans: Sequence[PredictedSpan | Span]) -> str:
@@ -154,9 +92,9 @@ def _backbone_config(loaded: LoadedHead, model: str | None, gguf_file: str | Non
     dtype = matching_dtype(loaded, device, dtype)
     quantize = backbone.get("quantize")  # the head learnt int8 features (`extract --quantize`): compute them again
     if model is None:
-        return BackboneConfig(backbone["name_or_path"], backbone.get("gguf_file"), backbone.get("revision"), dtype,
-                              device, None, trust_remote_code, quantize)
-    return BackboneConfig(model, gguf_file, revision, dtype, device, None, trust_remote_code, quantize)
+        model, gguf_file, revision = backbone["name_or_path"], backbone.get("gguf_file"), backbone.get("revision")
+    return BackboneConfig(model=model, gguf_file=gguf_file, revision=revision, dtype=dtype, device=device,
+                          trust_remote_code=trust_remote_code, quantize=quantize)
 
 
 def text_groups(texts: Iterable[str], group_tokens: int = GROUP_TOKENS) -> Iterator[list[str]]:
@@ -171,6 +109,17 @@ def text_groups(texts: Iterable[str], group_tokens: int = GROUP_TOKENS) -> Itera
             group, tokens = [], 0
     if group:
         yield group
+
+
+def check_labels(known: Sequence[str], labels: Iterable[str] | None) -> set[str] | None:
+    """The entity types to keep (None: all), refusing one that the head does not know."""
+    if labels is None:
+        return None
+    wanted = {label.strip() for label in labels if label.strip()}
+    unknown = sorted(wanted - set(known))
+    if unknown:
+        raise PiiTaggerError(f"`labels`: {unknown} are not labels of this head; it knows {', '.join(known)}")
+    return wanted
 
 
 class Tagger:
@@ -204,7 +153,7 @@ class Tagger:
             tokenizer = load_tokenizer(config.model, gguf_file=config.gguf_file, revision=config.revision,
                                        trust_remote_code=trust_remote_code)
         except (OSError, FileNotFoundError, ValueError) as err:
-            raise MissingInputError(f"cannot load {where}: {err}. Pass --model NAME_OR_PATH (and --gguf-file for a "
+            raise MissingInputError(f"cannot load {where}: {err}. Set `model` to a name or folder (and `gguf_file` for a "
                                     "GGUF checkpoint) to point at it") from None
         loaded.check_tokenizer(tokenizer, where)
         loaded.check_backbone(load_model_config(config), config.model, config.gguf_file, where, allow_other_backbone)
@@ -237,10 +186,10 @@ class Tagger:
     def tag_iter(self, texts: Iterable[str], min_score: float | None = None, labels: Iterable[str] | None = None
                  ) -> Iterator[TaggedText]:
         """Like `tag`, lazily: texts are featurized in groups, so memory stays bounded."""
-        keep = self._check_labels(labels)
-        min_score = self.loaded.threshold if min_score is None else min_score
+        keep = check_labels(self.loaded.scheme.entity_types, labels)
+        min_score = self.loaded.threshold if min_score is None else min_score  # guard: predict-threshold
         if not 0.0 <= min_score <= 1.0:
-            raise PiiTaggerError(f"--min-score must be in [0, 1], got {min_score}")
+            raise PiiTaggerError(f"`min_score` must be in [0, 1], got {min_score}")
         for group in text_groups(texts):
             _, tagging = self.tag_block(group)
             for text, spans in zip(group, tagging.spans):
@@ -261,13 +210,3 @@ class Tagger:
             return tokenized, BlockTagging(np.zeros(0, np.int64), np.zeros((0, n), np.float32), [[] for _ in texts])
         features, ptr = self.features(tokenized)
         return tokenized, self.loaded.tag(features, ptr, texts, offsets)
-
-    def _check_labels(self, labels: Iterable[str] | None) -> set[str] | None:
-        if labels is None:
-            return None
-        wanted = {label.strip() for label in labels if label.strip()}
-        unknown = sorted(wanted - set(self.loaded.scheme.entity_types))
-        if unknown:
-            raise PiiTaggerError(f"--labels: {unknown} are not labels of this head; it knows "
-                             f"{', '.join(self.loaded.scheme.entity_types)}")
-        return wanted

@@ -17,7 +17,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 @pytest.fixture(scope="session")
 def mistral_tokenizer_dir(tmp_path_factory) -> Path:
-    from extract.embedded import mistral_tokenizer
+    from extract.offline_models import mistral_tokenizer
 
     return mistral_tokenizer(tmp_path_factory.mktemp("mistral-tokenizer"))
 
@@ -31,7 +31,7 @@ def mistral_tokenizer(mistral_tokenizer_dir):
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> Path:
-    from extract.embedded import tiny_mistral
+    from extract.offline_models import tiny_mistral
 
     return tiny_mistral(tmp_path_factory.mktemp("tiny-mistral"))
 
@@ -76,8 +76,8 @@ def tiny_cache(prepared_dir, tiny_model_dir, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_head(tiny_cache, tmp_path_factory) -> Path:
-    from head.model import Hyperparameters
-    from head.train import FitConfig, fit_head
+    from head.trainer import Hyperparameters
+    from head.fit import FitConfig, fit_head
 
     out = tmp_path_factory.mktemp("head") / "head"
     fit_head(FitConfig(cache=tiny_cache, out=out, lrs=(3e-3, 1e-2), hp=Hyperparameters(epochs=4, batch_tokens=512),

@@ -20,9 +20,9 @@ from extract.tokens import ECHO_TEMPLATE, InputFormat, SegmentBuilder, Tokenized
 from head.checkpoint import load_head
 from head.data import FeatureSpec, Standardizer, head_inputs
 from head.decoding import greedy, is_valid_bio, viterbi
-from head.model import Hyperparameters
+from head.trainer import Hyperparameters
 from head.tagger import Tagger
-from head.train import FitConfig, fit_head
+from head.fit import FitConfig, fit_head
 
 
 @pytest.fixture(scope="module")
@@ -98,14 +98,14 @@ def test_context_window_features_equal_a_hand_built_concatenation():
 
 
 def test_context_window_head_trains_and_export_refuses_it(tiny_cache, tmp_path):
-    from head.export import export_hf
+    from head.export import ExportConfig, export_hf
 
     fit_head(FitConfig(cache=tiny_cache, out=tmp_path / "cw", layers="-1", context_window=2, lrs=(1e-2,),
                        hp=Hyperparameters(epochs=2), progress=False))
     loaded = load_head(tmp_path / "cw")
     assert loaded.spec.context_window == 2 and loaded.head.coef_.shape[1] == 3 * 64
-    with pytest.raises(ValueError, match="--context-window"):
-        export_hf(tmp_path / "cw", tmp_path / "out")
+    with pytest.raises(ValueError, match="`context_window`"):
+        export_hf(ExportConfig(head=tmp_path / "cw", out=tmp_path / "out"))
 
 
 SCHEME = LabelScheme("bio", ("A", "B", "C"))

@@ -11,7 +11,7 @@ import torch
 from click.testing import CliRunner
 
 from cli import main
-from evaluation.demo import demo_quantize
+from tools.demo import demo_quantize
 
 
 def pii_share(path) -> float:
@@ -85,7 +85,7 @@ def test_demo_caches_only_the_middle_layer_by_default(tmp_path):
 
 
 def test_demo_quantizes_to_int8_only_where_the_backbone_would_run_in_float32_on_a_cpu(monkeypatch):
-    import evaluation.demo as demo_module
+    import tools.demo as demo_module
 
     monkeypatch.setattr(demo_module, "resolve_device", lambda device: torch.device("cpu"))
     monkeypatch.setattr("extract.backbone.cpu_has_native_bf16", lambda: False)
@@ -127,7 +127,7 @@ def test_every_command_has_an_example_and_every_option_a_help():
 
 def test_demo_options_default_to_the_demo_config():
     """`cli.py demo` and `run_demo(DemoConfig())` are the same run: README figures hold for both."""
-    from evaluation.demo import DemoConfig
+    from tools.demo import DemoConfig
 
     options = {param.name: param.default for param in main.commands["demo"].params if isinstance(param, click.Option)}
     config = DemoConfig()
@@ -143,7 +143,7 @@ def test_errors_are_one_clean_line(tmp_path):
 
 
 def test_missing_smollm2_says_how_to_install_it(monkeypatch, tmp_path):
-    import extract.embedded as embedded
+    import extract.offline_models as embedded
 
     real = embedded.importlib_util.find_spec
     monkeypatch.setattr(embedded.importlib_util, "find_spec",

@@ -70,11 +70,11 @@ def test_other_label_sets_are_mapped_by_name_with_a_warning(tiny_cache, tiny_hea
 
 
 def test_missing_split_and_existing_output(tiny_cache, tiny_head, tmp_path):
-    with pytest.raises(ValueError, match="--split dev"):
+    with pytest.raises(ValueError, match="`split` dev"):
         evaluate(EvaluateConfig(cache=tiny_cache, heads=(tiny_head,), split="dev", out=tmp_path / "e"))
     (tmp_path / "e").mkdir()
     (tmp_path / "e" / "x").write_text("keep")
-    with pytest.raises(ValueError, match="--overwrite"):
+    with pytest.raises(ValueError, match="`overwrite`"):
         evaluate(EvaluateConfig(cache=tiny_cache, heads=(tiny_head,), out=tmp_path / "e"))
     with pytest.raises(ValueError, match="not an evaluation folder"):
         evaluate(EvaluateConfig(cache=tiny_cache, heads=(tiny_head,), out=tmp_path / "e", overwrite=True))

@@ -14,8 +14,16 @@ from extract.cache_reader import SplitData
 from extract.labels import LabelScheme
 from head.data import FeatureSpec, InMemoryBatches, Standardizer, _row_blocks
 from head.decoding import is_valid_bio, viterbi
-from head.model import FusedAdamW, Hyperparameters, Trial, _clip_per_trial, _loss_gradients, \
-    class_weights_from_counts, initial_weights, train_trials
+from head.trainer import (
+    FusedAdamW,
+    Hyperparameters,
+    Trial,
+    _clip_per_trial,
+    _loss_gradients,
+    class_weights_from_counts,
+    initial_weights,
+    train_trials,
+)
 
 # --- Viterbi ------------------------------------------------------------------------------------
 

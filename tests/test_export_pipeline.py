@@ -13,12 +13,12 @@ import pytest
 
 from extract.cache_reader import CacheReader
 from extract.extractor import ExtractConfig, run_extract
-from head.export import export_hf
-from head.model import Hyperparameters
+from head.export import ExportConfig, export_hf
+from head.trainer import Hyperparameters
 from extract.records import Span
 from head.tagger import Tagger
-from head.tagging import trim_punctuation
-from head.train import FitConfig, fit_head
+from head.span_rules import trim_punctuation
+from head.fit import FitConfig, fit_head
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def exported(prepared_dir, tiny_model_dir, tmp_path_factory) -> tuple[Path, Path
                               layers="-1", max_length=512, feature_dtype="float32", progress=False))
     fit_head(FitConfig(cache=root / "cache", out=root / "head", lrs=(3e-2,), decode="greedy", word_scores="token",
                        hp=Hyperparameters(epochs=6, batch_tokens=256), progress=False))
-    export_hf(root / "head", root / "exported")
+    export_hf(ExportConfig(head=root / "head", out=root / "exported"))
     return root / "cache", root / "head", root / "exported"
 
 

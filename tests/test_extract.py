@@ -184,7 +184,7 @@ def test_fp16_overflow_is_reported_not_stored_as_inf(tmp_path, prepared_dir, tin
         model.norm.weight.mul_(1e6)  # final states far beyond float16's 65504
     model.save_pretrained(loud)
     out = tmp_path / "cache"
-    with pytest.raises(ValueError, match=r"beyond float16.*--feature-dtype float32"):
+    with pytest.raises(ValueError, match=r"beyond float16.*`feature_dtype` float32"):
         run_extract(ExtractConfig(data=prepared_dir, out=out, model=str(loud), dtype="float32", max_length=64, stride=16,
                                   progress=False))
     assert not json.loads((out / "manifest.json").read_text())["complete"]
@@ -231,6 +231,6 @@ def test_missing_prepared_folder_is_a_clear_error(tmp_path, tiny_model_dir):
 
 
 def test_stride_not_below_window_is_refused(prepared_dir, tiny_model_dir, tmp_path):
-    with pytest.raises(ValueError, match="raise --max-length or lower --stride"):
+    with pytest.raises(ValueError, match="raise `max_length` or lower `stride`"):
         run_extract(ExtractConfig(data=prepared_dir, out=tmp_path / "c", model=str(tiny_model_dir), dtype="float32", max_length=16,
                                   stride=20, progress=False))

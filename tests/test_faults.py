@@ -30,8 +30,8 @@ from extract.files import atomic_open
 from extract.records import read_corpus
 from head.checkpoint import load_head
 from head.tagger import Tagger
-from head.train import FitConfig, fit_head
-from head.model import Hyperparameters
+from head.fit import FitConfig, fit_head
+from head.trainer import Hyperparameters
 from tests.conftest import write_jsonl
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -237,7 +237,7 @@ def _assert_same_shards(a: Path, b: Path) -> None:
 
 def _retrained_copy(model_dir: Path, seed: int) -> None:
     """Other weights of the same shape, saved where the old ones were."""
-    from extract.embedded import tiny_mistral
+    from extract.offline_models import tiny_mistral
 
     tiny_mistral(model_dir, seed=seed)
 
@@ -275,7 +275,7 @@ def test_a_head_refuses_a_cache_or_backbone_with_other_weights(tiny_head, tiny_c
     forced = cli("evaluate", "--cache", other_cache, "--head", tiny_head, "--out", tmp_path / "eval",
                  "--allow-other-backbone")
     assert forced.exit_code == 0, forced.output
-    with pytest.raises(PiiTaggerError, match="other weights.*--allow-other-backbone"):
+    with pytest.raises(PiiTaggerError, match="other weights.*`allow_other_backbone`"):
         Tagger.from_pretrained(tiny_head, str(model))
     assert Tagger.from_pretrained(tiny_head, str(model), allow_other_backbone=True).tag(["Call Bob"])
 
@@ -417,9 +417,9 @@ def test_predict_on_an_empty_text_with_a_context_window_head(tiny_cache, tmp_pat
 
 def test_outputs_that_cannot_be_written_fail_before_the_work(tiny_cache, tiny_head, read_only_dir, tmp_path,
                                                               monkeypatch):
-    import head.train
+    import head.fit
 
-    monkeypatch.setattr(head.train, "train_trials", lambda *a, **k: pytest.fail("trained before checking --out"))
+    monkeypatch.setattr(head.fit, "train_trials", lambda *a, **k: pytest.fail("trained before checking --out"))
     fit = cli("fit-head", "--cache", tiny_cache, "--out", read_only_dir / "head", "--epochs", "1", "--quiet")
     assert fit.exit_code != 0 and "cannot write in" in fit.output
     folder_output = cli("predict", "--head", tiny_head, "--input", "-", "--output", tmp_path)

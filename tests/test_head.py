@@ -19,8 +19,9 @@ from extract.labels import LabelScheme
 from extract.prepare import PrepareConfig, prepare
 from extract.records import Record, Span
 from head.checkpoint import load_head
-from head.model import Hyperparameters, TokenHead
-from head.train import FitConfig, fit_head
+from head.trainer import Hyperparameters
+from head.model import TokenHead
+from head.fit import FitConfig, fit_head
 from tests.conftest import write_jsonl
 
 FIRST = ["Jean", "Marie", "Alice", "Pierre", "Sophie"]
@@ -184,11 +185,11 @@ def test_missing_layer_lr_and_existing_output(separable_cache, tmp_path):
     with pytest.raises(ValueError, match=r"layer\(s\) \[0\] are not in the cache"):
         fit(separable_cache, tmp_path / "head", layers="0")
     for lrs in ((0.0,), (-1e-3,)):
-        with pytest.raises(ValueError, match="--lr must be positive"):
+        with pytest.raises(ValueError, match="`lr` must be positive"):
             fit(separable_cache, tmp_path / "head", lrs=lrs)
     (tmp_path / "head").mkdir()
     (tmp_path / "head" / "keep.txt").write_text("mine")
-    with pytest.raises(ValueError, match="pass --overwrite"):
+    with pytest.raises(ValueError, match="use `overwrite`"):
         fit(separable_cache, tmp_path / "head")
     assert (tmp_path / "head" / "keep.txt").read_text() == "mine"
 

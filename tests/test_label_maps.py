@@ -16,7 +16,7 @@ from extract.errors import MissingInputError, PiiTaggerError
 from extract.label_maps import (BUILTIN_MAPS, RULES, LabelMap, LabelMapError, UnknownLabelError,
                                 load_label_map)
 from extract.records import Record, Span, parse_line
-from extract.synth import LABELS
+from extract.schema import LABELS
 
 
 def masked(text: str, parts: list[tuple[str, str]]) -> list[dict]:

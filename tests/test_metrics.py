@@ -19,14 +19,8 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
-from evaluation.metrics import (
-    confused_pairs,
-    entity_metrics,
-    error_examples,
-    mark_in_context,
-    token_metrics,
-    type_confusion,
-)
+from evaluation.metrics import confused_pairs, entity_metrics, error_examples, mark_in_context
+from extract.token_metrics import token_metrics, type_confusion
 from extract.labels import LabelScheme, decode
 from extract.records import Span
 

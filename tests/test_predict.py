@@ -14,10 +14,10 @@ from click.testing import CliRunner
 from extract.cache_reader import CacheReader
 from extract.records import Span
 from head.checkpoint import load_head
-from head.export import export_hf
+from head.export import ExportConfig, export_hf
 from head.tagger import PredictedSpan, Tagger, mask_text
-from head.train import FitConfig, fit_head
-from head.model import Hyperparameters
+from head.fit import FitConfig, fit_head
+from head.trainer import Hyperparameters
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +100,7 @@ def test_missing_backbone_names_it_and_says_how_to_override(tiny_head, tmp_path,
     meta = json.loads((moved / "head.json").read_text())
     meta["backbone"]["name_or_path"] = str(tmp_path / "gone-model")
     (moved / "head.json").write_text(json.dumps(meta))
-    with pytest.raises(FileNotFoundError, match=r"gone-model.*--model"):
+    with pytest.raises(FileNotFoundError, match=r"gone-model.*`model`"):
         Tagger.from_pretrained(moved)
     assert Tagger.from_pretrained(moved, model=str(tiny_model_dir)).tag(["Bonjour"])[0].text == "Bonjour"
 
@@ -109,7 +109,7 @@ def test_export_hf_gives_the_heads_logits_and_runs_in_a_pipeline(last_layer_head
     from transformers import AutoModel, AutoModelForTokenClassification, AutoTokenizer, pipeline
 
     out = tmp_path / "exported"
-    result = export_hf(last_layer_head, out)
+    result = export_hf(ExportConfig(head=last_layer_head, out=out))
     assert result.model_class == "MistralForTokenClassification"
     exported = AutoModelForTokenClassification.from_pretrained(out).eval()
     tokenizer = AutoTokenizer.from_pretrained(out)
@@ -128,8 +128,8 @@ def test_export_hf_gives_the_heads_logits_and_runs_in_a_pipeline(last_layer_head
 
 
 def test_export_refuses_heads_a_token_classifier_cannot_express(tiny_head, tmp_path):
-    with pytest.raises(ValueError, match=r"reads layers \[1, 2\].*--layers -1"):
-        export_hf(tiny_head, tmp_path / "out")
+    with pytest.raises(ValueError, match=r"reads layers \[1, 2\].*`layers` -1"):
+        export_hf(ExportConfig(head=tiny_head, out=tmp_path / "out"))
     assert not (tmp_path / "out").exists()
 
 

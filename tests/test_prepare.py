@@ -62,7 +62,7 @@ def test_random_split_mixes_templates_and_template_split_needs_ids(tmp_path):
                                                             "spans": [{"start": 5, "end": 8, "label": "FIRSTNAME"}]}
                                                            for i in range(20)])
     assert prepare(PrepareConfig(inputs=(plain,), out=tmp_path / "auto")).split_by == "random"
-    with pytest.raises(ValueError, match="--split-by template: 20 of 20 records have no `template`"):
+    with pytest.raises(ValueError, match="`split_by` template: 20 of 20 records have no `template`"):
         prepare(PrepareConfig(inputs=(plain,), out=tmp_path / "tpl", split_by="template"))
 
 
@@ -134,7 +134,7 @@ def test_existing_output_needs_overwrite(synth_dir, tmp_path):
     out = tmp_path / "out"
     prepare(PrepareConfig(data_dir=synth_dir, out=out))
     before = (out / "train.jsonl").read_bytes()
-    with pytest.raises(ValueError, match="pass --overwrite"):
+    with pytest.raises(ValueError, match="use `overwrite`"):
         prepare(PrepareConfig(data_dir=synth_dir, out=out, seed=9))
     assert (out / "train.jsonl").read_bytes() == before
     prepare(PrepareConfig(data_dir=synth_dir, out=out, seed=9, overwrite=True))
@@ -142,9 +142,9 @@ def test_existing_output_needs_overwrite(synth_dir, tmp_path):
 
 
 def test_bad_options(synth_dir, tmp_path):
-    with pytest.raises(ValueError, match="--val-fraction"):
+    with pytest.raises(ValueError, match="`val_fraction`"):
         prepare(PrepareConfig(data_dir=synth_dir, out=tmp_path / "o", val_fraction=1.5))
-    with pytest.raises(ValueError, match="--data-dir or at least one --input"):
+    with pytest.raises(ValueError, match="`data_dir` or at least one file in `inputs`"):
         prepare(PrepareConfig(out=tmp_path / "o"))
     with pytest.raises(FileNotFoundError, match="no such folder"):
         prepare(PrepareConfig(data_dir=tmp_path / "missing"))

@@ -37,8 +37,8 @@ def test_int8_linear_is_close_to_float_and_each_token_ignores_its_batch():
 
 
 def test_quantized_backbone_keeps_the_hidden_states(tiny_model_dir):
-    plain, _, _ = load_backbone(BackboneConfig(str(tiny_model_dir), dtype="float32", device="cpu"))
-    int8, _, _ = load_backbone(BackboneConfig(str(tiny_model_dir), dtype="float32", device="cpu", quantize="int8"))
+    plain, _, _ = load_backbone(BackboneConfig(model=str(tiny_model_dir), dtype="float32", device="cpu"))
+    int8, _, _ = load_backbone(BackboneConfig(model=str(tiny_model_dir), dtype="float32", device="cpu", quantize="int8"))
     assert not any(type(m) is nn.Linear for block in int8.layers for m in block.modules())
     assert sum(isinstance(m, Int8DynamicLinear) for m in int8.modules()) == 7 * len(int8.layers)  # q k v o gate up down
     ids = torch.randint(3, 32000, (2, 24))
@@ -79,9 +79,9 @@ def test_int8_is_part_of_the_cache_fingerprint(int8_cache, prepared_dir, tiny_mo
 
 
 def test_predict_computes_int8_features_for_an_int8_head(int8_cache, tiny_cache, tmp_path):
-    from head.model import Hyperparameters
+    from head.trainer import Hyperparameters
     from head.tagger import Tagger
-    from head.train import FitConfig, fit_head
+    from head.fit import FitConfig, fit_head
 
     head = tmp_path / "head"
     fit_head(FitConfig(cache=int8_cache, out=head, lrs=(1e-2,), hp=Hyperparameters(epochs=2, batch_tokens=512),

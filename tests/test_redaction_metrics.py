@@ -9,8 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evaluation.metrics import IGNORE_LABEL, entity_metrics, token_metrics, type_confusion
-from evaluation.spans import CharCounts, char_counts, char_recall_per_label, match_spans
+from extract.labels import IGNORE_LABEL
+from evaluation.metrics import entity_metrics
+from extract.token_metrics import token_metrics, type_confusion
+from extract.span_metrics import CharCounts, char_counts, char_recall_per_label, match_spans
 from extract.labels import LabelScheme
 from extract.records import Span
 

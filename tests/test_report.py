@@ -11,14 +11,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from evaluation.metrics import confused_pairs, entity_metrics, error_examples, token_metrics, type_confusion
-from evaluation.plots import (
-    plot_comparison,
-    plot_confusion_matrix,
-    plot_per_class_f1,
-    plot_threshold_curve,
-    plot_training_curves,
-)
+from evaluation.metrics import confused_pairs, entity_metrics, error_examples
+from extract.token_metrics import token_metrics, type_confusion
+from evaluation.plots import plot_comparison, plot_confusion_matrix, plot_per_class_f1, plot_threshold_curve
+from head.plots import plot_training_curves
 from evaluation.report import HEADLINE, headline_figures, render_comparison, render_report
 from extract.labels import LabelScheme
 from extract.records import Span

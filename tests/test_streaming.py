@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from evaluation.spans import score_corpus
+from extract.span_metrics import score_corpus
 from extract.cache_reader import CacheReader
 from head.checkpoint import load_head
 from head.data import FeatureSpec, InMemoryBatches, Standardizer, StreamingBatches
-from head.model import Hyperparameters, Trial, class_weights_from_counts, train_trials
-from head.train import FitConfig, fit_head
+from head.trainer import Hyperparameters, Trial, class_weights_from_counts, train_trials
+from head.fit import FitConfig, fit_head
 
 CPU = torch.device("cpu")
 HP = Hyperparameters(epochs=3, batch_tokens=256, class_weight="balanced", seed=11)  # dropout 0.1: masks must match too

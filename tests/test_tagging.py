@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evaluation.thresholds import choose_threshold, threshold_curve
+from head.validation import choose_threshold, threshold_curve
 from extract.errors import NonFiniteError
 from extract.labels import LabelScheme, same_word, trim_offsets
 from extract.records import Span
-from head.tagging import (AGGREGATIONS, ScoredSpan, span_scores, tag_block, trim_punctuation, unit_log_probs,
-                          word_units)
+from head.decoding import AGGREGATIONS, ScoredSpan, span_scores, tag_block, unit_log_probs, word_units
+from head.span_rules import trim_punctuation
 
 SCHEME = LabelScheme("bio", ("A", "B"))  # O, B-A, I-A, B-B, I-B
 
@@ -123,7 +123,7 @@ def test_f5_keeps_low_scoring_hits_that_f1_would_drop():
     # At 0: P 3/6, R 1, F1 .667, F5 26 * .5 / (25 * .5 + 1) = .963; at .4: P 1, R 2/3, F1 .8, F5 .675.
     assert choose_threshold(points, "f1") == 0.4
     assert choose_threshold(points, "f5") == 0.0
-    with pytest.raises(ValueError, match="--threshold-metric"):
+    with pytest.raises(ValueError, match="`threshold_metric`"):
         choose_threshold(points, "f2")
 
 

@@ -1,0 +1,197 @@
+"""`fit-head`: train a grid of linear heads on cached features and keep the best one.
+
+Reads the chosen layers once (in memory when they fit under `max_memory`, else streamed),
+standardizes them, trains every trial together, and writes the head folder atomically.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from extract.backbone import resolve_device
+from extract.cache_format import features_fingerprint
+from extract.cache_reader import CacheReader
+from extract.errors import PiiTaggerError
+from extract.files import atomic_write_json, check_can_write, check_disjoint, output_folder, parse_bytes
+from extract.labels import IGNORE_LABEL
+from head.checkpoint import check_finite_tensors, save_head
+from head.data import FeatureSpec, InMemoryBatches, Standardizer, StreamingBatches
+from head.decoding import AGGREGATIONS, DECODERS
+from head.model import TokenHead
+from head.plots import plot_training_curves
+from head.trainer import Hyperparameters, TrialResult, best_trial, check_trials, class_weights_from_counts, \
+    train_trials
+from head.validation import THRESHOLD_METRICS, ValidationSet, choose_decoding
+
+
+@dataclass(kw_only=True)
+class FitConfig:
+    cache: Path  # a cache folder written by `extract`
+    out: Path  # the head folder to write
+    layers: str | None = None  # layer specs to concatenate ('-1', '0.5,-1'); None: every cached layer
+    # A sweep by default: trained together it costs little more than one run. Standardized
+    # features want learning rates far above fine-tuning's, and the best one varies with the data.
+    lrs: tuple[float, ...] = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
+    weight_decays: tuple[float, ...] = (0.01,)  # AdamW's decoupled weight decay
+    hp: Hyperparameters = field(default_factory=Hyperparameters)  # epochs, batch, dropout, ...
+    standardize: bool = True  # train-set mean/std, stored in the checkpoint
+    context_window: int = 0  # append the next K tokens' features to each token's (right context)
+    context_both_sides: bool = False  # and the previous K tokens' too
+    decode: str = "viterbi"  # scores -> labels in validation, evaluate, predict: only valid BIO sequences
+    # How a word's sub-tokens' scores combine (spans never cut a word): "auto" picks first, mean
+    # or max on val after training; "token" decodes tokens apart (spans may then cut a word).
+    word_scores: str = "auto"
+    threshold_metric: str = "f5"  # the span score threshold maximises this val detection F-beta (redaction: recall first)
+    max_memory: str = "8GB"  # above this the train features are streamed shard by shard
+    device: str = "auto"  # cuda when available, else cpu
+    overwrite: bool = False  # replace an existing head folder
+    progress: bool = True  # progress bars and a line per epoch
+
+
+@dataclass
+class FitResult:
+    out: Path
+    best: TrialResult
+    results: list[TrialResult]
+    layers: list[int]
+    mode: str  # "in memory" or "streaming"
+    train_tokens: int
+    seconds: float
+    epoch_seconds: list[float]  # training time of each epoch (validation excluded)
+    decoding: dict = field(default_factory=dict)  # decode, word scores and threshold chosen on val
+
+
+def _check(config: FitConfig) -> None:
+    """Every option, before anything is read: a typo should not wait for a pass over the cache."""
+    config.hp.check()
+    resolve_device(config.device)
+    parse_bytes(config.max_memory)
+    if config.decode not in DECODERS:
+        raise PiiTaggerError(f"`decode`: unknown value {config.decode!r} (expected one of: {', '.join(DECODERS)})")
+    if config.context_window < 0:
+        raise PiiTaggerError(f"`context_window` must be zero or positive, got {config.context_window}")
+    if config.word_scores not in ("auto", *AGGREGATIONS):
+        raise PiiTaggerError(f"`word_scores`: unknown value {config.word_scores!r} (expected one of: auto, "
+                             f"{', '.join(AGGREGATIONS)})")
+    if config.threshold_metric not in THRESHOLD_METRICS:
+        raise PiiTaggerError(f"`threshold_metric`: unknown value {config.threshold_metric!r} (expected one of: "
+                             f"{', '.join(THRESHOLD_METRICS)})")
+
+
+def check_labels(reader: CacheReader) -> np.ndarray:
+    """Label counts of the train split; refuses an empty train split and val-only labels."""
+    scheme = reader.scheme
+    counts = {}
+    for split in ("train", "val"):
+        total = np.zeros(len(scheme.labels), dtype=np.int64)
+        for part in reader.iter_shards(split, layers=None):
+            total += np.bincount(part.labels[part.labels != IGNORE_LABEL], minlength=len(scheme.labels))
+        counts[split] = total
+    if counts["train"].sum() == 0:
+        raise PiiTaggerError(f"`cache` {reader.path}: the train split is empty")
+    entity = scheme.entity_of()
+    seen_train = {scheme.entity_types[entity[i]] for i in np.flatnonzero(counts["train"]) if entity[i] >= 0}
+    seen_val = {scheme.entity_types[entity[i]] for i in np.flatnonzero(counts["val"]) if entity[i] >= 0}
+    missing = sorted(seen_val - seen_train)
+    if missing:
+        raise PiiTaggerError(f"`cache` {reader.path}: labels {missing} occur in val but never in train; the head "
+                         "could not learn them (re-split with `cli.py prepare` or add training data)")
+    return counts["train"]
+
+
+def fit_head(config: FitConfig) -> FitResult:
+    """Train the grid of `config` on `config.cache` and write the best head to `config.out`."""
+    started = time.perf_counter()
+    _check(config)
+    trials = check_trials(config.lrs, config.weight_decays)
+    reader = CacheReader(config.cache)
+    for split in ("train", "val"):
+        if split not in reader.splits:
+            raise PiiTaggerError(f"`cache` {reader.path} has no {split!r} split; fit-head needs train to learn and val "
+                             "to pick the best epoch and trial (prepare with `val_fraction` above 0)")
+    layers = reader.resolve_layers(config.layers if config.layers else reader.layers, "layers")
+    check_disjoint(config.out, [config.cache])
+    check_can_write(config.out, config.overwrite, kind="head")  # before the long part, not after
+    label_counts = check_labels(reader)
+    device = resolve_device(config.device)
+    spec = FeatureSpec(layers, config.context_window, config.context_both_sides, config.standardize)
+    width = reader.feature_width(layers)
+    train_tokens = reader.n_tokens("train")
+    budget = parse_bytes(config.max_memory)
+    in_memory = train_tokens * width * 4 <= budget
+
+    train = reader.read_split("train", layers) if in_memory else None
+    if not config.standardize:
+        standardizer = Standardizer.identity(width)
+    elif in_memory:
+        standardizer = Standardizer.fit(iter([train.features]))
+    else:
+        standardizer = Standardizer.fit(part.features for part in reader.iter_shards("train", layers))
+    if in_memory:
+        batches = InMemoryBatches(train, spec, standardizer, config.hp.batch_tokens, config.hp.seed, device)
+        del train
+    else:
+        shard_bytes = max(1, train_tokens // max(1, len(reader.shard_paths("train")))) * width * 4
+        # Shards are read straight into one buffer (no concatenation copy): the whole budget is the buffer.
+        batches = StreamingBatches(reader, "train", spec, standardizer, config.hp.batch_tokens, config.hp.seed,
+                                   device, buffer_shards=max(1, budget // shard_bytes))
+    valset = ValidationSet(reader.read_split("val", layers), spec, standardizer, reader.scheme, config.decode, device)
+    weights = class_weights_from_counts(label_counts, config.hp.class_weight)
+    during_training = "first" if config.word_scores == "auto" else config.word_scores
+    results = train_trials(batches, valset.for_trials(during_training), width * spec.copies,
+                           len(reader.scheme.labels), trials, config.hp, weights, device, config.progress)
+    best = best_trial(results)
+    # Before the decoding is chosen on it and before anything is written.
+    check_finite_tensors({"weight": best.weight, "bias": best.bias}, f"fit-head: the best trial ({best.trial.name})")
+    decoding = choose_decoding(valset, best, config.word_scores, config.threshold_metric)
+    head = TokenHead.from_trial(best, standardizer, config.hp, spec)
+    epoch_seconds = [point["train_seconds"] for point in max(results, key=lambda r: len(r.curve)).curve]
+    meta = head_metadata(config, reader, spec, best, results, "in memory" if in_memory else "streaming")
+    meta["decoding"] = {"decode": config.decode, **decoding}
+    with output_folder(config.out, config.overwrite, kind="head") as staging:
+        save_head(staging, head, meta)
+        atomic_write_json(staging / "trials.json", trial_rows(results))
+        plot_training_curves([{"name": r.trial.name, "curve": r.curve} for r in results],
+                             staging / "training_curve.png")
+    return FitResult(Path(config.out), best, results, layers, meta["data_mode"], train_tokens,
+                     time.perf_counter() - started, epoch_seconds, meta["decoding"])
+
+
+def trial_rows(results: list[TrialResult]) -> list[dict]:
+    """One row per trial, best first."""
+    rows = [{"trial": r.trial.name, "lr": r.trial.lr, "weight_decay": r.trial.weight_decay,
+             "best_epoch": r.best_epoch, "stopped_at": r.stopped_at, **{f"val_{k}": v for k, v in r.best.items()},
+             "curve": r.curve} for r in results]
+    return sorted(rows, key=lambda row: (-row.get("val_span_f1", -1), -row.get("val_token_macro_f1", -1)))
+
+
+def head_metadata(config: FitConfig, reader: CacheReader, spec: FeatureSpec, best: TrialResult,
+                  results: list[TrialResult], mode: str) -> dict:
+    layers = spec.layers
+    spec_names = {layer["index"]: layer.get("specs", []) for layer in reader.manifest.get("layers", [])}
+    return {
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "labels": reader.scheme.to_json(),
+        "layers": layers,
+        "layer_specs": {str(layer): spec_names.get(layer, []) for layer in layers},
+        "features": {"context_window": config.context_window, "context_both_sides": config.context_both_sides,
+                     "standardize": config.standardize, "hidden_size": reader.hidden_size,
+                     "input_width": reader.feature_width(layers) * spec.copies},
+        "features_fingerprint": features_fingerprint(reader.fingerprint),
+        "backbone": reader.fingerprint["backbone"],
+        "cache": {"path": str(reader.path), "fingerprint_id": reader.fingerprint_id,
+                  "feature_dtype": reader.fingerprint["feature_dtype"]},
+        "hyperparameters": {**asdict(config.hp), "lr": best.trial.lr, "weight_decay": best.trial.weight_decay,
+                            "grid": {"lr": list(config.lrs), "weight_decay": list(config.weight_decays)}},
+        "data_mode": mode,
+        "best_trial": best.trial.name,
+        "best_epoch": best.best_epoch,
+        "validation": best.best,
+        "curve": best.curve,
+        "trials": trial_rows(results),
+    }

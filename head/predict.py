@@ -1,0 +1,149 @@
+"""`predict`: tag and redact the texts a user has, a TEXT argument or a JSONL file (or stdin).
+
+Checks every option and file before the backbone loads, then streams texts through the tagger
+group by group, so memory stays bounded however long the input is.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from tqdm.auto import tqdm
+
+from extract.errors import MissingInputError, PiiTaggerError
+from extract.files import atomic_open, check_output_file
+from extract.records import ReadReport, decode_line
+from head.checkpoint import load_head
+from head.tagger import Tagger, check_labels
+
+
+@dataclass(kw_only=True)
+class PredictConfig:
+    head: Path  # a head folder written by `fit-head`
+    text: str | None = None  # one text to tag; or else `input`
+    input: Path | None = None  # JSONL of {"id", "text"} objects or JSON strings; "-" reads standard input
+    output: Path | None = None  # JSONL results, written atomically; None: rows go to the caller's `emit`
+    model: str | None = None  # backbone to load instead of the one named in the head (a local copy)
+    gguf_file: str | None = None  # GGUF file inside `model`
+    batch_tokens: int = 4096  # padded positions per forward pass
+    # Spans scoring below this are dropped; None: the head's threshold, chosen on val by fit-head,
+    # so the spans are exactly those `evaluate` counts. 0 keeps every span.
+    min_score: float | None = None
+    labels: tuple[str, ...] = ()  # keep only these entity types; empty: all of the head's
+    device: str = "auto"  # cuda when available, else cpu
+    dtype: str = "auto"  # the head's cache dtype when this device runs it natively
+    allow_other_backbone: bool = False  # accept other weights of the same shape than the head's
+    skip_invalid: bool = False  # skip malformed input lines (counted) instead of stopping
+    overwrite: bool = False  # replace an existing output file
+    progress: bool = True  # a progress bar with texts/s and ETA
+
+
+@dataclass
+class PredictResult:
+    texts: int = 0  # texts tagged
+    spans: int = 0  # spans kept, over all texts
+    threshold: float = 0.0  # the span score threshold applied
+    output: Path | None = None  # the file written, if any
+    read_report: ReadReport = field(default_factory=ReadReport)  # input lines skipped, and why
+
+
+def predict(config: PredictConfig, emit: Callable[[dict], None] | None = None) -> PredictResult:
+    """Tag `config.text` or `config.input`; each row goes to `config.output` or else to `emit`."""
+    if (config.text is None) == (config.input is None):
+        raise PiiTaggerError("give either a `text` or an `input` file (\"-\" reads standard input)")
+    if config.min_score is not None and not 0.0 <= config.min_score <= 1.0:
+        raise PiiTaggerError(f"`min_score` must be in [0, 1], got {config.min_score}")
+    if config.input is not None and str(config.input) != "-" and not Path(config.input).is_file():
+        raise MissingInputError(f"`input` {config.input}: no such file")
+    if config.output is not None:
+        check_output_file(config.output, config.overwrite, "output", inputs=[config.input, config.head])
+    elif emit is None:
+        raise PiiTaggerError("give an `output` file, or a function that receives each row")
+    check_labels(load_head(config.head).scheme.entity_types, config.labels or None)  # before the backbone loads
+    tagger = Tagger.from_pretrained(config.head, config.model, gguf_file=config.gguf_file, device=config.device,
+                                    dtype=config.dtype, batch_tokens=config.batch_tokens,
+                                    allow_other_backbone=config.allow_other_backbone)
+    result = PredictResult(threshold=tagger.loaded.threshold if config.min_score is None else config.min_score,
+                           output=config.output)
+    if config.text is not None:
+        pairs, total = iter([("1", config.text)]), 1
+    else:
+        pairs, total = read_texts(config.input, config.skip_invalid, result.read_report), count_lines(config.input)
+    # Lazily, group by group: memory stays bounded however long the input file is.
+    rows = tag_rows(tagger, pairs, config.min_score, config.labels or None, progress=config.progress, total=total)
+
+    def count(row: dict) -> dict:
+        result.texts, result.spans = result.texts + 1, result.spans + len(row["spans"])
+        return row
+
+    if config.output is None:
+        for row in rows:
+            emit(count(row))
+    else:
+        with atomic_open(config.output) as handle:
+            for row in rows:
+                handle.write(json.dumps(count(row), ensure_ascii=False) + "\n")
+    return result
+
+
+def read_texts(path: Path | str, skip_invalid: bool = False, report: ReadReport | None = None
+               ) -> Iterator[tuple[str, str]]:
+    """(id, text) pairs, lazily, from a JSONL file of {"id", "text"} objects or JSON strings; '-' is stdin.
+
+    A bad line is an error naming it, or with `skip_invalid` is counted in `report`.
+    """
+    stdin = str(path) == "-"
+    name = "standard input" if stdin else str(path)
+    handle = sys.stdin.buffer if stdin else open(path, "rb")
+    try:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = decode_line(raw)
+                if not line.strip():
+                    continue
+                obj = json.loads(line)
+                text = obj.get("text", obj.get("source_text")) if isinstance(obj, dict) else obj
+                if not isinstance(text, str):
+                    raise PiiTaggerError("expected a JSON string or an object with a `text` string")
+            except ValueError as err:  # json.JSONDecodeError is a ValueError
+                reason = err.msg if isinstance(err, json.JSONDecodeError) else str(err)
+                if not skip_invalid:
+                    raise PiiTaggerError(f"{name}, line {number}: {reason} (or use `skip_invalid`)") from None
+                if report is not None:
+                    report.skipped += 1
+                    report.reasons[reason] += 1
+                continue
+            yield (str(obj.get("id", number)) if isinstance(obj, dict) else str(number)), text
+    finally:
+        if not stdin:
+            handle.close()
+
+
+def count_lines(path: Path | str) -> int | None:
+    """Lines of a file (for a progress bar's total); None for standard input."""
+    if str(path) == "-":
+        return None
+    with open(path, "rb") as handle:
+        return sum(1 for line in handle if line.strip())
+
+
+def tag_rows(tagger: "Tagger", pairs: Iterable[tuple[str, str]], min_score: float | None = None,
+             labels: Iterable[str] | None = None, progress: bool = False, total: int | None = None
+             ) -> Iterator[dict]:
+    """(id, text) pairs -> `predict`'s JSON rows, lazily, with a progress bar (texts/s and ETA)."""
+    pending: collections.deque = collections.deque()
+
+    def texts() -> Iterator[str]:
+        for record_id, text in pairs:
+            pending.append(record_id)
+            yield text
+
+    with tqdm(total=total, unit="text", desc="predict", disable=not progress, dynamic_ncols=True) as bar:
+        for tagged in tagger.tag_iter(texts(), min_score, labels):
+            bar.update(1)
+            yield tagged.to_json(pending.popleft())

@@ -1,0 +1,105 @@
+"""Renderers (extract/synth/renderers.py): e-mails and handles made from the person's name, whole
+addresses as separate spans, timestamps as a date and a time, ages without their units."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from extract.schema import LABELS
+from extract.synth.dates import number_words
+from extract.synth.renderers import PLACEHOLDERS
+from tests.extract.synth.conftest import by_language, span_texts
+
+
+def test_every_label_has_a_placeholder():
+    assert set(PLACEHOLDERS) == set(LABELS) | {"ADDRESS", "TIMESTAMP"}
+
+
+def ascii_lower(text):
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+
+
+def test_emails_and_usernames_come_from_the_persons_name(corpus):
+    matched = total = 0
+    for record in corpus:
+        lastnames = [re.sub(r"[^a-z]", "", ascii_lower(v)) for v in span_texts([record], "LASTNAME")]
+        for value in span_texts([record], "EMAIL") + span_texts([record], "USERNAME"):
+            handle = value.split("@")[0]
+            # Handles made of initials and digits ("NS@aol.com", "2018JJK@...") spell out no name.
+            if lastnames and re.search(r"[A-Za-z]{4}", handle):
+                total += 1
+                matched += any(name and name in re.sub(r"[^a-z]", "", handle.lower()) for name in lastnames)
+    assert total >= 50
+    assert matched >= 0.6 * total
+
+
+def test_email_handles_and_providers_vary(corpus):
+    emails = span_texts(corpus, "EMAIL")
+    assert emails and all(re.fullmatch(r"[\w.+-]+@[a-z0-9-]+(\.[a-z0-9-]+)+", e) for e in emails), emails
+    locals_ = [e.split("@")[0] for e in emails]
+    assert any(re.fullmatch(r"[A-Z]{1,3}", p) for p in locals_)  # NS@, T@
+    assert any(re.fullmatch(r"\d{4}[A-Z]{2,3}|[A-Z]\d{4}", p) for p in locals_)  # 2018JJK@, U1944@
+    domains = {e.split("@")[1] for e in emails}
+    assert len(domains & {"gmx.de", "libero.it", "wp.pl", "seznam.cz", "naver.com", "qq.com", "rediffmail.com", "web.de",
+                          "yandex.com", "mail.ru", "terra.com.br", "bluewin.ch", "aol.com", "mail.com"}) >= 3
+    usernames = span_texts(corpus, "USERNAME")
+    assert any(re.fullmatch(r"[A-Z][a-z]+_[A-Z][\w-]+", u) for u in usernames)  # Roma_Altenwerth
+    assert any(re.fullmatch(r"[A-Z][a-z]+\d{1,2}", u) for u in usernames)  # Moriah59
+
+
+def test_address_parts_are_separate_spans(corpus):
+    numbers = 0
+    for record in corpus:
+        for position, (a, b) in enumerate(zip(record.spans, record.spans[1:])):
+            # "12 rue de la Paix", "Hauptstraße 12": number and street apart, next to each other
+            if a.label == "BUILDINGNUMBER":
+                assert b.label == "STREET" or position > 0 and record.spans[position - 1].label == "STREET", record.id
+                numbers += 1
+    assert numbers >= 50
+    secondary = span_texts(corpus, "SECONDARYADDRESS")
+    assert any(s.startswith("Apt") for s in secondary) and any(s.startswith("Bât") for s in secondary)
+    assert any(s.startswith("Flat") for s in secondary)
+
+
+def test_addresses_abroad_keep_their_parts_apart(corpus):
+    """'Hauptstraße 12, 80331 München': street before number, each part its own span."""
+    street_first = 0
+    for record in corpus:
+        for a, b in zip(record.spans, record.spans[1:]):
+            if a.label == "STREET" and b.label == "BUILDINGNUMBER" and record.text[a.end:b.start] == " ":
+                street_first += 1
+    assert street_first >= 5
+
+
+def test_timestamps_are_a_date_and_a_time(corpus):
+    pairs = 0
+    for record in corpus:
+        for a, b in zip(record.spans, record.spans[1:]):
+            if a.label == "DATE" and b.label == "TIME" and record.text[a.end:b.start] in (" ", "T"):
+                pairs += 1
+    assert pairs >= 50
+
+
+def test_ages_are_the_number_only(corpus):
+    in_words = {number_words(n, lang): n for n in range(1, 110) for lang in ("en", "fr")}
+    ages = span_texts(corpus, "AGE")
+    assert ages and all((re.fullmatch(r"\d{1,3}", age) and 0 < int(age) < 110) or age in in_words for age in ages), \
+        [age for age in ages if not re.fullmatch(r"\d{1,3}", age) and age not in in_words]
+    assert any(age in in_words for age in ages)  # "aged thirty-four", "âgée de soixante et onze ans"
+    texts = " ".join(r.text for r in corpus)
+    assert re.search(r"\d+ ans\b", texts) and re.search(r"\baged \d+", texts) and re.search(r"\d+-year-old", texts)
+
+
+def test_ages_come_with_their_units_outside_the_span(big_corpus):
+    texts = {language: " ".join(r.text for r in by_language(big_corpus, language)) for language in ("en", "fr")}
+    for unit in (r"\d+ years old", r"\d+ (y/o|yrs old|yrs|yo)\b", r"\d+ years of age", r"\d+-year-old"):
+        assert re.search(unit, texts["en"]), unit
+    assert re.search(r"\d+ ans (et demi|révolus)", texts["fr"])
+    ages = 0
+    for record in big_corpus:
+        for span in record.spans:
+            if span.label == "AGE":
+                assert not re.search(r"year|ans|yo|y/o", record.text[span.start:span.end]), record.id
+                ages += 1
+    assert ages >= 50

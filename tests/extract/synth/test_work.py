@@ -1,0 +1,47 @@
+"""Working life (extract/synth/work.py): job titles composed and cased the way business text writes
+them, French titles agreeing with the person."""
+
+from __future__ import annotations
+
+import random
+import re
+
+from extract.synth.work import french_job_title, job_words
+from tests.extract.synth.conftest import by_language, span_texts
+
+
+def test_job_titles_are_composed_and_cased_like_business_text(corpus):
+    titles = span_texts(corpus, "JOBTITLE")
+    words = job_words()
+    descriptor, area, kind = (set(words[f"en {p}"]) for p in ("descriptor", "area", "type"))
+    assert any(len(t.split()) == 3 and t.split()[0] in descriptor and t.split()[1] in area and t.split()[2] in kind
+               for t in titles)  # "Forward Directives Architect"
+    assert any(re.fullmatch(r"(Senior|Junior|Lead|Principal|Staff|Associate) [A-Z][\w ]+", t) for t in titles)
+    assert sum(t.islower() for t in titles) >= 0.1 * len(titles)
+    fr_titles = span_texts(by_language(corpus, "fr"), "JOBTITLE")
+    assert any(re.match(r"(Responsable|Chargée? d|Directeur|Directrice)", t, re.I) for t in fr_titles)
+
+
+def test_french_job_titles_agree_with_the_person():
+    rng = random.Random(0)
+    chargés = 0
+    for _ in range(300):
+        feminine = french_job_title(rng, True)
+        assert not re.match(r"(Directeur|Chargé |Technicien |Conseiller |Consultant |Développeur|Acheteur )", feminine), feminine
+        assert "commercial " not in feminine + " " and "financier" not in feminine, feminine
+        masculine = french_job_title(rng, False)
+        assert not re.match(r"(Directrice|Chargée|Cheffe|Technicienne|Conseillère)", masculine), masculine
+        for title in (feminine, masculine):
+            if title.startswith("Chargé"):
+                assert re.match(r"Chargée? (de |d'|des |du )", title), title
+                chargés += 1
+    assert chargés >= 5
+
+
+def test_companies_have_domains_without_legal_words(corpus):
+    emails = [e for r in corpus for e in span_texts([r], "EMAIL")]
+    urls = span_texts(corpus, "URL")
+    domains = {e.split("@")[1] for e in emails} | {re.sub(r"^(https?://)?(www\.|account\.|meet\.|news\.|portal\.)?", "", u)
+                                                   .split("/")[0] for u in urls}
+    assert domains
+    assert not any(re.search(r"(^|-)(inc|llc|ltd|plc|sarl|sas)(\.|-)", d) for d in domains), domains

@@ -1,0 +1,172 @@
+"""`demo`: the whole pipeline on an embedded default, offline, on a laptop CPU.
+
+synth -> prepare (train/val/test by template) -> extract (SmolLM2-135M, or a tiny random Mistral)
+-> fit-head (a learning-rate sweep on the middle layer) -> evaluate on test, each stage timed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from extract.backbone import check_quantize, resolve_device, resolve_dtype
+from extract.errors import PiiTaggerError
+from evaluation.evaluate import EvaluateConfig, evaluate
+from extract.offline_models import smollm2_gguf, tiny_mistral
+from extract.extractor import ExtractConfig, run_extract
+from extract.files import check_can_write, write_marker
+from extract.prepare import PrepareConfig, prepare
+from extract.synth import SynthConfig, generate, write_corpus
+from head.trainer import Hyperparameters
+from head.fit import FitConfig, fit_head
+
+BACKBONES = ("smollm2", "tiny")
+
+
+def demo_quantize(quantize: str | None, dtype: str) -> str | None:
+    """Resolve `quantize="auto"`: int8 where the backbone would otherwise compute in float32 on a CPU."""
+    if quantize != "auto":
+        return quantize
+    device = resolve_device("auto")
+    return "int8" if device.type == "cpu" and resolve_dtype(dtype, device) == torch.float32 else None
+
+
+@dataclass(kw_only=True)
+class DemoConfig:
+    workdir: Path = Path("demo-work")  # everything the demo writes goes under this folder
+    # Synthetic texts per language (80% train, 10% val, 10% test, by template): enough for every
+    # template to appear several times, few enough for the whole demo to stay a few minutes' job
+    # on a laptop CPU.
+    n_english: int = 800
+    n_french: int = 800
+    backbone: str = "smollm2"  # "smollm2": real pretrained features; "tiny": random weights, seconds
+    context: str = "echo"  # echo extraction: every token sees the whole text (docs/experiments.md)
+    # The middle layer alone: the best head per extraction cost, and the forward pass stops
+    # halfway. `compare_layers` also caches the last layer and trains a middle+last head beside it.
+    compare_layers: bool = False
+    context_window: int = 1  # the next token's features too (right context, no re-extraction)
+    decode: str = "viterbi"  # valid BIO sequences only
+    lrs: tuple[float, ...] = (3e-3, 1e-2, 3e-2, 1e-1)  # the sweep: trained together in one pass
+    epochs: int = 20  # upper bound; each trial stops early after `patience` flat epochs
+    batch_tokens: int = 2048  # forward-pass size: the sweet spot of a 2-core CPU
+    dtype: str = "auto"  # backbone compute dtype (auto: bf16 on CPUs with AMX, else float32)
+    # "auto": int8 Linear layers where the backbone would compute in float32 on a CPU (no AMX, no
+    # GPU): about twice the float32 extract, with the same figures within noise (docs/results.md).
+    # None: the loaded dtype alone; "int8": always (CPU only).
+    quantize: str | None = "auto"
+    seed: int = 42  # synthetic data, split and head initialisation
+    overwrite: bool = False  # replace an existing demo workdir (only a folder a demo wrote)
+    progress: bool = True  # progress bars of each stage
+
+    @property
+    def layers(self) -> str:
+        return "0.5,-1" if self.compare_layers else "0.5"
+
+    @property
+    def heads(self) -> tuple[tuple[str, str], ...]:
+        """(head folder, layers it reads): the middle layer, and middle+last with `compare_layers`."""
+        return (("head-middle", "0.5"),) + ((("head-middle+last", "0.5,-1"),) if self.compare_layers else ())
+
+
+@dataclass
+class DemoResult:
+    workdir: Path
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # stage name -> wall seconds, in order
+    backbone: str = ""  # what was loaded, for the summary
+    quantize: str | None = None  # the quantization the backbone ran with ("int8" or None)
+    best_head: str = ""  # the head with the best val strict span F1, e.g. "head-middle"
+    best_trial: str = ""  # its best trial, e.g. "lr=0.01 wd=0.01"
+    best_epoch: int = 0  # that trial's best epoch
+    decoding: dict = field(default_factory=dict)  # word scores and threshold chosen on val
+    metrics: dict = field(default_factory=dict)  # evaluate's metrics.json of the chosen head, on test
+    report: Path | None = None  # evaluate's report.md of the chosen head
+    comparison: Path | None = None  # evaluate's comparison.md of all heads (with compare_layers)
+    trials: list[tuple[str, float]] = field(default_factory=list)  # (head: trial, val span F1)
+
+
+def run_demo(config: DemoConfig, log: Callable[[str], None] = print) -> DemoResult:
+    """Run every stage into `config.workdir`; each stage's own outputs are the real ones.
+
+    Everything that chooses (epochs, trials, word scores, threshold, the head) reads val; the
+    figures reported are evaluate's on the test split, whose templates no head saw.
+    """
+    if config.backbone not in BACKBONES:
+        raise PiiTaggerError(f"`backbone`: unknown value {config.backbone!r} (expected one of: {', '.join(BACKBONES)})")
+    workdir = Path(config.workdir)
+    check_can_write(workdir, config.overwrite, "workdir", kind="demo")
+    # Resolved and checked before touching the workdir: a bad --dtype or int8 on a GPU fails here.
+    quantize = demo_quantize(config.quantize, config.dtype)
+    check_quantize(quantize, resolve_device("auto"))
+    if config.backbone == "smollm2":
+        folder, gguf = smollm2_gguf()  # before touching the workdir: fails with the install command
+    # A previous demo (check_can_write allowed only that) is moved aside, and removed only once
+    # this one is complete; if this one fails, it is put back.
+    replaced = None
+    if workdir.exists() and any(workdir.iterdir()):
+        replaced = workdir.with_name(f".{workdir.name}.replaced-{os.getpid()}")
+        os.replace(workdir, replaced)
+    workdir.mkdir(parents=True, exist_ok=True)
+    write_marker(workdir, "demo")
+    result = DemoResult(workdir, quantize=quantize)
+
+    def stage(name: str, action):
+        log(f"== {name}")
+        started = time.perf_counter()
+        value = action()
+        result.stage_seconds[name] = time.perf_counter() - started
+        log(f"   {name}: {result.stage_seconds[name]:.1f}s")
+        return value
+
+    try:
+        if config.backbone == "smollm2":
+            model, gguf_file = str(folder), gguf
+        else:
+            model, gguf_file = str(stage("tiny backbone", lambda: tiny_mistral(workdir / "tiny-mistral"))), None
+        result.backbone = f"{Path(model).name}/{gguf_file}" if gguf_file else Path(model).name
+
+        def synth():
+            write_corpus(generate(SynthConfig(n_english=config.n_english, n_french=config.n_french, seed=config.seed)), workdir / "data")
+
+        stage("synth", synth)
+        prepared = workdir / "data" / "token_classification"
+        stage("prepare", lambda: prepare(PrepareConfig(data_dir=workdir / "data", out=prepared, seed=config.seed,
+                                                       tokenizer=model, tokenizer_gguf_file=gguf_file)))
+        cache = workdir / "cache"
+        stage("extract", lambda: run_extract(ExtractConfig(
+            data=prepared, out=cache, model=model, gguf_file=gguf_file, layers=config.layers, context=config.context,
+            batch_tokens=config.batch_tokens, dtype=config.dtype, quantize=result.quantize,
+            progress=config.progress)))
+        fitted = {}
+        for name, layers in config.heads:
+            fitted[name] = stage(f"fit-head {name}", lambda: fit_head(FitConfig(
+                cache=cache, out=workdir / name, layers=layers, lrs=config.lrs,
+                hp=Hyperparameters(epochs=config.epochs, seed=config.seed), context_window=config.context_window,
+                decode=config.decode, progress=config.progress)))
+        # The head is chosen on val (its best trial's val strict span F1), never on test.
+        chosen = max(fitted, key=lambda name: fitted[name].best.best.get("span_f1", -1.0))
+        evaluated = stage("evaluate", lambda: evaluate(EvaluateConfig(
+            cache=cache, heads=tuple(workdir / name for name, _ in config.heads), split="test",
+            out=workdir / "evaluation")))
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        if replaced is not None:
+            os.replace(replaced, workdir)
+        raise
+    if replaced is not None:
+        shutil.rmtree(replaced, ignore_errors=True)
+    run = next(run for run in evaluated.runs if run.name == chosen)
+    result.best_head = chosen
+    result.best_trial, result.best_epoch = fitted[chosen].best.trial.name, fitted[chosen].best.best_epoch
+    result.decoding = fitted[chosen].decoding
+    result.trials = [(f"{name}: {r.trial.name}", r.best.get("span_f1", float("nan")))
+                     for name, fit in fitted.items() for r in fit.results]
+    result.metrics = run.metrics
+    result.report = workdir / "evaluation" / run.folder / "report.md"
+    result.comparison = workdir / "evaluation" / "comparison.md" if len(evaluated.runs) > 1 else None
+    return result
