@@ -8,7 +8,7 @@ PIP := $(PY) -m pip
 TORCH ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv bench clean
+.PHONY: demo test venv bench docs clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ bench: $(STAMP)
 	$(PY) benchmarks/extract_throughput.py
 	$(PY) benchmarks/fit_head.py
 	$(PY) benchmarks/predict_throughput.py
+
+# The CLI reference, from the commands' --help texts (the test suite checks it is up to date).
+docs: $(STAMP)
+	$(PY) docs/cli_reference.py
 
 clean:
 	rm -rf demo-work .pytest_cache

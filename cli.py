@@ -7,7 +7,6 @@ a short summary. Library errors become one-line click errors here, and only here
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from dataclasses import MISSING, fields
@@ -16,11 +15,11 @@ from pathlib import Path
 import click
 
 from evaluation.evaluate import EvaluateConfig, evaluate as run_evaluate
+from evaluation.report import summary_rows
 from evaluation.score import ScoreConfig, score as run_score
 from extract.backbone import DTYPES, QUANTIZE
 from extract.errors import PiiTaggerError
 from extract.extractor import FEATURE_DTYPES, ExtractConfig, run_extract
-from extract.files import human_bytes
 from extract.label_maps import BUILTIN_MAPS
 from extract.labels import SCHEMES
 from extract.prepare import SPLIT_BY, PrepareConfig, prepare as run_prepare
@@ -38,11 +37,10 @@ from tools.demo import BACKBONES, DemoConfig, run_demo
 LABEL_MAP_HELP = f"built-in ({', '.join(BUILTIN_MAPS)}) or a JSON file (null = ignore the span)"
 DEVICE_HELP = "auto, cpu, cuda or cuda:N."
 NO_QUANTIZE = "none"  # the demo's spelling of "leave the backbone as loaded"
+PATH = click.Path(path_type=Path)
 
 
-# ----------------------------------------------------------------------------------------------
-# Options declared once
-# ----------------------------------------------------------------------------------------------
+# Options declared once -----------------------------------------------------------------------------
 
 def default(config: type, name: str):
     """The default of `config`'s field `name`: the CLI shows and uses the library's own value."""
@@ -108,7 +106,7 @@ backbone_override_options = stack(
     click.option("--allow-other-backbone", is_flag=True, help="Accept --model weights other than the head's "
                                                               "(same shape)."),
 )
-head_option = click.option("--head", type=click.Path(path_type=Path), required=True, help="Head folder from `fit-head`.")
+head_option = click.option("--head", type=PATH, required=True, help="Head folder from `fit-head`.")
 HEAD_DTYPE_HELP = "Backbone compute dtype (auto: the head's cache dtype where this device runs it natively)."
 
 
@@ -126,17 +124,14 @@ def cli_message(message: str, command: click.Command) -> str:
     return re.sub(r"`([a-z][a-z0-9_]*)`", lambda m: flags.get(m[1]) or flags.get(m[1] + "s") or m[0], message)
 
 
-def friendly_errors(command):
-    """Turn the library's own errors into a one-line CLI error; anything else keeps its traceback."""
+class Command(click.Command):
+    """A command whose library errors end it with one line; any other exception is a bug and keeps its traceback."""
 
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
+    def invoke(self, ctx: click.Context):
         try:
-            return command(*args, **kwargs)
+            return super().invoke(ctx)
         except PiiTaggerError as err:
-            raise click.ClickException(cli_message(str(err), click.get_current_context().command)) from None
-
-    return wrapper
+            raise click.ClickException(cli_message(str(err), self)) from None
 
 
 def echo_summary(title: str, rows: list[tuple[str, object]]) -> None:
@@ -146,30 +141,17 @@ def echo_summary(title: str, rows: list[tuple[str, object]]) -> None:
         click.echo(f"  {name:<{width}}  {value}")
 
 
-def metric_rows(metrics: dict) -> list[tuple[str, str]]:
-    """The headline figures of an evaluation, for a command's summary."""
-    entity = metrics["entity"]
-    strict, char = entity["strict"], entity.get("char", {})
-    languages = ", ".join(f"{lang} {v['f1']:.3f}" for lang, v in strict["per_language"].items())
-    rows = [("strict span F1", f"{strict['overall']['f1']:.4f} (P {strict['overall']['precision']:.3f}, "
-                               f"R {strict['overall']['recall']:.3f}); per language: {languages}")]
-    if char:
-        overall = char["overall"]
-        rows.append(("redaction", f"character P {overall['precision']:.3f}, R {overall['recall']:.3f}, "
-                                  f"F1 {overall['f1']:.4f}, F5 {overall['f5']:.4f} (label-blind)"))
-    rows += [("detection", f"F1 {entity['detection']['overall']['f1']:.4f}, "
-                           f"F5 {entity['detection']['overall']['f5']:.4f} (one-to-one, label-blind)"),
-             ("token macro F1", f"{metrics['token']['without_o']['macro']['f1']:.4f} (without O)"),
-             ("threshold", f"spans scoring under {metrics['threshold']:.3f} dropped (chosen on val)")]
-    return rows
+def echo_json(row: dict) -> None:
+    click.echo(json.dumps(row, ensure_ascii=False))
 
 
-def warn(notes: list[str]) -> None:
+def warn(*notes: str) -> None:
     for note in notes:
         click.secho(f"warning: {note}", fg="yellow", err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=type("Group", (click.Group,), {"command_class": Command}),
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 def main():
     """Token-level PII detection (EN/FR) with a frozen LLM, a feature cache and a linear head.
 
@@ -183,19 +165,16 @@ def main():
     """
 
 
-# ----------------------------------------------------------------------------------------------
-# synth, prepare, extract: data in, features out
-# ----------------------------------------------------------------------------------------------
+# synth, prepare, extract: data in, features out ----------------------------------------------------
 
 @main.command()
 @option(SynthConfig, "n_english", type=int, help="English texts to generate.")
 @option(SynthConfig, "n_french", type=int, help="French texts to generate.")
-@click.option("--out", type=click.Path(path_type=Path), required=True,
+@click.option("--out", type=PATH, required=True,
               help="Folder for english_synthetic.jsonl and french_synthetic.jsonl (other files in it are left alone).")
 @option(SynthConfig, "seed", type=int, help="Same seed, same corpus.")
 @option(SynthConfig, "no_pii_fraction", type=float, help="Share of texts without any PII.")
 @click.option("--overwrite", is_flag=True, help="Replace the two corpus files if they exist (nothing else).")
-@friendly_errors
 def synth(out, overwrite, **options):
     """Generate a synthetic English/French PII corpus (AI4Privacy-style JSONL) with Faker.
 
@@ -203,20 +182,14 @@ def synth(out, overwrite, **options):
     Example:
       python cli.py synth --n-english 1000 --n-french 1000 --out data --seed 42
     """
-    result = write_synthetic(build(SynthConfig, options), out, overwrite=overwrite)
-    echo_summary("synth: done", [
-        ("texts", f"{result.english} English, {result.french} French ({result.without_pii} without PII)"),
-        ("entities", f"{result.entities} in {result.labels} labels"),
-        ("wrote", ", ".join(str(path) for path in result.paths)),
-    ])
+    echo_summary("synth: done", write_synthetic(build(SynthConfig, options), out, overwrite=overwrite).summary())
 
 
 @main.command()
-@option(PrepareConfig, "data_dir", type=click.Path(path_type=Path), help="Folder whose *.jsonl corpora are read.")
-@option(PrepareConfig, "inputs", "--input", multiple=True, type=click.Path(path_type=Path),
+@option(PrepareConfig, "data_dir", type=PATH, help="Folder whose *.jsonl corpora are read.")
+@option(PrepareConfig, "inputs", "--input", multiple=True, type=PATH,
         help="A corpus file to read as well (repeatable).")
-@option(PrepareConfig, "out", type=click.Path(path_type=Path),
-        help="Output folder [default: DATA_DIR/token_classification].")
+@option(PrepareConfig, "out", type=PATH, help="Output folder [default: DATA_DIR/token_classification].")
 @option(PrepareConfig, "max_english", type=int, help="Keep at most this many English texts (seeded sample) "
                                                      "[default: all].")
 @option(PrepareConfig, "max_french", type=int, help="Keep at most this many French texts [default: all].")
@@ -234,7 +207,6 @@ def synth(out, overwrite, **options):
 @option(PrepareConfig, "tokenizer_gguf_file", help="GGUF file inside --tokenizer, for GGUF checkpoints.")
 @skip_invalid_option
 @overwrite_option("an existing output folder")
-@friendly_errors
 def prepare(**options):
     """Read PII corpora (AI4Privacy, pii-masking-200k, generic JSONL), split them, write labels and stats.
 
@@ -244,31 +216,13 @@ def prepare(**options):
           --tokenizer mistralai/Mistral-7B-v0.1
       python cli.py prepare --input english_pii_43k.jsonl --label-map ai4privacy-200k --out prepared
     """
-    config = build(PrepareConfig, options)
-    result = run_prepare(config)
-    report = result.read_report
-    rows = [(split, ", ".join(f"{n} {lang}" for lang, n in sorted(c.items()))) for split, c in result.counts.items()]
-    rows.append(("split by", result.split_by + (" (no template in two splits)" if result.split_by == "template" else "")))
-    rows.append(("labels", f"{result.labels} token labels ({config.scheme})"))
-    if report.skipped:
-        reasons = "; ".join(f"{n}x {why}" for why, n in report.reasons.most_common(5))
-        rows.append(("skipped", f"{report.skipped} invalid lines: {reasons}"))
-    if report.trimmed_spans:
-        rows.append(("trimmed", f"{report.trimmed_spans} spans had surrounding whitespace removed"))
-    if result.spans_splitting_words:
-        rows.append(("word cuts", f"{result.spans_splitting_words} gold spans start or end inside a word "
-                                  "(see dataset_stats.json)"))
-    if result.oracle_f1 is not None:
-        rows.append(("oracle F1", f"{result.oracle_f1:.4f} (strict spans after encode -> decode with this tokenizer)"))
-    rows.append(("wrote", f"{result.out}/ ({', '.join(result.files)})"))
-    echo_summary("prepare: done", rows)
+    echo_summary("prepare: done", run_prepare(build(PrepareConfig, options)).summary())
 
 
 @main.command()
-@option(ExtractConfig, "data", type=click.Path(path_type=Path), required=True, help="Folder written by `prepare`.")
-@option(ExtractConfig, "model", required=True,
-        help="Backbone: hub name (mistralai/Mistral-7B-v0.1) or local folder.")
-@option(ExtractConfig, "out", type=click.Path(path_type=Path), required=True, help="Cache folder to write (or resume).")
+@option(ExtractConfig, "data", type=PATH, required=True, help="Folder written by `prepare`.")
+@option(ExtractConfig, "model", required=True, help="Backbone: hub name (mistralai/Mistral-7B-v0.1) or local folder.")
+@option(ExtractConfig, "out", type=PATH, required=True, help="Cache folder to write (or resume).")
 @option(ExtractConfig, "layers",
         help="Layers to cache: absolute (16), negative (-1 = final normed state) or fractions (0.5).")
 @option(ExtractConfig, "context", type=click.Choice(CONTEXTS),
@@ -290,7 +244,6 @@ def prepare(**options):
         help="Only these splits (repeatable) [default: all present].")
 @overwrite_option("an existing cache folder, starting afresh")
 @quiet_option
-@friendly_errors
 def extract(**options):
     """Run the frozen backbone once over the prepared data and cache per-token hidden states.
 
@@ -302,33 +255,19 @@ def extract(**options):
           --layers 0.5,-1 --out cache
     """
     result = run_extract(build(ExtractConfig, options))
-    if not result.complete and result.shards_total == 0:
-        return  # a non-main process of a multi-process run: process 0 reports
-    rows = [
-        ("cache", f"{result.examples_total} examples, {result.tokens_total} tokens, {result.shards_total} shards, "
-                  f"layers {result.layers}, {human_bytes(result.bytes_on_disk)} on disk"),
-        ("this run", f"{result.shards_written} shards written, {result.shards_skipped} already finished"),
-    ]
-    if result.tokens:
-        rows.append(("speed", f"{result.tokens_per_second:,.0f} tokens/s, padding efficiency "
-                              f"{result.padding_efficiency:.1%}, {result.seconds:.1f}s in all"))
-    if result.peak_gpu_bytes is not None:
-        rows.append(("GPU memory", f"peak {human_bytes(result.peak_gpu_bytes)}"))
-    rows.append(("wrote", f"{result.out}/manifest.json ({'complete' if result.complete else 'INCOMPLETE'})"))
-    echo_summary("extract: done", rows)
+    if result.complete or result.shards_total:  # other processes of a multi-process run: process 0 reports
+        echo_summary("extract: done", result.summary())
 
 
-# ----------------------------------------------------------------------------------------------
-# fit-head, evaluate: the head, on the cache alone
-# ----------------------------------------------------------------------------------------------
+# fit-head, evaluate: the head, on the cache alone --------------------------------------------------
 
 def _grid_help(what: str, values: tuple[float, ...]) -> str:
     return f"{what} [default: {','.join(f'{v:g}' for v in values)}]."
 
 
 @main.command("fit-head")
-@option(FitConfig, "cache", type=click.Path(path_type=Path), required=True, help="Cache folder written by `extract`.")
-@option(FitConfig, "out", type=click.Path(path_type=Path), required=True, help="Head folder to write.")
+@option(FitConfig, "cache", type=PATH, required=True, help="Cache folder written by `extract`.")
+@option(FitConfig, "out", type=PATH, required=True, help="Head folder to write.")
 @option(FitConfig, "layers", "--layers", "--layer",
         help="Cached layers to concatenate, e.g. -1 or 0.5,-1 [default: all cached].")
 @option(FitConfig, "lrs", "--lr", multiple=True, callback=float_list, default=None,
@@ -361,7 +300,6 @@ def _grid_help(what: str, values: tuple[float, ...]) -> str:
 @option(FitConfig, "device", help=DEVICE_HELP)
 @overwrite_option("an existing head folder")
 @quiet_option
-@friendly_errors
 def fit_head(**options):
     """Train the linear head on cached features: a grid of trials in one pass, the best one kept.
 
@@ -371,32 +309,19 @@ def fit_head(**options):
     """
     hp = Hyperparameters(**{f.name: options.pop(f.name) for f in fields(Hyperparameters) if f.name in options})
     result = run_fit(build(FitConfig, options, hp=hp))
-    click.secho(f"{'trial':<24} {'best epoch':>10} {'span F1':>8} {'token F1':>8} {'loss':>8}", bold=True)
-    for r in sorted(result.results, key=lambda r: -r.best.get("span_f1", -1)):
-        click.echo(f"{r.trial.name:<24} {r.best_epoch:>10} {r.best.get('span_f1', float('nan')):>8.4f} "
-                   f"{r.best.get('token_macro_f1', float('nan')):>8.4f} {r.best.get('train_loss', float('nan')):>8.4f}")
-    mean_epoch = sum(result.epoch_seconds) / max(1, len(result.epoch_seconds))
-    decoding = result.decoding
-    echo_summary("fit-head: done", [
-        ("best", f"{result.best.trial.name}, epoch {result.best.best_epoch}: "
-                 f"val strict span F1 {result.best.best['span_f1']:.4f}"),
-        ("decoding", f"{decoding['decode']}, word scores {decoding['word_scores']}, O bias "
-                     f"{decoding['outside_bias']:g}, span threshold {decoding['threshold']:.3f} (best val detection "
-                     f"{decoding['threshold_metric'].upper()})"),
-        ("data", f"{result.train_tokens} train tokens, layers {result.layers}, {result.mode}"),
-        ("time", f"{result.seconds:.1f}s in all, {mean_epoch:.2f}s per epoch for {len(result.results)} trials"),
-        ("wrote", f"{result.out}/ (head.safetensors, head.json, trials.json, training_curve.png)"),
-    ])
+    header, *rows = result.trial_table()
+    click.secho(header, bold=True)
+    click.echo("\n".join(rows))
+    echo_summary("fit-head: done", result.summary())
 
 
 @main.command()
-@option(EvaluateConfig, "cache", type=click.Path(path_type=Path), required=True,
-        help="Cache folder written by `extract`.")
-@option(EvaluateConfig, "heads", "--head", multiple=True, required=True, type=click.Path(path_type=Path),
+@option(EvaluateConfig, "cache", type=PATH, required=True, help="Cache folder written by `extract`.")
+@option(EvaluateConfig, "heads", "--head", multiple=True, required=True, type=PATH,
         help="Head folder from `fit-head` (repeat to compare several).")
 @option(EvaluateConfig, "split", type=click.Choice(SPLITS),
         help="Cached split to score [default: test when the cache has it, else val].")
-@option(EvaluateConfig, "out", type=click.Path(path_type=Path),
+@option(EvaluateConfig, "out", type=PATH,
         help="Report folder [default: HEAD/eval-SPLIT, or HEAD_PARENT/comparison-SPLIT for several heads].")
 @option(EvaluateConfig, "decode", type=click.Choice(DECODERS), help="Override the head's decoding.")
 @option(EvaluateConfig, "examples_per_class", "--examples", type=int,
@@ -404,7 +329,6 @@ def fit_head(**options):
 @option(EvaluateConfig, "allow_other_backbone", is_flag=True,
         help="Accept a cache made with other weights of the same shape.")
 @overwrite_option("an existing report folder")
-@friendly_errors
 def evaluate(**options):
     """Token- and entity-level metrics per class and language, with a report and plots.
 
@@ -417,16 +341,14 @@ def evaluate(**options):
     """
     result = run_evaluate(build(EvaluateConfig, options))
     for run in result.runs:
-        echo_summary(f"evaluate: {run.name} on {result.split}", metric_rows(run.metrics)
+        echo_summary(f"evaluate: {run.name} on {result.split}", summary_rows(run.metrics)
                      + [("report", str(result.out / run.folder / "report.md"))])
-    warn(result.warnings)
+    warn(*result.warnings)
     if len(result.runs) > 1:
         click.echo(f"comparison: {result.out / 'comparison.md'}")
 
 
-# ----------------------------------------------------------------------------------------------
-# predict, score, export-hf: the head at work on new text
-# ----------------------------------------------------------------------------------------------
+# predict, score, export-hf: the head at work on new text -------------------------------------------
 
 def show_tagged(row: dict) -> None:
     """A readable terminal view of one tagged text: highlighted entities, spans, masked text."""
@@ -453,10 +375,8 @@ def show_tagged(row: dict) -> None:
 @main.command()
 @click.argument("text", required=False)
 @head_option
-@option(PredictConfig, "input", type=click.Path(path_type=Path),
-        help="JSONL of {\"id\", \"text\"} objects to tag; '-' reads standard input.")
-@option(PredictConfig, "output", type=click.Path(path_type=Path),
-        help="Write JSONL results here [default: standard output].")
+@option(PredictConfig, "input", type=PATH, help="JSONL of {\"id\", \"text\"} objects to tag; '-' reads standard input.")
+@option(PredictConfig, "output", type=PATH, help="Write JSONL results here [default: standard output].")
 @backbone_override_options
 @compute_options(PredictConfig, HEAD_DTYPE_HELP)
 @option(PredictConfig, "min_score", type=float,
@@ -467,7 +387,6 @@ def show_tagged(row: dict) -> None:
 @skip_invalid_option
 @overwrite_option("an existing --output file")
 @quiet_option
-@friendly_errors
 def predict(**options):
     """Tag PII in new text and redact it: spans with scores, and a masked text.
 
@@ -478,24 +397,19 @@ def predict(**options):
       cat texts.jsonl | python cli.py predict --head head --input - --labels EMAIL,PHONENUMBER
     """
     config = build(PredictConfig, options)
-    show = config.text is not None and config.output is None
-    result = run_predict(config, emit=show_tagged if show else lambda row: click.echo(json.dumps(row,
-                                                                                                  ensure_ascii=False)))
+    terminal = config.text is not None and config.output is None
+    result = run_predict(config, emit=show_tagged if terminal else echo_json)
     if config.output is not None:
-        echo_summary("predict: done", [("texts", result.texts), ("spans", result.spans),
-                                       ("threshold", f"{result.threshold:.3f}"), ("wrote", str(config.output))])
-    report = result.read_report
-    if report.skipped:
-        reasons = "; ".join(f"{n}x {why}" for why, n in report.reasons.most_common(5))
-        click.secho(f"skipped {report.skipped} invalid lines of {config.input}: {reasons}", fg="yellow", err=True)
+        echo_summary("predict: done", result.summary())
+    warn(*filter(None, [result.skipped_note()]))
 
 
 @main.command()
 @head_option
-@option(ScoreConfig, "data", "--data", multiple=True, required=True, type=click.Path(path_type=Path),
+@option(ScoreConfig, "data", "--data", multiple=True, required=True, type=PATH,
         help="A labelled JSONL file in any format `prepare` reads (repeatable).")
 @option(ScoreConfig, "label_map", help=f"Rename the files' labels onto the head's: {LABEL_MAP_HELP}.")
-@option(ScoreConfig, "out", type=click.Path(path_type=Path), help="Report folder [default: HEAD/score-STEM].")
+@option(ScoreConfig, "out", type=PATH, help="Report folder [default: HEAD/score-STEM].")
 @backbone_override_options
 @compute_options(ScoreConfig, HEAD_DTYPE_HELP)
 @option(ScoreConfig, "examples_per_class", "--examples", type=int,
@@ -503,7 +417,6 @@ def predict(**options):
 @skip_invalid_option
 @overwrite_option("an existing report folder")
 @quiet_option
-@friendly_errors
 def score(**options):
     """Score a head on any labelled file: predict plus evaluate's metrics and report, no cache needed.
 
@@ -513,20 +426,16 @@ def score(**options):
       python cli.py score --head head --data english_pii_43k.jsonl --label-map ai4privacy-200k --out score-200k
     """
     result = run_score(build(ScoreConfig, options))
-    rows = [("texts", f"{result.texts} in {result.seconds:.0f}s"
-                      + (f", {result.read_report.skipped} invalid lines skipped" if result.read_report.skipped else ""))]
-    echo_summary("score: done", rows + metric_rows(result.metrics) + [("report", str(result.out / "report.md"))])
-    warn(result.warnings)
+    echo_summary("score: done", result.summary())
+    warn(*result.warnings)
 
 
 @main.command("export-hf")
-@option(ExportConfig, "head", type=click.Path(path_type=Path), required=True,
+@option(ExportConfig, "head", type=PATH, required=True,
         help="Head folder from `fit-head` (last layer, plain context, no neighbour features).")
-@option(ExportConfig, "out", type=click.Path(path_type=Path), required=True,
-        help="Folder for the transformers checkpoint.")
+@option(ExportConfig, "out", type=PATH, required=True, help="Folder for the transformers checkpoint.")
 @backbone_override_options
 @overwrite_option("an existing export folder")
-@friendly_errors
 def export_hf(**options):
     """Write a transformers *ForTokenClassification checkpoint: the backbone plus the head as `score`.
 
@@ -541,12 +450,10 @@ def export_hf(**options):
                                      ("wrote", f"{result.out}/ (config.json, model.safetensors, tokenizer)")])
 
 
-# ----------------------------------------------------------------------------------------------
-# demo: every stage on an embedded default
-# ----------------------------------------------------------------------------------------------
+# demo: every stage on an embedded default ----------------------------------------------------------
 
 @main.command()
-@option(DemoConfig, "workdir", type=click.Path(path_type=Path), help="Folder for everything the demo writes.")
+@option(DemoConfig, "workdir", type=PATH, help="Folder for everything the demo writes.")
 @option(DemoConfig, "n_english", type=int, help="Synthetic English texts.")
 @option(DemoConfig, "n_french", type=int, help="Synthetic French texts.")
 @option(DemoConfig, "backbone", type=click.Choice(BACKBONES),
@@ -567,7 +474,6 @@ def export_hf(**options):
 @option(DemoConfig, "seed", type=int, help="Data, split and head seed.")
 @click.option("--overwrite", is_flag=True, help="Replace the workdir of an earlier demo (never another folder).")
 @quiet_option
-@friendly_errors
 def demo(**options):
     """Run the whole pipeline offline on synthetic EN/FR data with an embedded backbone.
 
@@ -581,28 +487,11 @@ def demo(**options):
     quantize = options.pop("quantize")
     config = build(DemoConfig, options, quantize=None if quantize == NO_QUANTIZE else quantize)
     result = run_demo(config, log=lambda line: click.secho(line, bold=line.startswith("==")))
-    strict = result.metrics["entity"]["strict"]
     click.echo()
-    click.secho(f"{'head: trial':<40} {'val span F1':>11}", bold=True)
-    for name, f1 in sorted(result.trials, key=lambda t: -t[1]):
-        click.echo(f"{name:<40} {f1:>11.4f}")
+    for line, header in result.tables():
+        click.secho(line, bold=header)
     click.echo()
-    click.secho(f"{'class (test split)':<18} {'support':>7} {'strict P':>8} {'strict R':>8} {'strict F1':>9}", bold=True)
-    for label, row in sorted(strict["per_class"].items(), key=lambda kv: -kv[1]["gold"]):
-        click.echo(f"{label:<18} {row['gold']:>7} {row['precision']:>8.3f} {row['recall']:>8.3f} {row['f1']:>9.3f}")
-    click.echo()
-    stages = ", ".join(f"{name} {seconds:.0f}s" for name, seconds in result.stage_seconds.items())
-    echo_summary("demo: done (figures on the test split: templates no head saw)", [
-        ("backbone", f"{result.backbone}{' in int8' if result.quantize else ''} ({config.context} context, layers "
-                     f"{config.layers} cached, context window {config.context_window}, {config.decode} decoding)"),
-        ("chosen on val", f"{result.best_head}, {result.best_trial}, epoch {result.best_epoch}, word scores "
-                          f"{result.decoding['word_scores']}, O bias {result.decoding['outside_bias']:g}, "
-                          f"threshold {result.decoding['threshold']:.3f}"),
-        *metric_rows(result.metrics),
-        ("time", f"{sum(result.stage_seconds.values()):.0f}s ({stages})"),
-        ("report", str(result.report)),
-        *([("comparison", str(result.comparison))] if result.comparison else []),
-    ])
+    echo_summary("demo: done (figures on the test split: templates no head saw)", result.summary())
 
 
 if __name__ == "__main__":

@@ -17,15 +17,15 @@ WIDTH = 100  # the width `cli.py` formats its help at, so the reference reads li
 
 
 def help_text(command: click.Command, name: str, parent: click.Context | None = None) -> str:
-    context = click.Context(command, info_name=name, parent=parent, max_content_width=WIDTH, terminal_width=WIDTH)
-    return command.get_help(context).rstrip()
+    settings = {**command.context_settings, "max_content_width": WIDTH, "terminal_width": WIDTH}
+    return command.get_help(click.Context(command, info_name=name, parent=parent, **settings)).rstrip()
 
 
 def reference() -> str:
     sys.path.insert(0, str(ROOT))
     from cli import main
 
-    root = click.Context(main, info_name="cli.py", max_content_width=WIDTH, terminal_width=WIDTH)
+    root = click.Context(main, info_name="cli.py", **{**main.context_settings, "terminal_width": WIDTH})
     parts = ["# Command-line reference",
              "",
              "Generated from the commands' `--help` texts by `python docs/cli_reference.py`; the test suite",

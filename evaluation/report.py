@@ -42,6 +42,24 @@ def headline_figures(metrics: dict) -> dict[str, float | None]:
     return {key: _number(_dig(metrics, path)) for key, _, path in HEADLINE}
 
 
+def summary_rows(metrics: dict) -> list[tuple[str, str]]:
+    """The headline figures of one evaluation as (name, value) rows, for a command's summary."""
+    entity = metrics["entity"]
+    strict, char = entity["strict"], entity.get("char", {})
+    languages = ", ".join(f"{lang} {v['f1']:.3f}" for lang, v in strict["per_language"].items())
+    rows = [("strict span F1", f"{strict['overall']['f1']:.4f} (P {strict['overall']['precision']:.3f}, "
+                               f"R {strict['overall']['recall']:.3f}); per language: {languages}")]
+    if char:
+        overall = char["overall"]
+        rows.append(("redaction", f"character P {overall['precision']:.3f}, R {overall['recall']:.3f}, "
+                                  f"F1 {overall['f1']:.4f}, F5 {overall['f5']:.4f} (label-blind)"))
+    rows += [("detection", f"F1 {entity['detection']['overall']['f1']:.4f}, "
+                           f"F5 {entity['detection']['overall']['f5']:.4f} (one-to-one, label-blind)"),
+             ("token macro F1", f"{metrics['token']['without_o']['macro']['f1']:.4f} (without O)"),
+             ("threshold", f"spans scoring under {metrics['threshold']:.3f} dropped (chosen on val)")]
+    return rows
+
+
 def render_report(metrics: dict, *, examples_per_kind: int = 3) -> str:
     """One evaluation as Markdown: headline, token averages, per language, per class, confusions, errors.
 

@@ -14,6 +14,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from evaluation.evaluate import Predictions, prediction_metrics, write_head_outputs
+from evaluation.report import summary_rows
 from extract.errors import PiiTaggerError
 from extract.files import check_can_write, check_disjoint, output_folder
 from extract.label_maps import load_label_map
@@ -48,6 +49,12 @@ class ScoreResult:
     read_report: ReadReport
     seconds: float
     warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> list[tuple[str, str]]:
+        """(name, value) rows for the command's closing summary."""
+        skipped = f", {self.read_report.skipped} invalid lines skipped" if self.read_report.skipped else ""
+        return [("texts", f"{self.texts} in {self.seconds:.0f}s{skipped}"),
+                *summary_rows(self.metrics), ("report", str(self.out / "report.md"))]
 
 
 def gold_scheme_of(records: list[Record], scheme: str) -> LabelScheme:

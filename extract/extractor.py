@@ -20,7 +20,7 @@ from extract.errors import MissingInputError, PiiTaggerError
 from extract.backbone import BackboneConfig, LayerCapture, load_backbone, load_model_config, resolve_device, \
     resolve_dtype
 from extract.cache_writer import CacheWriter, ShardBuffer, ShardPlan, plan_shards
-from extract.files import check_disjoint, folder_bytes, read_json
+from extract.files import check_disjoint, folder_bytes, human_bytes, read_json
 from extract.forward import forward_batches
 from extract.labels import AlignmentStats, LabelScheme
 from extract.layers import DEFAULT_LAYERS, resolve_layers
@@ -89,6 +89,19 @@ class ExtractResult:
     @property
     def padding_efficiency(self) -> float:
         return self.real_positions / self.positions if self.positions else 1.0
+
+    def summary(self) -> list[tuple[str, str]]:
+        """(name, value) rows for the command's closing summary."""
+        rows = [("cache", f"{self.examples_total} examples, {self.tokens_total} tokens, {self.shards_total} shards, "
+                          f"layers {self.layers}, {human_bytes(self.bytes_on_disk)} on disk"),
+                ("this run", f"{self.shards_written} shards written, {self.shards_skipped} already finished")]
+        if self.tokens:
+            rows.append(("speed", f"{self.tokens_per_second:,.0f} tokens/s, padding efficiency "
+                                  f"{self.padding_efficiency:.1%}, {self.seconds:.1f}s in all"))
+        if self.peak_gpu_bytes is not None:
+            rows.append(("GPU memory", f"peak {human_bytes(self.peak_gpu_bytes)}"))
+        rows.append(("wrote", f"{self.out}/manifest.json ({'complete' if self.complete else 'INCOMPLETE'})"))
+        return rows
 
 
 @dataclass

@@ -254,8 +254,8 @@ def human_bytes(n: float) -> str:
     raise AssertionError("unreachable")
 
 
-def parse_bytes(text: str) -> int:
-    """'8GB', '512 MB', '1.5G', '1000000' -> bytes (binary units)."""
+def parse_bytes(text: str, setting: str = "max_memory") -> int:
+    """'8GB', '512 MB', '1.5G', '1000000' -> bytes (binary units); errors name `setting`."""
     units = {"": 1, "B": 1, "K": 1 << 10, "KB": 1 << 10, "KIB": 1 << 10, "M": 1 << 20, "MB": 1 << 20,
              "MIB": 1 << 20, "G": 1 << 30, "GB": 1 << 30, "GIB": 1 << 30, "T": 1 << 40, "TB": 1 << 40, "TIB": 1 << 40}
     cleaned = str(text).strip().upper().replace(" ", "")
@@ -264,7 +264,7 @@ def parse_bytes(text: str) -> int:
     try:
         value = float(number)
     except ValueError:
-        raise PiiTaggerError(f"cannot read {text!r} as a size (examples: 8GB, 512MB, 1.5G)") from None
+        raise PiiTaggerError(f"`{setting}`: cannot read {text!r} as a size (examples: 8GB, 512MB, 1.5G)") from None
     if unit not in units or value < 0:
-        raise PiiTaggerError(f"cannot read {text!r} as a size (examples: 8GB, 512MB, 1.5G)")
+        raise PiiTaggerError(f"`{setting}`: cannot read {text!r} as a size (examples: 8GB, 512MB, 1.5G)")
     return int(value * units[unit])

@@ -17,7 +17,7 @@ import numpy as np
 from extract.errors import PiiTaggerError, MissingInputError
 from extract.files import atomic_write_json, atomic_write_text, check_can_write, check_disjoint, output_folder
 from extract.label_maps import load_label_map
-from extract.labels import AlignmentStats, LabelScheme, decode, same_word
+from extract.labels import IGNORE_LABEL, AlignmentStats, LabelScheme, decode, same_word
 from extract.records import ReadReport, Record, read_corpora, write_jsonl
 from extract.schema import SPLITS
 from extract.tokens import load_tokenizer, tokenize_texts
@@ -56,6 +56,27 @@ class PrepareResult:
     files: list[str] = field(default_factory=list)  # names written into `out`
     split_by: str = "random"  # how texts were kept apart: "template" or "random"
     spans_splitting_words: int = 0  # gold spans starting or ending inside a run of letters/digits
+    scheme: str = "bio"  # the token label scheme written
+
+    def summary(self) -> list[tuple[str, str]]:
+        """(name, value) rows for the command's closing summary."""
+        report = self.read_report
+        rows = [(split, ", ".join(f"{n} {lang}" for lang, n in sorted(c.items()))) for split, c in self.counts.items()]
+        rows.append(("split by", self.split_by + (" (no template in two splits)" if self.split_by == "template" else "")))
+        rows.append(("labels", f"{self.labels} token labels ({self.scheme})"))
+        if report.skipped:
+            reasons = "; ".join(f"{n}x {why}" for why, n in report.reasons.most_common(5))
+            rows.append(("skipped", f"{report.skipped} invalid lines: {reasons}"))
+        if report.trimmed_spans:
+            rows.append(("trimmed", f"{report.trimmed_spans} spans had surrounding whitespace removed"))
+        if self.spans_splitting_words:
+            rows.append(("word cuts", f"{self.spans_splitting_words} gold spans start or end inside a word "
+                                      "(see dataset_stats.json)"))
+        if self.oracle_f1 is not None:
+            rows.append(("oracle F1", f"{self.oracle_f1:.4f} (strict spans after encode -> decode with this "
+                                      "tokenizer)"))
+        rows.append(("wrote", f"{self.out}/ ({', '.join(self.files)})"))
+        return rows
 
 
 def prepare(config: PrepareConfig) -> PrepareResult:
@@ -103,7 +124,7 @@ def prepare(config: PrepareConfig) -> PrepareResult:
         written += ["label_mappings.json", "dataset_stats.json"]
     counts = {name: dict(Counter(r.language for r in recs)) for name, recs in splits.items() if recs}
     return PrepareResult(out, counts, len(scheme.labels), report, oracle, written, split_by,
-                         stats["spans_splitting_words"]["count"])
+                         stats["spans_splitting_words"]["count"], config.scheme)
 
 
 def _check_config(config: PrepareConfig) -> None:
@@ -280,7 +301,8 @@ def tokenizer_stats(splits: dict[str, list[Record]], scheme: LabelScheme, tokeni
         lengths = [len(t.ids) for t in tokenized]
         label_counts = np.zeros(len(scheme.labels), dtype=np.int64)
         for tokens in tokenized:
-            label_counts += np.bincount(tokens.labels, minlength=len(scheme.labels))
+            labelled = tokens.labels[tokens.labels != IGNORE_LABEL]  # tokens of ignored regions carry no label
+            label_counts += np.bincount(labelled, minlength=len(scheme.labels))
         out["splits"][name] = {
             "tokens": int(sum(lengths)),
             "tokens_per_text": _length_summary(lengths),

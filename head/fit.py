@@ -65,6 +65,30 @@ class FitResult:
     epoch_seconds: list[float]  # training time of each epoch (validation excluded)
     decoding: dict = field(default_factory=dict)  # decode, word scores and threshold chosen on val
 
+    def trial_table(self) -> list[str]:
+        """A header line, then one line per trial, best first."""
+        lines = [f"{'trial':<24} {'best epoch':>10} {'span F1':>8} {'token F1':>8} {'loss':>8}"]
+        for r in sorted(self.results, key=lambda r: -r.best.get("span_f1", -1)):
+            lines.append(f"{r.trial.name:<24} {r.best_epoch:>10} {r.best.get('span_f1', float('nan')):>8.4f} "
+                         f"{r.best.get('token_macro_f1', float('nan')):>8.4f} "
+                         f"{r.best.get('train_loss', float('nan')):>8.4f}")
+        return lines
+
+    def summary(self) -> list[tuple[str, str]]:
+        """(name, value) rows for the command's closing summary."""
+        mean_epoch = sum(self.epoch_seconds) / max(1, len(self.epoch_seconds))
+        decoding = self.decoding
+        return [
+            ("best", f"{self.best.trial.name}, epoch {self.best.best_epoch}: "
+                     f"val strict span F1 {self.best.best['span_f1']:.4f}"),
+            ("decoding", f"{decoding['decode']}, word scores {decoding['word_scores']}, O bias "
+                         f"{decoding['outside_bias']:g}, span threshold {decoding['threshold']:.3f} (best val "
+                         f"detection {decoding['threshold_metric'].upper()})"),
+            ("data", f"{self.train_tokens} train tokens, layers {self.layers}, {self.mode}"),
+            ("time", f"{self.seconds:.1f}s in all, {mean_epoch:.2f}s per epoch for {len(self.results)} trials"),
+            ("wrote", f"{self.out}/ (head.safetensors, head.json, trials.json, training_curve.png)"),
+        ]
+
 
 def _check(config: FitConfig) -> None:
     """Every option, before anything is read: a typo should not wait for a pass over the cache."""

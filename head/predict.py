@@ -49,7 +49,21 @@ class PredictResult:
     spans: int = 0  # spans kept, over all texts
     threshold: float = 0.0  # the span score threshold applied
     output: Path | None = None  # the file written, if any
+    input: Path | None = None  # the file read, if any ("-": standard input)
     read_report: ReadReport = field(default_factory=ReadReport)  # input lines skipped, and why
+
+    def summary(self) -> list[tuple[str, str]]:
+        """(name, value) rows for the command's closing summary."""
+        return [("texts", str(self.texts)), ("spans", str(self.spans)), ("threshold", f"{self.threshold:.3f}"),
+                ("wrote", str(self.output))]
+
+    def skipped_note(self) -> str | None:
+        """One line on the input lines skipped as invalid, or None."""
+        report = self.read_report
+        if not report.skipped:
+            return None
+        reasons = "; ".join(f"{n}x {why}" for why, n in report.reasons.most_common(5))
+        return f"skipped {report.skipped} invalid lines of {self.input}: {reasons}"
 
 
 def predict(config: PredictConfig, emit: Callable[[dict], None] | None = None) -> PredictResult:
@@ -59,6 +73,8 @@ def predict(config: PredictConfig, emit: Callable[[dict], None] | None = None) -
     if config.min_score is not None and not 0.0 <= config.min_score <= 1.0:
         raise PiiTaggerError(f"`min_score` must be in [0, 1], got {config.min_score}")
     if config.input is not None and str(config.input) != "-" and not Path(config.input).is_file():
+        if Path(config.input).is_dir():
+            raise PiiTaggerError(f"`input` {config.input} is a folder; give a JSONL file (or \"-\" for standard input)")
         raise MissingInputError(f"`input` {config.input}: no such file")
     if config.output is not None:
         check_output_file(config.output, config.overwrite, "output", inputs=[config.input, config.head])
@@ -69,7 +85,7 @@ def predict(config: PredictConfig, emit: Callable[[dict], None] | None = None) -
                                     dtype=config.dtype, batch_tokens=config.batch_tokens,
                                     allow_other_backbone=config.allow_other_backbone)
     result = PredictResult(threshold=tagger.loaded.threshold if config.min_score is None else config.min_score,
-                           output=config.output)
+                           output=config.output, input=config.input)
     if config.text is not None:
         pairs, total = iter([("1", config.text)]), 1
     else:

@@ -1,11 +1,12 @@
-"""Session fixtures: the real Mistral tokenizer, a tiny random Mistral, and a small pipeline run.
+"""Session fixtures: the real Mistral tokenizer, a tiny random Mistral, and small pipeline runs
+(caches, heads) that tests in several folders share.
 
-Everything is built offline in a temporary folder once per test session, in seconds.
+Everything is built offline in a temporary folder once per test session, in seconds, and only
+when a test asks for it.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -34,14 +35,6 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     from extract.offline_models import tiny_mistral
 
     return tiny_mistral(tmp_path_factory.mktemp("tiny-mistral"))
-
-
-def write_jsonl(path: Path, rows: list[dict]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -82,4 +75,64 @@ def tiny_head(tiny_cache, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("head") / "head"
     fit_head(FitConfig(cache=tiny_cache, out=out, lrs=(3e-3, 1e-2), hp=Hyperparameters(epochs=4, batch_tokens=512),
                        progress=False))
+    return out
+
+
+@pytest.fixture(scope="session")
+def last_layer_head(tiny_cache, tmp_path_factory) -> Path:
+    """A head on the last layer alone: the kind `export-hf` can export."""
+    from head.fit import FitConfig, fit_head
+    from head.trainer import Hyperparameters
+
+    out = tmp_path_factory.mktemp("last") / "head"
+    fit_head(FitConfig(cache=tiny_cache, out=out, layers="-1", lrs=(1e-2,), hp=Hyperparameters(epochs=3),
+                       progress=False))
+    return out
+
+
+@pytest.fixture(scope="session")
+def separable_cache(tmp_path_factory, tiny_model_dir) -> Path:
+    """Names and e-mails from small closed sets through the tiny Mistral: a problem a head solves."""
+    from extract.extractor import ExtractConfig, run_extract
+    from extract.prepare import PrepareConfig, prepare
+    from tests.helpers import separable_records, write_jsonl
+
+    root = tmp_path_factory.mktemp("separable")
+    write_jsonl(root / "data" / "corpus.jsonl", separable_records(160, seed=1))
+    prepare(PrepareConfig(data_dir=root / "data", out=root / "prepared", val_fraction=0.25))
+    run_extract(ExtractConfig(data=root / "prepared", out=root / "cache", model=str(tiny_model_dir), dtype="float32", max_length=64,
+                              stride=16, shard_tokens=600, progress=False))
+    return root / "cache"
+
+
+@pytest.fixture(scope="session")
+def echo_cache(prepared_dir, tiny_model_dir, tmp_path_factory) -> Path:
+    """The synthetic corpus read twice (`context="echo"`), in windows long enough for every text."""
+    from extract.extractor import ExtractConfig, run_extract
+
+    out = tmp_path_factory.mktemp("echo") / "cache"
+    run_extract(ExtractConfig(data=prepared_dir, out=out, model=str(tiny_model_dir), dtype="float32", max_length=160,
+                              stride=16, context="echo", progress=False))
+    return out
+
+
+@pytest.fixture(scope="session")
+def echo_head(echo_cache, tmp_path_factory) -> Path:
+    from head.fit import FitConfig, fit_head
+    from head.trainer import Hyperparameters
+
+    out = tmp_path_factory.mktemp("echo-head") / "head"
+    fit_head(FitConfig(cache=echo_cache, out=out, lrs=(1e-2,), hp=Hyperparameters(epochs=3), progress=False))
+    return out
+
+
+@pytest.fixture(scope="session")
+def int8_cache(prepared_dir, tiny_model_dir, tmp_path_factory) -> Path:
+    """The last layer of the tiny Mistral with its Linear layers in int8 (`quantize="int8"`)."""
+    from extract.extractor import ExtractConfig, run_extract
+
+    out = tmp_path_factory.mktemp("int8") / "cache"
+    run_extract(ExtractConfig(data=prepared_dir, out=out, model=str(tiny_model_dir), dtype="float32", max_length=64,
+                              stride=16, batch_tokens=1024, shard_tokens=1500, layers="-1", quantize="int8",
+                              progress=False))
     return out

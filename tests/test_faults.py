@@ -32,7 +32,7 @@ from head.checkpoint import load_head
 from head.tagger import Tagger
 from head.fit import FitConfig, fit_head
 from head.trainer import Hyperparameters
-from tests.conftest import write_jsonl
+from tests.helpers import write_jsonl
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -100,6 +100,17 @@ def test_extract_overwrite_refuses_a_folder_that_is_not_a_cache(prepared_dir, ti
     with pytest.raises(UnsafeOutputError, match="not a cache"):
         run_extract(extract_config(prepared_dir, tiny_model_dir, foreign, overwrite=True))
     assert (foreign / "chapter1.tex").read_text() == "years of work"
+
+
+def test_a_folder_that_only_looks_like_ours_is_never_replaced(tiny_cache, tiny_head, tmp_path):
+    # Files this tool writes, but no marker: a user's folder that happens to hold them.
+    lookalike = tmp_path / "report"
+    lookalike.mkdir()
+    (lookalike / "metrics.json").write_text("{}")
+    (lookalike / "a.csv").write_text("mine")
+    result = cli("evaluate", "--cache", tiny_cache, "--head", tiny_head, "--out", lookalike, "--overwrite")
+    assert result.exit_code != 0 and "not an evaluation folder" in result.output
+    assert sorted(p.name for p in lookalike.iterdir()) == ["a.csv", "metrics.json"]
 
 
 def test_fit_head_evaluate_and_export_refuse_to_replace_their_inputs(tiny_cache, tiny_head):
@@ -277,7 +288,8 @@ def test_a_head_refuses_a_cache_or_backbone_with_other_weights(tiny_head, tiny_c
     assert forced.exit_code == 0, forced.output
     with pytest.raises(PiiTaggerError, match="other weights.*`allow_other_backbone`"):
         Tagger.from_pretrained(tiny_head, str(model))
-    assert Tagger.from_pretrained(tiny_head, str(model), allow_other_backbone=True).tag(["Call Bob"])
+    tagged = Tagger.from_pretrained(tiny_head, str(model), allow_other_backbone=True).tag(["Call Bob"])
+    assert tagged[0].text == "Call Bob"
 
 
 # ---------------------------------------------------------------------------------------------

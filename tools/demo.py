@@ -18,6 +18,7 @@ import torch
 from extract.backbone import check_quantize, resolve_device, resolve_dtype
 from extract.errors import PiiTaggerError
 from evaluation.evaluate import EvaluateConfig, evaluate
+from evaluation.report import summary_rows
 from extract.offline_models import smollm2_gguf, tiny_mistral
 from extract.extractor import ExtractConfig, run_extract
 from extract.files import check_can_write, write_marker
@@ -88,6 +89,33 @@ class DemoResult:
     report: Path | None = None  # evaluate's report.md of the chosen head
     comparison: Path | None = None  # evaluate's comparison.md of all heads (with compare_layers)
     trials: list[tuple[str, float]] = field(default_factory=list)  # (head: trial, val span F1)
+    setup: str = ""  # context, layers, context window and decoding, for the summary
+
+    def tables(self) -> list[tuple[str, bool]]:
+        """(line, is a header): every trial's val span F1, then the test figures per class."""
+        lines = [(f"{'head: trial':<40} {'val span F1':>11}", True)]
+        lines += [(f"{name:<40} {f1:>11.4f}", False) for name, f1 in sorted(self.trials, key=lambda t: -t[1])]
+        lines += [("", False), (f"{'class (test split)':<18} {'support':>7} {'strict P':>8} {'strict R':>8} "
+                                f"{'strict F1':>9}", True)]
+        per_class = self.metrics["entity"]["strict"]["per_class"]
+        for label, row in sorted(per_class.items(), key=lambda kv: -kv[1]["gold"]):
+            lines.append((f"{label:<18} {row['gold']:>7} {row['precision']:>8.3f} {row['recall']:>8.3f} "
+                          f"{row['f1']:>9.3f}", False))
+        return lines
+
+    def summary(self) -> list[tuple[str, str]]:
+        """(name, value) rows for the command's closing summary."""
+        stages = ", ".join(f"{name} {seconds:.0f}s" for name, seconds in self.stage_seconds.items())
+        return [
+            ("backbone", f"{self.backbone}{' in int8' if self.quantize else ''} ({self.setup})"),
+            ("chosen on val", f"{self.best_head}, {self.best_trial}, epoch {self.best_epoch}, word scores "
+                              f"{self.decoding['word_scores']}, O bias {self.decoding['outside_bias']:g}, "
+                              f"threshold {self.decoding['threshold']:.3f}"),
+            *summary_rows(self.metrics),
+            ("time", f"{sum(self.stage_seconds.values()):.0f}s ({stages})"),
+            ("report", str(self.report)),
+            *([("comparison", str(self.comparison))] if self.comparison else []),
+        ]
 
 
 def run_demo(config: DemoConfig, log: Callable[[str], None] = print) -> DemoResult:
@@ -113,7 +141,8 @@ def run_demo(config: DemoConfig, log: Callable[[str], None] = print) -> DemoResu
         os.replace(workdir, replaced)
     workdir.mkdir(parents=True, exist_ok=True)
     write_marker(workdir, "demo")
-    result = DemoResult(workdir, quantize=quantize)
+    result = DemoResult(workdir, quantize=quantize, setup=f"{config.context} context, layers {config.layers} cached, "
+                        f"context window {config.context_window}, {config.decode} decoding")
 
     def stage(name: str, action):
         log(f"== {name}")

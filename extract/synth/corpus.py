@@ -52,12 +52,12 @@ class SynthConfig:
         for name in ("n_english", "n_french"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
-                raise PiiTaggerError(f"{name} must be a whole number, got {value!r}")
+                raise PiiTaggerError(f"`{name}` must be a whole number, got {value!r}")
             if value < 0:
-                raise PiiTaggerError(f"{name} must be 0 or more, got {value}")
+                raise PiiTaggerError(f"`{name}` must be 0 or more, got {value}")
         fraction = self.no_pii_fraction
         if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.0 <= fraction <= 1.0:
-            raise PiiTaggerError(f"no_pii_fraction must be a number between 0 and 1, got {fraction!r}")
+            raise PiiTaggerError(f"`no_pii_fraction` must be a number between 0 and 1, got {fraction!r}")
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,12 @@ class SynthResult:
     entities: int
     labels: int  # distinct labels among the entities
     paths: tuple[Path, ...]
+
+    def summary(self) -> list[tuple[str, str]]:
+        """(name, value) rows for the command's closing summary."""
+        return [("texts", f"{self.english} English, {self.french} French ({self.without_pii} without PII)"),
+                ("entities", f"{self.entities} in {self.labels} labels"),
+                ("wrote", ", ".join(str(path) for path in self.paths))]
 
 
 class _Deck:

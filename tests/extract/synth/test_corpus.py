@@ -106,7 +106,7 @@ def test_no_pii_share_matches_config(fraction):
     SynthConfig(no_pii_fraction=1.5), SynthConfig(n_english=2.5), SynthConfig(no_pii_fraction=float("nan")),
 ])
 def test_invalid_config_raises_value_error_naming_the_setting(config):
-    with pytest.raises(ValueError, match="^(n_english|n_french|no_pii_fraction) must"):
+    with pytest.raises(ValueError, match="^`(n_english|n_french|no_pii_fraction)` must"):
         generate(config)
 
 

@@ -1,29 +1,24 @@
-"""Metrics a redactor cannot game: one-to-one span matching, character-level redaction scores,
-ignore regions and unlabelled tokens, each against values computed by hand.
-"""
+"""Predicted against gold spans, as a redactor cannot game them: the three matching modes,
+one-to-one matching, character-level redaction counts and ignored regions, each against values
+computed by hand or per character."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extract.labels import IGNORE_LABEL
-from evaluation.metrics import entity_metrics
-from extract.token_metrics import token_metrics, type_confusion
-from extract.span_metrics import CharCounts, char_counts, char_recall_per_label, match_spans
-from extract.labels import LabelScheme
 from extract.records import Span
+from extract.span_metrics import CharCounts, char_counts, char_recall_per_label, match_spans, score_corpus
+from tests.helpers import DUPONT, FEMALE, I_JEAN, I_PHONE, IGNORED_TEXT, JEAN, JEAN_DUPONT, PHONE
 
 MODES = ("strict", "overlap", "detection")
+
 
 # 0         1         2         3
 # 0123456789012345678901234567890123456789
 # Call Jean Dupont at 06 12 34 56 78 now, or write to the office before the end of the month.
 TEXT = "Call Jean Dupont at 06 12 34 56 78 now, or write to the office before the end of the month."
-JEAN, DUPONT, JEAN_DUPONT = Span(5, 9, "FIRSTNAME"), Span(10, 16, "LASTNAME"), Span(5, 16, "NAME")
-PHONE = Span(20, 34, "PHONE")
 
 
 def _prf(counts) -> tuple[float, float]:
@@ -39,6 +34,15 @@ def _r(*values: float) -> tuple[float, ...]:
     return tuple(round(x, 12) for x in values)
 
 
+def _overall(gold: list[list[Span]], pred: list[list[Span]], mode: str) -> dict:
+    """Counts over texts (gold and pred aligned by position), as evaluate reports them."""
+    return score_corpus(gold, pred, mode).total.to_json()
+
+
+def _prf1(counts: dict) -> tuple[float, float, float]:
+    return counts["precision"], counts["recall"], counts["f1"]
+
+
 def test_the_fixture_spans_cover_what_their_names_say():
     assert [TEXT[s.start:s.end] for s in (JEAN, DUPONT, JEAN_DUPONT, PHONE)] == [
         "Jean", "Dupont", "Jean Dupont", "06 12 34 56 78"]
@@ -47,6 +51,20 @@ def test_the_fixture_spans_cover_what_their_names_say():
 # --------------------------------------------------------------------------------------------
 # Hand-computed cases
 # --------------------------------------------------------------------------------------------
+
+
+def test_partial_overlap_misses_strict_and_hits_overlap():
+    gold, pred = [[JEAN_DUPONT]], [[Span(5, 9, "NAME")]]
+    assert _prf1(_overall(gold, pred, "strict")) == (0.0, 0.0, 0.0)
+    assert _prf1(_overall(gold, pred, "overlap")) == (1.0, 1.0, 1.0)
+    assert _prf1(_overall(gold, pred, "detection")) == (1.0, 1.0, 1.0)
+
+
+def test_wrong_label_misses_strict_and_overlap_and_hits_detection():
+    gold, pred = [[JEAN_DUPONT]], [[Span(5, 16, "PHONE")]]
+    assert _prf1(_overall(gold, pred, "strict")) == (0.0, 0.0, 0.0)
+    assert _prf1(_overall(gold, pred, "overlap")) == (0.0, 0.0, 0.0)
+    assert _prf1(_overall(gold, pred, "detection")) == (1.0, 1.0, 1.0)
 
 
 def test_a_text_wide_span_finds_one_entity_and_has_low_character_precision():
@@ -90,9 +108,14 @@ def test_a_fragmented_entity_is_found_once():
 
 def test_merged_first_and_last_name():
     gold, pred = [JEAN, DUPONT], [Span(5, 16, "FIRSTNAME")]  # "Jean Dupont" as one FIRSTNAME
+    assert _all(gold, gold) == {mode: (1.0, 1.0) for mode in MODES}  # adjacent entities stay apart
     # Strict: equal to neither gold span -> 0 hits of 2 gold, 0 of 1 predicted.
-    # Overlap: same label as JEAN only -> 1/1 predicted, 1/2 gold. Detection: one to one -> same.
+    # Overlap: same label as JEAN only -> 1/1 predicted, 1/2 gold. Detection: one to one -> same:
+    # the merged span finds one of the two entities, not both; F1 = 2 * 1 * 0.5 / 1.5 = 2/3.
     assert _all(gold, pred) == {"strict": (0.0, 0.0), "overlap": (1.0, 0.5), "detection": (1.0, 0.5)}
+    strict = match_spans(gold, pred, "strict").total
+    assert (strict.gold, strict.pred, strict.f1) == (2, 1, 0.0)
+    assert match_spans(gold, pred, "detection").total.f1 == pytest.approx(2 / 3)
     # Characters: gold 4 + 6 = 10; the prediction covers 11 characters, one a space -> 10, all gold.
     counts = char_counts(TEXT, gold, pred)
     assert (counts.gold_chars, counts.pred_chars, counts.hit_chars) == (10, 10, 10)
@@ -107,6 +130,8 @@ def test_merged_first_and_last_name():
 def test_an_empty_prediction_scores_zero_everywhere():
     gold = [JEAN_DUPONT, PHONE]
     assert _all(gold, []) == {mode: (0.0, 0.0) for mode in MODES}
+    strict = match_spans(gold, [], "strict").total
+    assert (strict.gold, strict.pred, strict.f1) == (2, 0, 0.0)
     counts = char_counts(TEXT, gold, [])
     # 20 characters to hide, none hidden: P = 0 (nothing hidden while something had to be), R = 0/20.
     assert (counts.gold_chars, counts.pred_chars, counts.hit_chars) == (20, 0, 0)
@@ -122,17 +147,21 @@ def test_a_text_without_pii():
     # Something hidden: "Nothing" is 7 false-alarm characters, precision 0/7.
     alarm = [Span(0, 7, "CITY")]
     assert {mode: p for mode, (p, _) in _all([], alarm).items()} == {mode: 0.0 for mode in MODES}
+    strict = match_spans([], alarm, "strict").total
+    assert (strict.gold, strict.pred, strict.f1) == (0, 1, 0.0)
     counts = char_counts(text, [], alarm)
     assert (counts.gold_chars, counts.pred_chars, counts.hit_chars) == (0, 7, 0)
     assert counts.precision == 0.0 and counts.f1 == 0.0
 
 
-# "Contact Jean, gender: female, at 06 12 34 56 78." with "female" an ignored region (a gold
-# label this project does not have).
-IGNORED_TEXT = "Contact Jean, gender: female, at 06 12 34 56 78."
-I_JEAN = Span(8, 12, "FIRSTNAME")
-I_PHONE = Span(33, 47, "PHONE")
-FEMALE = (22, 28)
+def test_f5_by_hand():
+    # 3 gold, 2 predicted, 1 exact: P = 1/2, R = 1/3, F5 = 26 PR / (25 P + R) = 26/77.
+    gold = [[JEAN, DUPONT, PHONE]]
+    pred = [[JEAN, Span(20, 25, "PHONE")]]
+    counts = _overall(gold, pred, "strict")
+    assert (counts["precision"], counts["recall"]) == pytest.approx((1 / 2, 1 / 3))
+    assert counts["f5"] == pytest.approx(26 / 77)
+    assert counts["f1"] == pytest.approx(2 / 5)
 
 
 def test_ignored_fixture_positions():
@@ -193,59 +222,6 @@ def test_ignored_regions_are_checked():
         char_counts("abc", [], [Span(1, 9, "X")])
 
 
-def test_per_language_and_per_label_character_figures():
-    en_text = "Call Jean Dupont at 06 12 34 56 78 now"
-    fr_text = "\u00c9crire \u00e0 Marie, 12 rue de la Paix"  # "Écrire à Marie, 12 rue de la Paix"
-    marie = Span(9, 14, "FIRSTNAME")
-    address = Span(16, 33, "ADDRESS")
-    assert (fr_text[marie.start:marie.end], fr_text[address.start:address.end]) == ("Marie", "12 rue de la Paix")
-    gold = [[JEAN, DUPONT, PHONE], [marie, address]]
-    pred = [
-        [Span(5, 16, "FIRSTNAME"), Span(20, 28, "PHONE")],  # merged name; "06 12 34" of the phone
-        [Span(0, 6, "CITY"), marie],  # "Écrire" is a false alarm; the address is missed
-    ]
-    char = entity_metrics(gold, pred, ["en", "fr"], texts=[en_text, fr_text])["char"]
-    # en: gold Jean 4 + Dupont 6 + phone 10 = 20; hidden "Jean Dupont" 10 + "06 12 34" 6 = 16,
-    #     all gold: P = 16/16, R = 16/20.
-    # fr: gold Marie 5 + "12 rue de la Paix" 2+3+2+2+4 = 13 -> 18; hidden "Écrire" 6 + Marie 5 = 11,
-    #     hit 5: P = 5/11, R = 5/18.
-    # overall: gold 38, hidden 27, hit 21: P = 21/27 = 7/9, R = 21/38.
-    assert char["per_language"]["en"] == pytest.approx(
-        {"gold_chars": 20, "pred_chars": 16, "hit_chars": 16, "precision": 1.0, "recall": 0.8,
-         "f1": 2 * 0.8 / 1.8, "f5": 26 * 0.8 / (25 + 0.8)})
-    fr = char["per_language"]["fr"]
-    assert (fr["gold_chars"], fr["pred_chars"], fr["hit_chars"]) == (18, 11, 5)
-    assert (fr["precision"], fr["recall"]) == pytest.approx((5 / 11, 5 / 18))
-    overall = char["overall"]
-    assert (overall["gold_chars"], overall["pred_chars"], overall["hit_chars"]) == (38, 27, 21)
-    assert (overall["precision"], overall["recall"]) == pytest.approx((7 / 9, 21 / 38))
-    # Per gold label, any predicted label hides: FIRSTNAME 4 + 5 of 9, LASTNAME 6 of 6 (under the
-    # merged FIRSTNAME span), PHONE 6 of 10, ADDRESS 0 of 13.
-    assert char["per_label"] == {
-        "ADDRESS": {"gold_chars": 13, "hit_chars": 0, "recall": 0.0},
-        "FIRSTNAME": {"gold_chars": 9, "hit_chars": 9, "recall": 1.0},
-        "LASTNAME": {"gold_chars": 6, "hit_chars": 6, "recall": 1.0},
-        "PHONE": {"gold_chars": 10, "hit_chars": 6, "recall": 0.6},
-    }
-
-
-def test_entity_metrics_keeps_its_keys_and_passes_ignored_regions_on():
-    gold, pred = [[I_JEAN, I_PHONE]], [[I_JEAN, Span(*FEMALE, "CITY"), I_PHONE]]
-    plain = entity_metrics(gold, pred, ["en"])
-    assert list(plain) == ["strict", "overlap", "detection"]  # no texts, no "char": old callers unchanged
-    result = entity_metrics(gold, pred, ["en"], texts=[IGNORED_TEXT], ignored=[[FEMALE]])
-    assert list(result) == ["strict", "overlap", "detection", "char"]
-    for mode in MODES:
-        assert plain[mode]["overall"]["pred"] == 3 and result[mode]["overall"]["pred"] == 2, mode
-        assert result[mode]["overall"]["precision"] == 1.0
-    assert result["char"]["overall"]["pred_chars"] == 14  # "female" is not counted
-    assert result["strict"]["per_class"]["FIRSTNAME"]["pred"] == 1 and "CITY" not in result["strict"]["per_class"]
-    with pytest.raises(ValueError, match="ignored has 2 entries for 1 texts"):
-        entity_metrics(gold, pred, ["en"], ignored=[[], []])
-    with pytest.raises(ValueError, match="texts has 2 entries"):
-        entity_metrics(gold, pred, ["en"], texts=["a", "b"])
-
-
 # --------------------------------------------------------------------------------------------
 # One-to-one matching: which pairs the greedy pass takes
 # --------------------------------------------------------------------------------------------
@@ -301,6 +277,7 @@ def test_one_to_one_counts_each_span_once(gold, pred):
 # Character counts against a per-character reference
 # --------------------------------------------------------------------------------------------
 
+
 ALPHABET = "ab \t\n\u00a0\u2028\u3000\u200b\u00e9\U0001f600,."  # Unicode spaces, a zero-width non-space, an emoji
 
 
@@ -342,27 +319,3 @@ def test_char_counts_on_a_long_text_stay_exact():
     assert (counts.gold_chars, counts.pred_chars, counts.hit_chars) == (40_000, 40_000, 20_000)
     detection = match_spans(gold, pred, "detection").total
     assert (detection.gold_matched, detection.pred) == (5_000, 5_000)
-
-
-# --------------------------------------------------------------------------------------------
-# Tokens without a gold label
-# --------------------------------------------------------------------------------------------
-
-SCHEME = LabelScheme("bio", ("NAME", "PHONE"))
-
-
-def test_unlabelled_tokens_are_left_out_of_token_metrics():
-    y_true = np.array([0, 1, IGNORE_LABEL, 2, IGNORE_LABEL, 3])
-    y_pred = np.array([0, 1, 3, 2, 1, 0])
-    kept = y_true != IGNORE_LABEL
-    result = token_metrics(y_true, y_pred, SCHEME.labels)
-    # 4 labelled tokens, 3 right (the last one, B-PHONE, predicted O): accuracy 3/4.
-    assert result["tokens"] == 4 and result["accuracy"] == 0.75
-    assert result == token_metrics(y_true[kept], y_pred[kept], SCHEME.labels)
-    matrix, names = type_confusion(y_true, y_pred, SCHEME)
-    assert matrix.sum() == 4
-    assert matrix[names.index("PHONE"), names.index("O")] == 1
-    with pytest.raises(ValueError, match="y_pred holds label id -1"):
-        token_metrics([0, 1], [0, IGNORE_LABEL], SCHEME.labels)
-    with pytest.raises(ValueError, match="y_true holds label id -2"):
-        token_metrics([0, -2], [0, 1], SCHEME.labels)

@@ -1,155 +1,22 @@
-"""Token metrics against scikit-learn, entity metrics against seqeval and hand-made span cases,
-plus the confused-pair counts and error examples built on them.
-"""
+"""Entity metrics of a tagger: strict spans against seqeval, the result's structure per class and
+language, character figures per language and label, ignored regions passed on; then the
+confused-pair counts and error examples built on them."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from seqeval.metrics import classification_report as seqeval_report
 from seqeval.metrics import f1_score as seqeval_f1
 from seqeval.metrics import precision_score as seqeval_precision
 from seqeval.metrics import recall_score as seqeval_recall
-from sklearn.metrics import (
-    accuracy_score,
-    classification_report,
-    confusion_matrix,
-    precision_recall_fscore_support,
-)
 
 from evaluation.metrics import confused_pairs, entity_metrics, error_examples, mark_in_context
-from extract.token_metrics import token_metrics, type_confusion
 from extract.labels import LabelScheme, decode
 from extract.records import Span
+from tests.helpers import DUPONT, FEMALE, I_JEAN, I_PHONE, IGNORED_TEXT, JEAN, PHONE
 
-SCHEME = LabelScheme("bio", ("EMAIL", "NAME", "PHONE", "ZIP"))
-LABELS = list(SCHEME.labels)  # 9 labels: O + B/I of 4 types
-
-
-# --------------------------------------------------------------------------------------------
-# Token level against scikit-learn
-# --------------------------------------------------------------------------------------------
-
-
-def _random_labels(seed: int, n: int = 3000) -> tuple[np.ndarray, np.ndarray]:
-    """Mostly-O arrays where some labels occur only in gold, some only in predictions, some nowhere."""
-    rng = np.random.default_rng(seed)
-    k = len(LABELS)
-    gold_choices = np.array([0, 1, 2, 3, 4, 5, 6])  # 7, 8 never gold
-    pred_choices = np.array([0, 1, 2, 3, 4, 7])  # 5, 6, 8 never predicted; 8 occurs nowhere
-    y_true = np.where(rng.random(n) < 0.6, 0, rng.choice(gold_choices, n))
-    # Predictions agree with gold most of the time, so scores are not all near zero.
-    noise = np.where(rng.random(n) < 0.5, 0, rng.choice(pred_choices, n))
-    y_pred = np.where((rng.random(n) < 0.7) & np.isin(y_true, pred_choices), y_true, noise)
-    assert y_true.max() < k and y_pred.max() < k
-    return y_true, y_pred
-
-
-def _assert_matches_sklearn(y_true: np.ndarray, y_pred: np.ndarray) -> None:
-    result = token_metrics(y_true, y_pred, LABELS)
-    present = np.union1d(y_true, y_pred)
-    present_without_o = present[present != 0]
-
-    assert result["accuracy"] == pytest.approx(accuracy_score(y_true, y_pred))
-    assert result["tokens"] == len(y_true)
-    for average in ("micro", "macro", "weighted"):
-        p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, average=average, zero_division=0)
-        assert result["with_o"][average] == pytest.approx({"precision": p, "recall": r, "f1": f}), average
-        if len(present_without_o):
-            p, r, f, _ = precision_recall_fscore_support(
-                y_true, y_pred, average=average, labels=present_without_o, zero_division=0)
-            assert result["without_o"][average] == pytest.approx({"precision": p, "recall": r, "f1": f}), average
-
-    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, average=None, labels=present, zero_division=0)
-    assert list(result["per_class"]) == [LABELS[i] for i in present]
-    for i, label_id in enumerate(present):
-        row = result["per_class"][LABELS[label_id]]
-        assert row == pytest.approx({"precision": p[i], "recall": r[i], "f1": f[i], "support": s[i]})
-
-    report = classification_report(y_true, y_pred, labels=present, target_names=[LABELS[i] for i in present],
-                                   output_dict=True, zero_division=0)
-    for label, row in result["per_class"].items():
-        assert row["f1"] == pytest.approx(report[label]["f1-score"])
-        assert row["support"] == report[label]["support"]
-    assert result["with_o"]["macro"]["f1"] == pytest.approx(report["macro avg"]["f1-score"])
-    assert result["with_o"]["weighted"]["f1"] == pytest.approx(report["weighted avg"]["f1-score"])
-
-    assert result["confusion_matrix"] == confusion_matrix(y_true, y_pred, labels=range(len(LABELS))).tolist()
-
-
-@pytest.mark.parametrize("seed", range(6))
-def test_token_metrics_equal_sklearn_on_random_arrays(seed):
-    y_true, y_pred = _random_labels(seed)
-    _assert_matches_sklearn(y_true, y_pred)
-
-
-def test_token_metrics_accept_int16_labels_as_encode_returns_them():
-    y_true, y_pred = _random_labels(11)
-    _assert_matches_sklearn(y_true.astype(np.int16), y_pred.astype(np.int16))
-
-
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 8), st.integers(0, 8)), min_size=1, max_size=40))
-def test_token_metrics_equal_sklearn_on_any_small_input(pairs):
-    y_true, y_pred = (np.array(column) for column in zip(*pairs))
-    _assert_matches_sklearn(y_true, y_pred)
-
-
-def test_weighted_without_o_when_gold_is_all_o_falls_back_to_the_mean_like_sklearn():
-    y_true = np.zeros(6, dtype=int)
-    y_pred = np.array([0, 1, 1, 3, 0, 0])
-    _assert_matches_sklearn(y_true, y_pred)
-
-
-def test_all_o_gives_zero_averages_without_o():
-    result = token_metrics(np.zeros(5, dtype=int), np.zeros(5, dtype=int), LABELS)
-    assert result["accuracy"] == 1.0
-    assert result["with_o"]["macro"]["f1"] == 1.0
-    assert result["without_o"]["macro"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
-    assert list(result["per_class"]) == ["O"]
-
-
-def test_token_metrics_on_empty_arrays_are_zero_not_nan():
-    result = token_metrics(np.array([], dtype=int), np.array([], dtype=int), LABELS)
-    assert result["tokens"] == 0 and result["accuracy"] == 0.0
-    assert result["per_class"] == {}
-
-
-@pytest.mark.parametrize(
-    "y_true, y_pred, labels, message",
-    [
-        ([0, 1], [0], LABELS, "different lengths"),
-        ([0, 9], [0, 1], LABELS, "outside 0..8"),
-        ([0, 1], [0, -100], LABELS, "padding"),
-        ([[0, 1]], [[0, 1]], LABELS, "one-dimensional"),
-        ([0.0, 1.0], [0, 1], LABELS, "integer label ids"),
-        ([0, 1], [0, 1], ["B-NAME", "O"], "labels\\[0\\] must be 'O'"),
-        ([0], [0], [], "labels is empty"),
-        ([0], [0], ["O", "X", "X"], "duplicates: X"),
-    ],
-)
-def test_token_metrics_reject_bad_input(y_true, y_pred, labels, message):
-    with pytest.raises(ValueError, match=message):
-        token_metrics(y_true, y_pred, labels)
-
-
-def test_type_confusion_merges_begin_and_inside_labels():
-    label_id = SCHEME.label2id
-    y_true = [label_id[t] for t in ["O", "B-NAME", "I-NAME", "B-PHONE", "I-PHONE", "O"]]
-    y_pred = [label_id[t] for t in ["O", "I-NAME", "B-NAME", "B-NAME", "I-PHONE", "B-ZIP"]]
-    matrix, names = type_confusion(y_true, y_pred, SCHEME)
-    assert names == ["O", "EMAIL", "NAME", "PHONE", "ZIP"]
-    expected = np.zeros((5, 5), dtype=int)
-    expected[0, 0] = 1  # O -> O
-    expected[0, 4] = 1  # O -> ZIP
-    expected[2, 2] = 2  # NAME -> NAME, whatever B/I
-    expected[3, 2] = 1  # PHONE -> NAME
-    expected[3, 3] = 1  # PHONE -> PHONE
-    np.testing.assert_array_equal(matrix, expected)
-    assert matrix.sum() == len(y_true)
-
+MODES = ("strict", "overlap", "detection")
 
 # --------------------------------------------------------------------------------------------
 # Entity level against seqeval (strict mode = seqeval's default, conlleval-compatible mode)
@@ -240,59 +107,12 @@ def test_strict_entity_metrics_equal_seqeval_on_random_tag_sequences(seed):
 
 
 # --------------------------------------------------------------------------------------------
-# Hand-made span cases
+# Structure, languages, character figures
 # --------------------------------------------------------------------------------------------
-
-# "Call Jean Dupont at 06 12 34 56 78 now"
-JEAN, DUPONT, JEAN_DUPONT = Span(5, 9, "FIRSTNAME"), Span(10, 16, "LASTNAME"), Span(5, 16, "NAME")
-PHONE = Span(20, 34, "PHONE")
-
-
-def _overall(gold, pred, mode):
-    return entity_metrics(gold, pred, ["en"] * len(gold))[mode]["overall"]
 
 
 def _prf(counts: dict) -> tuple[float, float, float]:
     return counts["precision"], counts["recall"], counts["f1"]
-
-
-def test_partial_overlap_misses_strict_and_hits_overlap():
-    gold, pred = [[JEAN_DUPONT]], [[Span(5, 9, "NAME")]]
-    assert _prf(_overall(gold, pred, "strict")) == (0.0, 0.0, 0.0)
-    assert _prf(_overall(gold, pred, "overlap")) == (1.0, 1.0, 1.0)
-    assert _prf(_overall(gold, pred, "detection")) == (1.0, 1.0, 1.0)
-
-
-def test_wrong_label_misses_strict_and_overlap_and_hits_detection():
-    gold, pred = [[JEAN_DUPONT]], [[Span(5, 16, "PHONE")]]
-    assert _prf(_overall(gold, pred, "strict")) == (0.0, 0.0, 0.0)
-    assert _prf(_overall(gold, pred, "overlap")) == (0.0, 0.0, 0.0)
-    assert _prf(_overall(gold, pred, "detection")) == (1.0, 1.0, 1.0)
-
-
-def test_adjacent_entities_must_stay_apart():
-    gold = [[JEAN, DUPONT]]
-    assert _prf(_overall(gold, [[JEAN, DUPONT]], "strict")) == (1.0, 1.0, 1.0)
-    merged = [[Span(5, 16, "FIRSTNAME")]]  # one prediction over both entities
-    strict = _overall(gold, merged, "strict")
-    assert (strict["gold"], strict["pred"], strict["f1"]) == (2, 1, 0.0)
-    # Overlap: the FIRSTNAME prediction hits JEAN (precision 1), DUPONT (LASTNAME) stays missed.
-    assert _prf(_overall(gold, merged, "overlap"))[:2] == (1.0, 0.5)
-    # Detection matches one to one: the merged span finds one of the two entities, not both.
-    # P = 1/1, R = 1/2, F1 = 2 * 1 * 0.5 / 1.5 = 2/3.
-    assert _prf(_overall(gold, merged, "detection")) == pytest.approx((1.0, 0.5, 2 / 3))
-
-
-def test_empty_predictions_score_zero():
-    counts = _overall([[JEAN, PHONE]], [[]], "strict")
-    assert _prf(counts) == (0.0, 0.0, 0.0)
-    assert (counts["gold"], counts["pred"]) == (2, 0)
-
-
-def test_no_gold_entities_make_every_prediction_wrong():
-    counts = _overall([[]], [[PHONE]], "strict")
-    assert _prf(counts) == (0.0, 0.0, 0.0)
-    assert (counts["gold"], counts["pred"]) == (0, 1)
 
 
 def test_both_empty_is_perfect_with_no_classes():
@@ -300,16 +120,6 @@ def test_both_empty_is_perfect_with_no_classes():
     assert _prf(result["strict"]["overall"]) == (1.0, 1.0, 1.0)
     assert result["strict"]["per_class"] == {}
     assert result["strict"]["per_language"]["fr"]["gold"] == 0
-
-
-def test_f5_by_hand():
-    # 3 gold, 2 predicted, 1 exact: P = 1/2, R = 1/3, F5 = 26 PR / (25 P + R) = 26/77.
-    gold = [[JEAN, DUPONT, PHONE]]
-    pred = [[JEAN, Span(20, 25, "PHONE")]]
-    counts = _overall(gold, pred, "strict")
-    assert (counts["precision"], counts["recall"]) == pytest.approx((1 / 2, 1 / 3))
-    assert counts["f5"] == pytest.approx(26 / 77)
-    assert counts["f1"] == pytest.approx(2 / 5)
 
 
 def test_structure_and_sorted_keys():
@@ -359,6 +169,59 @@ def test_entity_metrics_accept_plain_triples():
 def test_entity_metrics_reject_bad_input(gold, pred, languages, message):
     with pytest.raises(ValueError, match=message):
         entity_metrics(gold, pred, languages)
+
+
+def test_per_language_and_per_label_character_figures():
+    en_text = "Call Jean Dupont at 06 12 34 56 78 now"
+    fr_text = "\u00c9crire \u00e0 Marie, 12 rue de la Paix"  # "Écrire à Marie, 12 rue de la Paix"
+    marie = Span(9, 14, "FIRSTNAME")
+    address = Span(16, 33, "ADDRESS")
+    assert (fr_text[marie.start:marie.end], fr_text[address.start:address.end]) == ("Marie", "12 rue de la Paix")
+    gold = [[JEAN, DUPONT, PHONE], [marie, address]]
+    pred = [
+        [Span(5, 16, "FIRSTNAME"), Span(20, 28, "PHONE")],  # merged name; "06 12 34" of the phone
+        [Span(0, 6, "CITY"), marie],  # "Écrire" is a false alarm; the address is missed
+    ]
+    char = entity_metrics(gold, pred, ["en", "fr"], texts=[en_text, fr_text])["char"]
+    # en: gold Jean 4 + Dupont 6 + phone 10 = 20; hidden "Jean Dupont" 10 + "06 12 34" 6 = 16,
+    #     all gold: P = 16/16, R = 16/20.
+    # fr: gold Marie 5 + "12 rue de la Paix" 2+3+2+2+4 = 13 -> 18; hidden "Écrire" 6 + Marie 5 = 11,
+    #     hit 5: P = 5/11, R = 5/18.
+    # overall: gold 38, hidden 27, hit 21: P = 21/27 = 7/9, R = 21/38.
+    assert char["per_language"]["en"] == pytest.approx(
+        {"gold_chars": 20, "pred_chars": 16, "hit_chars": 16, "precision": 1.0, "recall": 0.8,
+         "f1": 2 * 0.8 / 1.8, "f5": 26 * 0.8 / (25 + 0.8)})
+    fr = char["per_language"]["fr"]
+    assert (fr["gold_chars"], fr["pred_chars"], fr["hit_chars"]) == (18, 11, 5)
+    assert (fr["precision"], fr["recall"]) == pytest.approx((5 / 11, 5 / 18))
+    overall = char["overall"]
+    assert (overall["gold_chars"], overall["pred_chars"], overall["hit_chars"]) == (38, 27, 21)
+    assert (overall["precision"], overall["recall"]) == pytest.approx((7 / 9, 21 / 38))
+    # Per gold label, any predicted label hides: FIRSTNAME 4 + 5 of 9, LASTNAME 6 of 6 (under the
+    # merged FIRSTNAME span), PHONE 6 of 10, ADDRESS 0 of 13.
+    assert char["per_label"] == {
+        "ADDRESS": {"gold_chars": 13, "hit_chars": 0, "recall": 0.0},
+        "FIRSTNAME": {"gold_chars": 9, "hit_chars": 9, "recall": 1.0},
+        "LASTNAME": {"gold_chars": 6, "hit_chars": 6, "recall": 1.0},
+        "PHONE": {"gold_chars": 10, "hit_chars": 6, "recall": 0.6},
+    }
+
+
+def test_entity_metrics_keeps_its_keys_and_passes_ignored_regions_on():
+    gold, pred = [[I_JEAN, I_PHONE]], [[I_JEAN, Span(*FEMALE, "CITY"), I_PHONE]]
+    plain = entity_metrics(gold, pred, ["en"])
+    assert list(plain) == ["strict", "overlap", "detection"]  # no texts, no "char": old callers unchanged
+    result = entity_metrics(gold, pred, ["en"], texts=[IGNORED_TEXT], ignored=[[FEMALE]])
+    assert list(result) == ["strict", "overlap", "detection", "char"]
+    for mode in MODES:
+        assert plain[mode]["overall"]["pred"] == 3 and result[mode]["overall"]["pred"] == 2, mode
+        assert result[mode]["overall"]["precision"] == 1.0
+    assert result["char"]["overall"]["pred_chars"] == 14  # "female" is not counted
+    assert result["strict"]["per_class"]["FIRSTNAME"]["pred"] == 1 and "CITY" not in result["strict"]["per_class"]
+    with pytest.raises(ValueError, match="ignored has 2 entries for 1 texts"):
+        entity_metrics(gold, pred, ["en"], ignored=[[], []])
+    with pytest.raises(ValueError, match="texts has 2 entries"):
+        entity_metrics(gold, pred, ["en"], texts=["a", "b"])
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,19 +1,14 @@
-"""Fast paths against their textbook definitions: BIO Viterbi against enumerating every valid
-sequence, the fused multi-trial head against separate `nn.Linear` heads trained with autograd and
-`torch.optim.AdamW`, and the standardizer against scikit-learn's StandardScaler."""
+"""The fused multi-trial trainer against its textbook definition: separate `nn.Linear` heads
+trained with autograd and `torch.optim.AdamW`, one per trial."""
 
 from __future__ import annotations
-
-import itertools
 
 import numpy as np
 import pytest
 import torch
 
 from extract.cache_reader import SplitData
-from extract.labels import LabelScheme
-from head.data import FeatureSpec, InMemoryBatches, Standardizer, _row_blocks
-from head.decoding import is_valid_bio, viterbi
+from head.data import FeatureSpec, InMemoryBatches, Standardizer
 from head.trainer import (
     FusedAdamW,
     Hyperparameters,
@@ -25,54 +20,6 @@ from head.trainer import (
     train_trials,
 )
 
-# --- Viterbi ------------------------------------------------------------------------------------
-
-
-def brute_force_best(log_probs: np.ndarray, scheme: LabelScheme) -> tuple[float, list[tuple[int, ...]]]:
-    """Best total log-probability over every valid BIO sequence, and the sequences reaching it."""
-    t, c = log_probs.shape
-    sequences = [s for s in itertools.product(range(c), repeat=t) if is_valid_bio(s, scheme)]
-    totals = np.array([sum(float(log_probs[i, label]) for i, label in enumerate(s)) for s in sequences])
-    best = totals.max()
-    return float(best), [s for s, total in zip(sequences, totals) if total >= best - 1e-6]
-
-
-@pytest.mark.parametrize("entity_types", [("A", "B"), ("A", "B", "C")])
-@pytest.mark.parametrize("seed", range(6))
-def test_viterbi_finds_the_best_valid_sequence_of_every_example(entity_types, seed):
-    scheme = LabelScheme("bio", entity_types)
-    rng = np.random.default_rng(seed)
-    lengths = rng.permutation([1, 2, 3, 4, 5])  # several examples of different lengths, decoded together
-    ptr = np.concatenate([[0], np.cumsum(lengths)])
-    # Peaked, random scores: greedy often opens an entity with I-X, which Viterbi must repair.
-    logits = torch.from_numpy(rng.normal(scale=3.0, size=(int(ptr[-1]), len(scheme.labels))))
-    log_probs = torch.log_softmax(logits, dim=1).float().numpy()  # float32, as the head gives
-    labels = viterbi(log_probs, ptr, scheme)
-    for e in range(len(lengths)):
-        rows = slice(ptr[e], ptr[e + 1])
-        path = labels[rows]
-        best, argbest = brute_force_best(log_probs[rows], scheme)
-        assert is_valid_bio(path, scheme)
-        assert float(log_probs[rows][np.arange(len(path)), path].astype(np.float64).sum()) == pytest.approx(best, abs=1e-6)
-        if len(argbest) == 1:
-            assert tuple(path.tolist()) == argbest[0]
-
-
-def test_viterbi_cases_include_invalid_greedy_paths():
-    """Guards the test above: random peaked scores do produce greedy paths Viterbi must change."""
-    scheme = LabelScheme("bio", ("A", "B", "C"))
-    invalid = 0
-    for seed in range(6):
-        rng = np.random.default_rng(seed)
-        lengths = rng.permutation([1, 2, 3, 4, 5])
-        logits = torch.from_numpy(rng.normal(scale=3.0, size=(int(lengths.sum()), len(scheme.labels))))
-        greedy = torch.log_softmax(logits, 1).argmax(1).numpy()
-        ptr = np.concatenate([[0], np.cumsum(lengths)])
-        invalid += sum(not is_valid_bio(greedy[ptr[e]:ptr[e + 1]], scheme) for e in range(len(lengths)))
-    assert invalid >= 5
-
-
-# --- fused trials against autograd + torch.optim.AdamW ------------------------------------------
 
 TRIALS = [Trial(1e-2, 0.0), Trial(3e-2, 0.1), Trial(1e-3, 0.01)]
 
@@ -210,40 +157,3 @@ def test_train_trials_equals_a_textbook_loop_per_trial(class_weight):
         np.testing.assert_allclose(result.weight, head.weight.detach().numpy(), rtol=1e-5, atol=1e-5)
         np.testing.assert_allclose(result.bias, head.bias.detach().numpy(), rtol=1e-5, atol=1e-5)
         assert result.best_epoch == hp.epochs  # without validation the last epoch is kept
-
-
-# --- standardization --------------------------------------------------------------------------
-
-
-def test_standardizer_equals_sklearn_and_a_constant_feature_gets_scale_one():
-    from sklearn.preprocessing import StandardScaler
-
-    rng = np.random.default_rng(0)
-    x = rng.normal(loc=3.0, scale=2.0, size=(1000, 6)).astype(np.float32)
-    x[:, 2] = 7.25  # constant in train
-    x[:, 4] = 0.0
-    fitted = Standardizer.fit(iter([x]))
-    sklearn = StandardScaler().fit(x.astype(np.float64))
-    np.testing.assert_allclose(fitted.mean, sklearn.mean_, rtol=1e-6)
-    np.testing.assert_allclose(fitted.std, sklearn.scale_, rtol=1e-6)
-    assert fitted.std[2] == 1.0 and fitted.std[4] == 1.0
-    standardized = fitted.apply(torch.from_numpy(x)).numpy()
-    np.testing.assert_array_equal(standardized[:, 2], 0.0)  # x - mean, not rounding noise x 1e6
-    assert np.all(np.abs(standardized) < 10)
-
-
-def test_standardizer_gives_the_same_floats_whatever_the_parts():
-    """Streaming fits shard by shard, in-memory fits the whole split: the float64 blocks, and so
-    every rounding, must be the same, or the two modes could not train identical heads."""
-    rng = np.random.default_rng(1)
-    x = rng.normal(loc=5.0, size=(1003, 7)).astype(np.float32)
-    block_bytes = 100 * 7 * 8  # blocks of 100 rows
-    cuts = [0, 37, 300, 301, 777, 1003]
-    parts = [x[a:b] for a, b in zip(cuts, cuts[1:])]
-    whole_blocks = [block.copy() for block in _row_blocks(iter([x]), block_bytes)]
-    part_blocks = [block.copy() for block in _row_blocks(iter(parts), block_bytes)]
-    assert [len(b) for b in whole_blocks] == [100] * 10 + [3]
-    assert all(np.array_equal(a, b) for a, b in zip(whole_blocks, part_blocks, strict=True))
-    whole = Standardizer.fit(iter([x]), block_bytes=block_bytes)
-    pieces = Standardizer.fit(iter(parts), block_bytes=block_bytes)
-    assert np.array_equal(whole.mean, pieces.mean) and np.array_equal(whole.std, pieces.std)

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from extract.records import CorpusError, ReadReport, Span, language_from_filename, read_corpus
-from tests.conftest import write_jsonl
+from tests.helpers import write_jsonl
 
 TEXT = "Hello John Smith, mail john@example.com"
 

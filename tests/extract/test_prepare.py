@@ -1,4 +1,4 @@
-"""`synth` and `prepare`: outputs, deterministic stratified splits, statistics, and safe writes."""
+"""`prepare`: outputs, deterministic splits by language and template, statistics, label maps and safe writes."""
 
 from __future__ import annotations
 
@@ -6,12 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from cli import main
 from extract.prepare import PrepareConfig, prepare
 from extract.records import read_corpus
-from tests.conftest import write_jsonl
+from tests.helpers import write_jsonl
 
 
 def read_split(folder: Path, name: str):
@@ -35,7 +33,8 @@ def test_prepare_writes_splits_labels_and_stats(synth_dir, tmp_path, mistral_tok
     assert tokenizer["splits"]["train"]["tokens"] > len(train)
     assert set(tokenizer["alignment"]) >= {"entities", "inexact_entities", "lost_entities", "straddling_tokens"}
     seen_train = {s.label for r in train for s in r.spans}
-    assert {s.label for r in val + test for s in r.spans} <= seen_train  # no held-out-only label
+    held_out = {s.label for r in val + test for s in r.spans}
+    assert held_out and held_out <= seen_train  # no held-out-only label
 
 
 def test_synthetic_templates_fall_in_exactly_one_split(synth_dir, tmp_path):
@@ -96,6 +95,22 @@ def test_a_label_map_renames_labels_and_ignores_others(tmp_path):
         prepare(PrepareConfig(inputs=(unmapped,), out=tmp_path / "odd", label_map="ai4privacy-200k"))
 
 
+def test_ignored_regions_are_left_out_of_the_token_statistics(tmp_path, tiny_model_dir):
+    row = {"source_text": "Kattie, Intersex person, mail kattie@example.com", "language": "en",
+           "privacy_mask": [{"start": 0, "end": 6, "label": "FIRSTNAME", "value": "Kattie"},
+                            {"start": 8, "end": 23, "label": "GENDER", "value": "Intersex person"},
+                            {"start": 30, "end": 48, "label": "EMAIL", "value": "kattie@example.com"}]}
+    path = write_jsonl(tmp_path / "english_200k.jsonl", [row] * 3)
+    result = prepare(PrepareConfig(inputs=(path,), out=tmp_path / "out", label_map="ai4privacy-200k",
+                                   val_fraction=0, test_fraction=0, tokenizer=str(tiny_model_dir)))
+    assert result.oracle_f1 == 1.0
+    stats = json.loads((tmp_path / "out" / "dataset_stats.json").read_text())["tokenizer"]
+    distribution = stats["splits"]["train"]["label_distribution"]
+    assert distribution["B-FIRSTNAME"] == 3 and distribution["B-EMAIL"] == 3
+    # the ignored region's tokens count nowhere, neither as O nor as an entity
+    assert sum(distribution.values()) < stats["splits"]["train"]["tokens"]
+
+
 def test_split_is_deterministic_and_seeded(synth_dir, tmp_path):
     ids = []
     for name, seed in (("a", 1), ("b", 1), ("c", 2)):
@@ -148,21 +163,3 @@ def test_bad_options(synth_dir, tmp_path):
         prepare(PrepareConfig(out=tmp_path / "o"))
     with pytest.raises(FileNotFoundError, match="no such folder"):
         prepare(PrepareConfig(data_dir=tmp_path / "missing"))
-
-
-def test_synth_and_prepare_command_lines(tmp_path):
-    data = tmp_path / "data"
-    synth = CliRunner().invoke(main, ["synth", "--n-english", "12", "--n-french", "8", "--out", str(data),
-                                      "--seed", "3"])
-    assert synth.exit_code == 0, synth.output
-    assert "12 English, 8 French" in synth.output
-    assert sorted(p.name for p in data.iterdir()) == ["english_synthetic.jsonl", "french_synthetic.jsonl"]
-    assert all("template" in json.loads(line) for line in (data / "english_synthetic.jsonl").read_text().splitlines())
-    again = CliRunner().invoke(main, ["synth", "--out", str(data)])
-    assert again.exit_code != 0 and "--overwrite" in again.output
-    prepared = CliRunner().invoke(main, ["prepare", "--data-dir", str(data), "--val-fraction", "0.25"])
-    assert prepared.exit_code == 0, prepared.output
-    assert (data / "token_classification" / "train.jsonl").is_file() and "prepare: done" in prepared.output
-    assert "split by  template" in prepared.output
-    bad = CliRunner().invoke(main, ["prepare", "--input", str(tmp_path / "none.jsonl"), "--out", str(tmp_path / "x")])
-    assert bad.exit_code != 0 and "none.jsonl: no such corpus file" in bad.output

@@ -1,15 +1,10 @@
 """`score`: a head on any labelled file equals prepare + extract + evaluate on it, label maps and
-ignored regions included, through the library and the command line."""
+ignored regions included."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import pytest
-from click.testing import CliRunner
-
-from cli import main
 from evaluation.evaluate import EvaluateConfig, evaluate, predictions_from_cache
 from evaluation.score import ScoreConfig, score
 from extract.cache_reader import CacheReader
@@ -61,20 +56,6 @@ def test_a_prediction_in_an_ignored_region_is_neither_hit_nor_false_alarm(tiny_c
         assert a["gold"] == b["gold"] and a["gold_matched"] == b["gold_matched"]  # not a hit either
     assert after["entity"]["char"]["overall"]["pred_chars"] < before["entity"]["char"]["overall"]["pred_chars"]
     assert after["ignored_regions"] == 1 and after["token"]["tokens"] < before["token"]["tokens"]
-
-
-def test_score_command_line(prepared_dir, tiny_head, tmp_path):
-    out = tmp_path / "report"
-    result = CliRunner().invoke(main, ["score", "--head", str(tiny_head), "--data", str(prepared_dir / "val.jsonl"),
-                                       "--out", str(out), "--quiet"])
-    assert result.exit_code == 0, result.output
-    assert "score: done" in result.output and "redaction" in result.output and str(out / "report.md") in result.output
-    again = CliRunner().invoke(main, ["score", "--head", str(tiny_head), "--data", str(prepared_dir / "val.jsonl"),
-                                      "--out", str(out), "--quiet"])
-    assert again.exit_code != 0 and "--overwrite" in again.output
-    into_input = CliRunner().invoke(main, ["score", "--head", str(tiny_head), "--data", str(prepared_dir / "val.jsonl"),
-                                           "--out", str(prepared_dir), "--overwrite", "--quiet"])
-    assert into_input.exit_code != 0 and "contains the input" in into_input.output
 
 
 def test_unknown_labels_without_a_map_are_scored_by_name(tiny_head, tmp_path):

@@ -1,4 +1,5 @@
-"""`evaluate` on the tiny cache and head: outputs, several heads, mismatches, label mapping."""
+"""`evaluate` on the tiny cache and head: outputs, several heads, heads of other features refused,
+label mapping."""
 
 from __future__ import annotations
 
@@ -6,9 +7,7 @@ import json
 import shutil
 
 import pytest
-from click.testing import CliRunner
 
-from cli import main
 from evaluation.evaluate import EvaluateConfig, evaluate
 from extract.cache_reader import CacheReader
 from head.checkpoint import load_head
@@ -40,7 +39,7 @@ def test_several_heads_give_a_comparison(tiny_cache, tiny_head, tmp_path):
     assert (tmp_path / "cmp" / "comparison.md").is_file() and (tmp_path / "cmp" / "comparison.png").is_file()
     assert (tmp_path / "cmp" / "head" / "report.md").is_file() and (tmp_path / "cmp" / "other-head" / "report.md").is_file()
     table = (tmp_path / "cmp" / "comparison.md").read_text()
-    assert "head" in table and "other-head" in table
+    assert "| Metric | head | other-head |" in table
 
 
 def test_a_head_from_another_backbone_is_refused(tiny_cache, tiny_head, tmp_path):
@@ -52,6 +51,11 @@ def test_a_head_from_another_backbone_is_refused(tiny_cache, tiny_head, tmp_path
     with pytest.raises(ValueError, match=r"other features than the cache.*tokenizer\.sha256"):
         evaluate(EvaluateConfig(cache=tiny_cache, heads=(moved,), out=tmp_path / "eval"))
     assert not (tmp_path / "eval").exists()
+
+
+def test_an_echo_head_refuses_a_plain_cache(echo_head, tiny_cache, tmp_path):
+    with pytest.raises(ValueError, match=r"other features.*input_format\.context"):
+        evaluate(EvaluateConfig(cache=tiny_cache, heads=(echo_head,), out=tmp_path / "eval"))
 
 
 def test_other_label_sets_are_mapped_by_name_with_a_warning(tiny_cache, tiny_head, tmp_path):
@@ -82,11 +86,3 @@ def test_missing_split_and_existing_output(tiny_cache, tiny_head, tmp_path):
     evaluate(EvaluateConfig(cache=tiny_cache, heads=(tiny_head,), out=tmp_path / "mine"))
     evaluate(EvaluateConfig(cache=tiny_cache, heads=(tiny_head,), out=tmp_path / "mine", overwrite=True, split="val"))
     assert json.loads((tmp_path / "mine" / "metrics.json").read_text())["split"] == "val"
-
-
-def test_evaluate_command_line(tiny_cache, tiny_head, tmp_path):
-    result = CliRunner().invoke(main, ["evaluate", "--cache", str(tiny_cache), "--head", str(tiny_head),
-                                       "--out", str(tmp_path / "eval")])
-    assert result.exit_code == 0, result.output
-    assert "strict span F1" in result.output and str(tmp_path / "eval" / "report.md") in result.output
-    assert "on test" in result.output and "redaction" in result.output and "threshold" in result.output

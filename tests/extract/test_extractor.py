@@ -1,5 +1,6 @@
 """`extract` with the tiny random Mistral and the real tokenizer: the cache equals a direct forward
-pass, windows stitch, resume after kill -9 is exact, and bad situations are refused."""
+pass, windows stitch, resume after kill -9 is exact, the fingerprint records what made the
+features, and bad situations are refused."""
 
 from __future__ import annotations
 
@@ -16,18 +17,18 @@ import h5py
 import numpy as np
 import pytest
 import torch
-from click.testing import CliRunner
 from transformers import AutoModel
 
 from extract.cache_reader import CacheReader
+from extract.errors import PiiTaggerError
 from extract.extractor import ExtractConfig, run_extract
 from extract.labels import encode
 from extract.prepare import PrepareConfig, prepare
 from extract.records import Record, Span
 from extract.tokens import InputFormat, SegmentBuilder, load_tokenizer
-from tests.conftest import write_jsonl
+from tests.helpers import write_jsonl
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +62,7 @@ def test_labels_offsets_and_ids_match_the_alignment_module(tiny_cache, tiny_mode
     reader = CacheReader(tiny_cache)
     tokenizer = load_tokenizer(str(tiny_model_dir))
     data = reader.read_split("val")
+    assert data.records
     for e, record in enumerate(data.records):
         encoded = tokenizer(record.text, add_special_tokens=False, return_offsets_mapping=True)
         labels, _ = encode(record.text, encoded["offset_mapping"], record.spans, reader.scheme)
@@ -210,20 +212,6 @@ def test_two_processes_give_the_same_cache_as_one(tmp_path, prepared_dir, tiny_m
     _assert_same_cache(single, double)
 
 
-def test_extract_command_line(tmp_path, prepared_dir, tiny_model_dir):
-    from cli import main
-
-    out = tmp_path / "cache"
-    result = CliRunner().invoke(main, ["extract", "--data", str(prepared_dir), "--model", str(tiny_model_dir),
-                                       "--out", str(out), "--layers", "0.5", "--max-length", "64", "--stride", "16", "--quiet"])
-    assert result.exit_code == 0, result.output
-    assert "extract: done" in result.output and "padding efficiency" in result.output
-    assert CacheReader(out).layers == [1]
-    again = CliRunner().invoke(main, ["extract", "--data", str(prepared_dir), "--model", str(tiny_model_dir),
-                                      "--out", str(out), "--layers", "-1", "--quiet"])
-    assert again.exit_code != 0 and "made differently" in again.output and "layers" in again.output
-
-
 def test_missing_prepared_folder_is_a_clear_error(tmp_path, tiny_model_dir):
     with pytest.raises(FileNotFoundError, match="run `cli.py prepare` first"):
         run_extract(ExtractConfig(data=tmp_path / "nowhere", out=tmp_path / "c", model=str(tiny_model_dir), dtype="float32",
@@ -234,3 +222,14 @@ def test_stride_not_below_window_is_refused(prepared_dir, tiny_model_dir, tmp_pa
     with pytest.raises(ValueError, match="raise `max_length` or lower `stride`"):
         run_extract(ExtractConfig(data=prepared_dir, out=tmp_path / "c", model=str(tiny_model_dir), dtype="float32", max_length=16,
                                   stride=20, progress=False))
+
+
+def test_int8_is_part_of_the_cache_fingerprint(int8_cache, prepared_dir, tiny_model_dir, tiny_cache):
+    manifest = json.loads((int8_cache / "manifest.json").read_text())
+    assert manifest["fingerprint"]["backbone"]["quantize"] == "int8"
+    # Unquantized caches carry no key at all, so caches written before the option stay valid.
+    assert "quantize" not in json.loads((tiny_cache / "manifest.json").read_text())["fingerprint"]["backbone"]
+    with pytest.raises(PiiTaggerError, match="quantize"):  # resuming without it would mix two kinds of features
+        run_extract(ExtractConfig(data=prepared_dir, out=int8_cache, model=str(tiny_model_dir), dtype="float32",
+                                  max_length=64, stride=16, batch_tokens=1024, shard_tokens=1500, layers="-1",
+                                  progress=False))

@@ -1,14 +1,19 @@
-"""Window planning for long texts: hard-coded plans, every token stored exactly once, and each
-token taken from the window that gives it the context its reading (plain or echo) can use."""
+"""From texts to model inputs: window plans for long texts (hard-coded plans, every token stored
+exactly once, each token taken from the window that gives it the context its reading can use),
+and the echo reading, whose second copy gives the cached rows."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from transformers import AutoModel
 
-from extract.tokens import InputFormat, SegmentBuilder, TokenizedText, plan_windows
+from extract.cache_reader import CacheReader
+from extract.tokens import ECHO_TEMPLATE, InputFormat, SegmentBuilder, TokenizedText, load_tokenizer, plan_windows
+
 
 # (n_tokens, window, stride) -> (plain plan, echo plan); each tuple is (start, end, keep_from).
 PLANS = {
@@ -85,3 +90,32 @@ def test_builder_plans_plain_and_echo_windows_and_keeps_the_second_copy(mistral_
             text_from = len(segment.input_ids) - len(builder.suffix_special) - (end - start)
             assert segment.positions.min() >= text_from
             np.testing.assert_array_equal(segment.input_ids[text_from:text_from + end - start], ids[start:end])
+
+
+# --- echo: the text read twice, the second copy's states cached ------------------------------------
+
+
+def test_echo_rows_have_the_plain_rows_offsets_labels_and_ids(echo_cache, tiny_cache):
+    echo, plain = CacheReader(echo_cache).read_split("val"), CacheReader(tiny_cache).read_split("val")
+    assert [r.id for r in echo.records] == [r.id for r in plain.records]
+    np.testing.assert_array_equal(echo.offsets, plain.offsets)
+    np.testing.assert_array_equal(echo.labels, plain.labels)
+    np.testing.assert_array_equal(echo.token_ids, plain.token_ids)
+    assert CacheReader(echo_cache).fingerprint["input_format"]["template"] == ECHO_TEMPLATE
+
+
+def test_echo_features_are_the_second_copys_states(echo_cache, tiny_model_dir):
+    reader = CacheReader(echo_cache)
+    data = reader.read_split("val", [2])
+    tokenizer = load_tokenizer(str(tiny_model_dir))
+    builder = SegmentBuilder(tokenizer, InputFormat(160, 16, "echo"))
+    model = AutoModel.from_pretrained(tiny_model_dir).eval()
+    e = int(np.argmin(np.diff(data.ptr)))  # a text that fits one window
+    ids = data.token_ids[data.example_rows(e)]
+    [segment] = builder.segments(0, TokenizedText(ids, data.offsets[data.example_rows(e)], None))
+    prefix = tokenizer(ECHO_TEMPLATE.split("{text}")[0].rstrip(" "), add_special_tokens=False)["input_ids"]
+    assert segment.input_ids[:1 + len(prefix)].tolist() == [1] + prefix  # BOS, instruction
+    assert segment.input_ids[-len(ids):].tolist() == ids.tolist()  # the second copy ends the input
+    with torch.no_grad():
+        states = model(input_ids=torch.from_numpy(segment.input_ids)[None]).last_hidden_state[0]
+    np.testing.assert_allclose(data.features[data.example_rows(e)], states[-len(ids):].numpy(), atol=2e-3, rtol=2e-3)

@@ -1,24 +1,78 @@
-"""Training from shards streamed through a buffer: the same weights as in memory when the buffer
-holds every shard, every token once per epoch otherwise, and `fit-head` on a tiny memory budget."""
+"""Feeding cached features to the head: the standardizer against scikit-learn and whatever the
+parts, neighbour features built by hand, and shards streamed through a buffer giving the
+in-memory batches (exactly when the buffer holds every shard)."""
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import pytest
 import torch
 
-from extract.span_metrics import score_corpus
 from extract.cache_reader import CacheReader
-from head.checkpoint import load_head
-from head.data import FeatureSpec, InMemoryBatches, Standardizer, StreamingBatches
+from head.data import FeatureSpec, InMemoryBatches, Standardizer, StreamingBatches, _row_blocks, head_inputs
 from head.trainer import Hyperparameters, Trial, class_weights_from_counts, train_trials
-from head.fit import FitConfig, fit_head
 
 CPU = torch.device("cpu")
 HP = Hyperparameters(epochs=3, batch_tokens=256, class_weight="balanced", seed=11)  # dropout 0.1: masks must match too
 TRIALS = [Trial(1e-2, 0.01), Trial(3e-2, 0.0)]
+
+# --- standardization --------------------------------------------------------------------------
+
+
+def test_standardizer_equals_sklearn_and_a_constant_feature_gets_scale_one():
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(loc=3.0, scale=2.0, size=(1000, 6)).astype(np.float32)
+    x[:, 2] = 7.25  # constant in train
+    x[:, 4] = 0.0
+    fitted = Standardizer.fit(iter([x]))
+    sklearn = StandardScaler().fit(x.astype(np.float64))
+    np.testing.assert_allclose(fitted.mean, sklearn.mean_, rtol=1e-6)
+    np.testing.assert_allclose(fitted.std, sklearn.scale_, rtol=1e-6)
+    assert fitted.std[2] == 1.0 and fitted.std[4] == 1.0
+    standardized = fitted.apply(torch.from_numpy(x)).numpy()
+    np.testing.assert_array_equal(standardized[:, 2], 0.0)  # x - mean, not rounding noise x 1e6
+    assert np.all(np.abs(standardized) < 10)
+
+
+def test_standardizer_gives_the_same_floats_whatever_the_parts():
+    """Streaming fits shard by shard, in-memory fits the whole split: the float64 blocks, and so
+    every rounding, must be the same, or the two modes could not train identical heads."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(loc=5.0, size=(1003, 7)).astype(np.float32)
+    block_bytes = 100 * 7 * 8  # blocks of 100 rows
+    cuts = [0, 37, 300, 301, 777, 1003]
+    parts = [x[a:b] for a, b in zip(cuts, cuts[1:])]
+    whole_blocks = [block.copy() for block in _row_blocks(iter([x]), block_bytes)]
+    part_blocks = [block.copy() for block in _row_blocks(iter(parts), block_bytes)]
+    assert [len(b) for b in whole_blocks] == [100] * 10 + [3]
+    assert all(np.array_equal(a, b) for a, b in zip(whole_blocks, part_blocks, strict=True))
+    whole = Standardizer.fit(iter([x]), block_bytes=block_bytes)
+    pieces = Standardizer.fit(iter(parts), block_bytes=block_bytes)
+    assert np.array_equal(whole.mean, pieces.mean) and np.array_equal(whole.std, pieces.std)
+
+
+# --- neighbour features ----------------------------------------------------------------------
+
+
+def test_context_window_features_equal_a_hand_built_concatenation():
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(7, 3)).astype(np.float32)
+    ptr = np.array([0, 4, 7])  # two examples: rows 0-3 and 4-6
+    spec = FeatureSpec([1], context_window=1, context_both_sides=True)
+    built = head_inputs(features, ptr, spec, Standardizer.identity(3), CPU).numpy()
+    zero = np.zeros(3, dtype=np.float32)
+    expected = []
+    for row in range(7):
+        start, end = (0, 4) if row < 4 else (4, 7)
+        nxt = features[row + 1] if row + 1 < end else zero
+        prev = features[row - 1] if row - 1 >= start else zero
+        expected.append(np.concatenate([features[row], nxt, prev]))
+    np.testing.assert_array_equal(built, np.stack(expected))
+
+
+# --- streaming -------------------------------------------------------------------------------
 
 
 def providers(reader: CacheReader, spec: FeatureSpec, buffer_shards: int, block_bytes: int = 64 << 20):
@@ -72,25 +126,3 @@ def test_a_small_buffer_still_shows_every_token_once_per_epoch(tiny_cache):
         assert rows.shape == expected.shape
         assert torch.equal(rows[np.lexsort(rows.numpy().T[::-1])], expected[np.lexsort(expected.numpy().T[::-1])])
         assert torch.equal(torch.cat([y for _, y in seen]).sort().values, memory.labels.sort().values)
-
-
-def test_fit_head_streams_under_a_tiny_memory_budget_and_the_head_works(tiny_cache, tmp_path):
-    reader = CacheReader(tiny_cache)
-    fit = dict(layers="-1", lrs=(3e-2,), hp=Hyperparameters(epochs=3, batch_tokens=256), progress=False)
-    result = fit_head(FitConfig(cache=tiny_cache, out=tmp_path / "head", max_memory="40KB", **fit))
-    assert result.mode == "streaming"
-    assert json.loads((tmp_path / "head" / "head.json").read_text())["data_mode"] == "streaming"
-    loaded = load_head(tmp_path / "head")
-    val = reader.read_split("val", loaded.spec.layers)
-    tagging = loaded.tag(val.features, val.ptr, [r.text for r in val.records], val.offsets)
-    assert np.isfinite(tagging.log_probs).all() and len(tagging.labels) == val.n_tokens
-    found = tagging.kept(0.0)  # every decoded span
-    assert any(found), "the streamed head predicts no entity at all"
-    assert score_corpus([list(r.spans) for r in val.records], found, "strict").total.f1 > 0
-    # It learned what the in-memory run learns from the same tokens in another order: a head fed
-    # features and labels that do not belong together ends ~50% higher.
-    memory = fit_head(FitConfig(cache=tiny_cache, out=tmp_path / "memory", **fit))
-    assert memory.mode == "in memory"
-    streamed_loss, memory_loss = result.best.curve[-1]["train_loss"], memory.best.curve[-1]["train_loss"]
-    assert streamed_loss == pytest.approx(memory_loss, rel=0.1)
-    assert streamed_loss < 0.8 * result.best.curve[0]["train_loss"]
