@@ -84,8 +84,8 @@ def comma_list(ctx, param, value):
     return tuple(item.strip() for item in (value or "").split(",") if item.strip())
 
 
-def overwrite_option(what: str):
-    return click.option("--overwrite", is_flag=True, help=f"Replace {what} (only one this tool wrote).")
+def overwrite_option(what: str, limit: str = "only one this tool wrote"):
+    return click.option("--overwrite", is_flag=True, help=f"Replace {what} ({limit}).")
 
 
 quiet_option = click.option("--quiet", is_flag=True, help="No progress bars.")
@@ -174,7 +174,7 @@ def main():
               help="Folder for english_synthetic.jsonl and french_synthetic.jsonl (other files in it are left alone).")
 @option(SynthConfig, "seed", type=int, help="Same seed, same corpus.")
 @option(SynthConfig, "no_pii_fraction", type=float, help="Share of texts without any PII.")
-@click.option("--overwrite", is_flag=True, help="Replace the two corpus files if they exist (nothing else).")
+@overwrite_option("the two corpus files if they exist", "nothing else")
 def synth(out, overwrite, **options):
     """Generate a synthetic English/French PII corpus (AI4Privacy-style JSONL) with Faker.
 
@@ -472,7 +472,7 @@ def export_hf(**options):
 @option(DemoConfig, "lrs", "--lr", type=float, multiple=True, default=None,
         help=_grid_help("Head learning rates trained together, repeatable", default(DemoConfig, "lrs")))
 @option(DemoConfig, "seed", type=int, help="Data, split and head seed.")
-@click.option("--overwrite", is_flag=True, help="Replace the workdir of an earlier demo (never another folder).")
+@overwrite_option("the workdir of an earlier demo", "never another folder")
 @quiet_option
 def demo(**options):
     """Run the whole pipeline offline on synthetic EN/FR data with an embedded backbone.
