@@ -7,6 +7,7 @@ a short summary. Library errors become one-line click errors here, and only here
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import MISSING, fields
@@ -14,25 +15,20 @@ from pathlib import Path
 
 import click
 
-from evaluation.evaluate import EvaluateConfig, evaluate as run_evaluate
+# Configs and choices only (no torch: `--help` starts at once); a command imports its stage when it runs.
+from evaluation.configs import EvaluateConfig, ScoreConfig
 from evaluation.report import summary_rows
-from evaluation.score import ScoreConfig, score as run_score
-from extract.backbone import DTYPES, QUANTIZE
+from extract.configs import DTYPES, FEATURE_DTYPES, QUANTIZE, ExtractConfig
 from extract.errors import PiiTaggerError
-from extract.extractor import FEATURE_DTYPES, ExtractConfig, run_extract
 from extract.label_maps import BUILTIN_MAPS
 from extract.labels import SCHEMES
-from extract.prepare import SPLIT_BY, PrepareConfig, prepare as run_prepare
+from extract.prepare import SPLIT_BY, PrepareConfig
 from extract.schema import SPLITS
-from extract.synth import SynthConfig, write_synthetic
+from extract.synth import SynthConfig
 from extract.tokens import CONTEXTS
+from head.configs import CLASS_WEIGHTS, THRESHOLD_METRICS, ExportConfig, FitConfig, Hyperparameters, PredictConfig
 from head.decoding import AGGREGATIONS, DECODERS
-from head.export import ExportConfig, export_hf as run_export
-from head.fit import FitConfig, fit_head as run_fit
-from head.predict import PredictConfig, predict as run_predict
-from head.trainer import CLASS_WEIGHTS, Hyperparameters
-from head.validation import THRESHOLD_METRICS
-from tools.demo import BACKBONES, DemoConfig, run_demo
+from tools.configs import BACKBONES, DemoConfig
 
 LABEL_MAP_HELP = f"built-in ({', '.join(BUILTIN_MAPS)}) or a JSON file (null = ignore the span)"
 DEVICE_HELP = "auto, cpu, cuda or cuda:N."
@@ -56,18 +52,15 @@ def option(config: type, name: str, *flags: str, **attrs):
     """A click option for the field `name` of `config`: `--name-with-dashes` unless `flags` say
     otherwise, the field's default unless `default` is given."""
     attrs.setdefault("default", default(config, name))
-    if attrs["default"] not in (None, (), False) and not attrs.get("multiple"):
+    if attrs["default"] is not None and attrs["default"] is not False and attrs["default"] != () \
+            and not attrs.get("multiple"):
         attrs.setdefault("show_default", True)
     return click.option(*(flags or ("--" + name.replace("_", "-"),)), name, **attrs)
 
 
 def stack(*decorators):
     """Several option decorators as one, applied in reading order."""
-    def apply(command):
-        for decorator in reversed(decorators):
-            command = decorator(command)
-        return command
-    return apply
+    return lambda command: functools.reduce(lambda done, decorator: decorator(done), reversed(decorators), command)
 
 
 def float_list(ctx, param, value):
@@ -88,7 +81,7 @@ def overwrite_option(what: str, limit: str = "only one this tool wrote"):
     return click.option("--overwrite", is_flag=True, help=f"Replace {what} ({limit}).")
 
 
-quiet_option = click.option("--quiet", is_flag=True, help="No progress bars.")
+quiet_option = click.option("--quiet", is_flag=True, help="No progress output.")
 skip_invalid_option = click.option("--skip-invalid", is_flag=True,
                                    help="Skip malformed lines (counted and summarised) instead of stopping.")
 
@@ -118,8 +111,10 @@ def build(config: type, options: dict, **extra):
 
 
 def cli_message(message: str, command: click.Command) -> str:
-    """The library names settings in backquotes (`max_memory`); here they are the command's flags."""
-    flags = {param.name: param.opts[0] for param in command.params if isinstance(param, click.Option)}
+    """Settings the library names in backquotes (`max_memory`) as this command's flags (--max-memory)
+    or arguments (TEXT); other backquoted words (another stage's setting, a command) stay."""
+    flags = {param.name: param.opts[0] if isinstance(param, click.Option) else param.name.upper()
+             for param in command.params}
     # `lr` and `head` are the singular flags (--lr, --head) of the settings `lrs` and `heads`.
     return re.sub(r"`([a-z][a-z0-9_]*)`", lambda m: flags.get(m[1]) or flags.get(m[1] + "s") or m[0], message)
 
@@ -182,6 +177,7 @@ def synth(out, overwrite, **options):
     Example:
       python cli.py synth --n-english 1000 --n-french 1000 --out data --seed 42
     """
+    from extract.synth import write_synthetic
     echo_summary("synth: done", write_synthetic(build(SynthConfig, options), out, overwrite=overwrite).summary())
 
 
@@ -216,6 +212,7 @@ def prepare(**options):
           --tokenizer mistralai/Mistral-7B-v0.1
       python cli.py prepare --input english_pii_43k.jsonl --label-map ai4privacy-200k --out prepared
     """
+    from extract.prepare import prepare as run_prepare
     echo_summary("prepare: done", run_prepare(build(PrepareConfig, options)).summary())
 
 
@@ -254,6 +251,7 @@ def extract(**options):
       python cli.py extract --data data/token_classification --model mistralai/Mistral-7B-v0.1 \\
           --layers 0.5,-1 --out cache
     """
+    from extract.extractor import run_extract
     result = run_extract(build(ExtractConfig, options))
     if result.complete or result.shards_total:  # other processes of a multi-process run: process 0 reports
         echo_summary("extract: done", result.summary())
@@ -307,6 +305,7 @@ def fit_head(**options):
     Example:
       python cli.py fit-head --cache cache --out head --lr 3e-3,1e-2,3e-2 --context-window 1
     """
+    from head.fit import fit_head as run_fit
     hp = Hyperparameters(**{f.name: options.pop(f.name) for f in fields(Hyperparameters) if f.name in options})
     result = run_fit(build(FitConfig, options, hp=hp))
     header, *rows = result.trial_table()
@@ -339,6 +338,7 @@ def evaluate(**options):
       python cli.py evaluate --cache cache --head head
       python cli.py evaluate --cache cache --head head-last --head head-middle --out comparison
     """
+    from evaluation.evaluate import evaluate as run_evaluate
     result = run_evaluate(build(EvaluateConfig, options))
     for run in result.runs:
         echo_summary(f"evaluate: {run.name} on {result.split}", summary_rows(run.metrics)
@@ -385,7 +385,7 @@ def show_tagged(row: dict) -> None:
 @option(PredictConfig, "labels", callback=comma_list, default=None,
         help="Keep only these entity types, e.g. EMAIL,PHONENUMBER.")
 @skip_invalid_option
-@overwrite_option("an existing --output file")
+@overwrite_option("an existing --output file", "never one of the inputs")
 @quiet_option
 def predict(**options):
     """Tag PII in new text and redact it: spans with scores, and a masked text.
@@ -396,6 +396,7 @@ def predict(**options):
       python cli.py predict --head head --input texts.jsonl --output tagged.jsonl --min-score 0.8
       cat texts.jsonl | python cli.py predict --head head --input - --labels EMAIL,PHONENUMBER
     """
+    from head.predict import predict as run_predict
     config = build(PredictConfig, options)
     terminal = config.text is not None and config.output is None
     result = run_predict(config, emit=show_tagged if terminal else echo_json)
@@ -425,6 +426,7 @@ def score(**options):
       python cli.py score --head head --data gold.jsonl
       python cli.py score --head head --data english_pii_43k.jsonl --label-map ai4privacy-200k --out score-200k
     """
+    from evaluation.score import score as run_score
     result = run_score(build(ScoreConfig, options))
     echo_summary("score: done", result.summary())
     warn(*result.warnings)
@@ -445,6 +447,7 @@ def export_hf(**options):
       python -c "from transformers import pipeline; print(pipeline('token-classification', model='pii-model',
                  aggregation_strategy='simple')('Call Jean Dupont'))"
     """
+    from head.export import export_hf as run_export
     result = run_export(build(ExportConfig, options))
     echo_summary("export-hf: done", [("model", f"{result.model_class} with {result.labels} labels"),
                                      ("wrote", f"{result.out}/ (config.json, model.safetensors, tokenizer)")])
@@ -484,6 +487,7 @@ def demo(**options):
       python cli.py demo --workdir demo-work --overwrite
       python cli.py demo --backbone tiny --n-english 40 --n-french 40 --workdir /tmp/demo
     """
+    from tools.demo import run_demo
     quantize = options.pop("quantize")
     config = build(DemoConfig, options, quantize=None if quantize == NO_QUANTIZE else quantize)
     result = run_demo(config, log=lambda line: click.secho(line, bold=line.startswith("==")))

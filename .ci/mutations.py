@@ -30,7 +30,7 @@ IGNORED = shutil.ignore_patterns(".venv", ".git", "demo-work", "__pycache__", ".
 #   "return": a bare `return` runs before the marked statement (the rest of the check is skipped)
 #   ("=", EXPRESSION): the marked `TARGET = VALUE` becomes `TARGET = EXPRESSION`
 GUARDS: dict[str, tuple[object, tuple[str, ...]]] = {
-    "overwrite-kind": ("if False", ("test_extract_overwrite_refuses_a_folder_that_is_not_a_cache",
+    "overwrite-kind": ("if False", ("test_a_folder_that_only_looks_like_ours_is_never_replaced",
                                     "test_demo_refuses_a_git_clone_even_with_overwrite")),
     "inputs-outputs-disjoint": ("return", ("test_prepare_into_its_own_data_dir_is_refused_and_deletes_nothing",
                                            "test_extract_into_its_input_is_refused")),

@@ -26,7 +26,7 @@ from extract.extractor import ExtractConfig, run_extract  # noqa: E402
 from extract.prepare import PrepareConfig, prepare  # noqa: E402
 from extract.synth import SynthConfig, generate, write_corpus  # noqa: E402
 from head.checkpoint import load_head  # noqa: E402
-from head.trainer import Hyperparameters  # noqa: E402
+from head.configs import Hyperparameters  # noqa: E402
 from head.fit import FitConfig, fit_head  # noqa: E402
 from tools.demo import demo_quantize  # noqa: E402
 

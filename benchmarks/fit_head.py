@@ -33,9 +33,10 @@ from extract.files import folder_bytes, parse_bytes
 from extract.labels import IGNORE_LABEL, LabelScheme, decode
 from extract.records import Record
 from extract.tokens import InputFormat, SegmentBuilder, load_tokenizer, tokenize_texts
+from head.configs import Hyperparameters
 from head.data import FeatureSpec, InMemoryBatches, Standardizer
 from head.decoding import labels_to_spans, viterbi
-from head.trainer import Hyperparameters, Trial, train_trials
+from head.trainer import Trial, train_trials
 
 LRS8 = (1e-3, 3e-3, 1e-2, 3e-2)
 WDS8 = (0.0, 0.01)
@@ -209,7 +210,7 @@ def _random_shard(plan, lengths: list[int], scheme: LabelScheme, centroids: np.n
 FIT_IN_CHILD = """
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
-from head.model import Hyperparameters
+from head.configs import Hyperparameters
 from head.fit import FitConfig, fit_head
 if sys.argv[2] != "--imports-only":
     started = time.perf_counter()

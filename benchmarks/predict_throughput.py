@@ -18,7 +18,7 @@ from common import backbone_source, bare_forward_seconds, machine, synthetic_pre
 from extract.extractor import ExtractConfig, run_extract
 from extract.records import load_prepared
 from extract.tokens import tokenize_texts
-from head.trainer import Hyperparameters
+from head.configs import Hyperparameters
 from head.tagger import Tagger
 from head.fit import FitConfig, fit_head
 

@@ -1,7 +1,8 @@
 """Write docs/cli.md from the commands' own `--help` texts, or check that it is up to date.
 
 Run: python docs/cli_reference.py          (rewrites docs/cli.md)
-     python docs/cli_reference.py --check  (exit 1 if docs/cli.md differs; the test suite runs this)
+     python docs/cli_reference.py --check  (exit 1 if docs/cli.md differs; tests/test_docs.py makes
+                                            the same comparison)
 """
 
 from __future__ import annotations

@@ -11,34 +11,20 @@ from pathlib import Path
 
 import numpy as np
 
-from extract.errors import PiiTaggerError
+from evaluation.configs import EvaluateConfig
 from evaluation.metrics import confused_pairs, entity_metrics, error_examples
-from extract.token_metrics import token_metrics, type_confusion
 from evaluation.plots import plot_comparison, plot_confusion_matrix, plot_per_class_f1, plot_threshold_curve
 from evaluation.report import headline_figures, render_comparison, render_report
-from head.validation import threshold_curve
 from extract.cache_format import features_fingerprint
 from extract.cache_reader import CacheReader
+from extract.errors import PiiTaggerError
 from extract.files import atomic_write_json, atomic_write_text, check_can_write, check_disjoint, output_folder
 from extract.labels import IGNORE_LABEL, LabelScheme
 from extract.records import Record
+from extract.token_metrics import token_metrics, type_confusion
 from head.checkpoint import LoadedHead, load_head
-from head.decoding import DECODERS
-from head.decoding import BlockTagging, ScoredSpan
-
-
-@dataclass(kw_only=True)
-class EvaluateConfig:
-    cache: Path  # a cache folder written by `extract`
-    heads: tuple[Path, ...]  # one or more head folders written by `fit-head`
-    # Which cached split to score; None: test when the cache has one (val chose the head, so its
-    # figures flatter it), else val.
-    split: str | None = None
-    out: Path | None = None  # default: HEAD/eval-SPLIT for one head, PARENT/comparison-SPLIT for several
-    decode: str | None = None  # override each head's own decoding ("greedy" or "viterbi")
-    examples_per_class: int = 3  # missed and spurious examples per class in the report
-    overwrite: bool = False  # replace an existing output folder
-    allow_other_backbone: bool = False  # accept a cache made with other weights of the same shape
+from head.decoding import DECODERS, BlockTagging, ScoredSpan
+from head.validation import threshold_curve
 
 
 @dataclass

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from evaluation.configs import ScoreConfig
 from evaluation.evaluate import Predictions, prediction_metrics, write_head_outputs
 from evaluation.report import summary_rows
 from extract.errors import PiiTaggerError
@@ -21,24 +22,6 @@ from extract.label_maps import load_label_map
 from extract.labels import LabelScheme, encode
 from extract.records import ReadReport, Record, read_corpora
 from head.tagger import Tagger, text_groups
-
-
-@dataclass(kw_only=True)
-class ScoreConfig:
-    head: Path  # a head folder written by `fit-head`
-    data: tuple[Path, ...]  # labelled JSONL files (any format `prepare` reads)
-    out: Path | None = None  # report folder; default: HEAD/score-STEM of the first file
-    label_map: str | None = None  # built-in name or JSON file: the files' labels onto the head's
-    model: str | None = None  # backbone to load instead of the one named in the head (a local copy)
-    gguf_file: str | None = None  # GGUF file inside `model`
-    device: str = "auto"  # cuda when available, else cpu
-    dtype: str = "auto"  # the head's cache dtype when this device runs it natively
-    batch_tokens: int = 4096  # padded positions per forward pass
-    examples_per_class: int = 3  # missed and spurious examples per class in the report
-    skip_invalid: bool = False  # skip malformed lines (counted) instead of stopping
-    allow_other_backbone: bool = False  # accept other weights of the same shape than the head's
-    overwrite: bool = False  # replace an existing report folder this tool wrote
-    progress: bool = True  # a progress bar with texts/s and ETA
 
 
 @dataclass

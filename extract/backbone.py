@@ -6,30 +6,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from extract.errors import PiiTaggerError, MissingInputError
+from extract.configs import DEVICES, DTYPES, QUANTIZE, BackboneConfig
+from extract.errors import MissingInputError, PiiTaggerError
 from extract.tokens import hub_kwargs
 
-DTYPES = ("auto", "bfloat16", "float16", "float32")
-DEVICES = ("auto", "cpu", "cuda")
-QUANTIZE = ("int8",)
-
-
-@dataclass(kw_only=True)
-class BackboneConfig:
-    model: str  # hub name (mistralai/Mistral-7B-v0.1) or local folder
-    gguf_file: str | None = None  # a .gguf file inside `model` (dequantized on load)
-    revision: str | None = None  # hub branch, tag or commit; recorded in the cache fingerprint
-    dtype: str = "auto"  # auto: bf16 on GPUs that have it, fp16 on older ones (T4, P100); CPU: bf16 with AMX, else fp32
-    device: str = "auto"  # auto: cuda when available, else cpu
-    device_map: str | None = None  # "auto" spreads a large model over several small GPUs (accelerate)
-    trust_remote_code: bool = False  # never run a repository's own code unless asked
-    quantize: str | None = None  # "int8": the blocks' Linear layers compute in int8 (CPU only); None: as loaded
 
 
 def resolve_device(device: str) -> torch.device:

@@ -105,7 +105,7 @@ class CacheReader:
         missing = [layer for layer in layers if layer not in self.layers]
         if missing:
             raise PiiTaggerError(f"`{option}`: layer(s) {missing} are not in the cache {self.path}, which holds "
-                             f"layers {self.layers} of {self.num_layers} (re-run extract with these `layers` to add them)")
+                             f"layers {self.layers} of {self.num_layers} (re-run extract with these layers to add them)")
         return layers
 
     def _split_info(self, split: str) -> dict:

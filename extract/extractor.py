@@ -17,50 +17,22 @@ import torch
 from tqdm.auto import tqdm
 
 from extract.errors import MissingInputError, PiiTaggerError
-from extract.backbone import BackboneConfig, LayerCapture, load_backbone, load_model_config, resolve_device, \
+from extract.backbone import LayerCapture, load_backbone, load_model_config, resolve_device, \
     resolve_dtype
+from extract.configs import FEATURE_DTYPES, ExtractConfig
 from extract.cache_writer import CacheWriter, ShardBuffer, ShardPlan, plan_shards
 from extract.files import check_disjoint, folder_bytes, human_bytes, read_json
 from extract.forward import forward_batches
 from extract.labels import AlignmentStats, LabelScheme
-from extract.layers import DEFAULT_LAYERS, resolve_layers
+from extract.layers import resolve_layers
 from extract.schema import SPLITS
 from extract.records import CorpusError, Record, decode_line, parse_line
 from extract.tokens import InputFormat, SegmentBuilder, load_tokenizer, tokenize_texts, \
     tokenizer_fingerprint
 from extract.weights import weights_identity
 
-FEATURE_DTYPES = {"float16": np.float16, "float32": np.float32}
+FEATURE_NUMPY_DTYPES = {"float16": np.float16, "float32": np.float32}
 CLAIM_MESSAGE_BYTES = 4096  # room for process 0's refusal message in a multi-process run
-
-
-@dataclass(kw_only=True)
-class ExtractConfig:
-    data: Path  # a folder written by `prepare` (train.jsonl, val.jsonl, label_mappings.json)
-    out: Path  # the cache folder
-    model: str  # hub name or local folder of the backbone
-    gguf_file: str | None = None  # a .gguf file inside `model`
-    revision: str | None = None  # hub revision, recorded in the fingerprint
-    dtype: str = "auto"  # compute dtype: bf16 / fp16 on GPUs; bf16 on CPUs with AMX, else fp32
-    device: str = "auto"  # cuda when available, else cpu
-    device_map: str | None = None  # "auto": spread the model over several GPUs (accelerate)
-    trust_remote_code: bool = False  # off: never run a repository's own code unless asked
-    layers: str = DEFAULT_LAYERS  # the middle and the last layer: middle layers probe best
-    max_length: int = 512  # positions per model input; longer texts are windowed
-    stride: int = 128  # left-context tokens repeated at the start of each next window
-    context: str = "plain"  # "echo": read each window twice, keep the second copy's states
-    batch_tokens: int = 4096  # padded positions per forward pass: fits a T4 next to Mistral-7B in fp16
-    shard_tokens: int = 32768  # rows per shard: a quarter GB per layer at Mistral-7B's width in fp16
-    feature_dtype: str = "float16"  # float16 halves the cache; overflow is an error, not inf
-    splits: tuple[str, ...] = ()  # default: every split the prepared folder has
-    overwrite: bool = False  # start afresh in an existing cache folder
-    progress: bool = True  # tqdm bar with tokens/s and ETA
-    quantize: str | None = None  # "int8": the backbone's Linear layers in int8 (CPU only); in the fingerprint
-
-    def backbone(self) -> BackboneConfig:
-        return BackboneConfig(model=self.model, gguf_file=self.gguf_file, revision=self.revision, dtype=self.dtype,
-                              device=self.device, device_map=self.device_map,
-                              trust_remote_code=self.trust_remote_code, quantize=self.quantize)
 
 
 @dataclass
@@ -336,7 +308,7 @@ def _compute_shards(config: ExtractConfig, todo: list[ShardPlan], indexes: dict[
             index = indexes[plan.split]
             records = index.records(plan.first, plan.last)
             tokenized, _ = tokenize_texts(tokenizer, [r.text for r in records], records, scheme)
-            buffer = ShardBuffer.allocate(plan, records, tokenized, layers, hidden, FEATURE_DTYPES[config.feature_dtype])
+            buffer = ShardBuffer.allocate(plan, records, tokenized, layers, hidden, FEATURE_NUMPY_DTYPES[config.feature_dtype])
             segments = [segment for i, tokens in enumerate(tokenized) for segment in builder.segments(i, tokens)]
             where = f"{plan.split} shard {plan.index} (examples {plan.first}-{plan.last - 1})"
             for batch, kept in forward_batches(capture, segments, config.batch_tokens, pad_id, input_device,

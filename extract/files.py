@@ -78,7 +78,7 @@ def read_json(path: Path | str, what: str = "file") -> dict:
 
 
 # Every output folder this tool writes carries this marker, naming what kind of folder it is:
-# `--overwrite` replaces a folder only when its marker says it is of the same kind.
+# `overwrite` replaces a folder only when its marker says it is of the same kind.
 MARKER = ".pii-tagger.json"
 TOOL = "llm-pii-tagger"
 

@@ -77,7 +77,7 @@ class LabelScheme:
     def from_json(cls, obj: dict) -> "LabelScheme":
         scheme = cls(obj["scheme"], tuple(obj["entity_types"]))
         if "labels" in obj and list(obj["labels"]) != list(scheme.labels):
-            raise PiiTaggerError("label mapping is inconsistent: `labels` does not match scheme and entity types")
+            raise PiiTaggerError("label mapping is inconsistent: its \"labels\" list does not match its scheme and entity types")
         return scheme
 
 
@@ -86,7 +86,7 @@ def same_word(left: str, right: str) -> bool:
 
     A span never starts or ends between them: "Orthopedics", "2017", "GB29NWBK6016", "Q1" and
     "zł58" are one word each. (Gold spans that cut such a run, like an amount glued to its
-    currency, are reported by `prepare`: 4 of 7,935 in the demo corpus.)
+    currency, are counted and reported by `prepare`.)
     """
     def word_char(char: str) -> bool:
         # combining accents stay in the word

@@ -15,16 +15,7 @@ import torch
 from extract.errors import PiiTaggerError, MissingInputError
 from extract.files import check_can_write, check_disjoint, output_folder
 from head.checkpoint import LoadedHead, load_head
-
-
-@dataclass(kw_only=True)
-class ExportConfig:
-    head: Path  # a head folder written by `fit-head` (last layer, plain context, no neighbours)
-    out: Path  # the folder of the transformers checkpoint
-    model: str | None = None  # backbone to load instead of the one named in the head (a local copy)
-    gguf_file: str | None = None  # GGUF file inside `model`
-    allow_other_backbone: bool = False  # accept other weights of the same shape than the head's
-    overwrite: bool = False  # replace an export folder this tool wrote
+from head.configs import ExportConfig
 
 
 @dataclass
@@ -52,10 +43,10 @@ def check_exportable(loaded: LoadedHead) -> None:
     problems = []
     if loaded.spec.layers != [num_layers]:
         problems.append(f"it reads layers {loaded.spec.layers}, but a token classification model's score layer only "
-                        f"sees the last one ({num_layers}, i.e. -1); train a head with `layers` -1")
+                        f"sees the last one ({num_layers}, i.e. -1); train a head on the last layer alone (layers -1 in fit-head)")
     if loaded.spec.context_window:
         problems.append("it reads neighbouring tokens' features (`context_window`), which a token classification "
-                        "model cannot express; train one with `context_window` 0")
+                        "model cannot express; train one without them (context window 0 in fit-head)")
     if loaded.features_fingerprint["input_format"].get("context", "plain") != "plain":
         problems.append("it was trained on echo features (the text read twice), which a token classification model "
                         "cannot reproduce; extract with the plain context")

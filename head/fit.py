@@ -20,37 +20,14 @@ from extract.errors import PiiTaggerError
 from extract.files import atomic_write_json, check_can_write, check_disjoint, output_folder, parse_bytes
 from extract.labels import IGNORE_LABEL
 from head.checkpoint import check_finite_tensors, save_head
+from head.configs import FitConfig
 from head.data import FeatureSpec, InMemoryBatches, Standardizer, StreamingBatches
 from head.decoding import AGGREGATIONS, DECODERS
 from head.model import TokenHead
 from head.plots import plot_training_curves
-from head.trainer import Hyperparameters, TrialResult, best_trial, check_trials, class_weights_from_counts, \
+from head.trainer import TrialResult, best_trial, check_trials, class_weights_from_counts, \
     train_trials
 from head.validation import THRESHOLD_METRICS, ValidationSet, choose_decoding
-
-
-@dataclass(kw_only=True)
-class FitConfig:
-    cache: Path  # a cache folder written by `extract`
-    out: Path  # the head folder to write
-    layers: str | None = None  # layer specs to concatenate ('-1', '0.5,-1'); None: every cached layer
-    # A sweep by default: trained together it costs little more than one run. Standardized
-    # features want learning rates far above fine-tuning's, and the best one varies with the data.
-    lrs: tuple[float, ...] = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
-    weight_decays: tuple[float, ...] = (0.01,)  # AdamW's decoupled weight decay
-    hp: Hyperparameters = field(default_factory=Hyperparameters)  # epochs, batch, dropout, ...
-    standardize: bool = True  # train-set mean/std, stored in the checkpoint
-    context_window: int = 0  # append the next K tokens' features to each token's (right context)
-    context_both_sides: bool = False  # and the previous K tokens' too
-    decode: str = "viterbi"  # scores -> labels in validation, evaluate, predict: only valid BIO sequences
-    # How a word's sub-tokens' scores combine (spans never cut a word): "auto" picks first, mean
-    # or max on val after training; "token" decodes tokens apart (spans may then cut a word).
-    word_scores: str = "auto"
-    threshold_metric: str = "f5"  # the span score threshold maximises this val detection F-beta (redaction: recall first)
-    max_memory: str = "8GB"  # above this the train features are streamed shard by shard
-    device: str = "auto"  # cuda when available, else cpu
-    overwrite: bool = False  # replace an existing head folder
-    progress: bool = True  # progress bars and a line per epoch
 
 
 @dataclass
@@ -107,7 +84,7 @@ def _check(config: FitConfig) -> None:
                              f"{', '.join(THRESHOLD_METRICS)})")
 
 
-def check_labels(reader: CacheReader) -> np.ndarray:
+def train_label_counts(reader: CacheReader) -> np.ndarray:
     """Label counts of the train split; refuses an empty train split and val-only labels."""
     scheme = reader.scheme
     counts = {}
@@ -137,11 +114,11 @@ def fit_head(config: FitConfig) -> FitResult:
     for split in ("train", "val"):
         if split not in reader.splits:
             raise PiiTaggerError(f"`cache` {reader.path} has no {split!r} split; fit-head needs train to learn and val "
-                             "to pick the best epoch and trial (prepare with `val_fraction` above 0)")
+                             "to pick the best epoch and trial (prepare with a validation fraction above 0)")
     layers = reader.resolve_layers(config.layers if config.layers else reader.layers, "layers")
     check_disjoint(config.out, [config.cache])
     check_can_write(config.out, config.overwrite, kind="head")  # before the long part, not after
-    label_counts = check_labels(reader)
+    label_counts = train_label_counts(reader)
     device = resolve_device(config.device)
     spec = FeatureSpec(layers, config.context_window, config.context_both_sides, config.standardize)
     width = reader.feature_width(layers)

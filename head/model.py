@@ -10,8 +10,9 @@ import numpy as np
 import torch
 
 from extract.errors import PiiTaggerError
+from head.configs import Hyperparameters
 from head.data import FeatureSpec, InMemoryBatches, Standardizer, head_inputs
-from head.trainer import Hyperparameters, TrialResult, Validation, check_trials, class_weights_from_counts, \
+from head.trainer import TrialResult, Validation, check_trials, class_weights_from_counts, \
     train_trials
 
 

@@ -19,28 +19,8 @@ from extract.errors import MissingInputError, PiiTaggerError
 from extract.files import atomic_open, check_output_file
 from extract.records import ReadReport, decode_line
 from head.checkpoint import load_head
-from head.tagger import Tagger, check_labels
-
-
-@dataclass(kw_only=True)
-class PredictConfig:
-    head: Path  # a head folder written by `fit-head`
-    text: str | None = None  # one text to tag; or else `input`
-    input: Path | None = None  # JSONL of {"id", "text"} objects or JSON strings; "-" reads standard input
-    output: Path | None = None  # JSONL results, written atomically; None: rows go to the caller's `emit`
-    model: str | None = None  # backbone to load instead of the one named in the head (a local copy)
-    gguf_file: str | None = None  # GGUF file inside `model`
-    batch_tokens: int = 4096  # padded positions per forward pass
-    # Spans scoring below this are dropped; None: the head's threshold, chosen on val by fit-head,
-    # so the spans are exactly those `evaluate` counts. 0 keeps every span.
-    min_score: float | None = None
-    labels: tuple[str, ...] = ()  # keep only these entity types; empty: all of the head's
-    device: str = "auto"  # cuda when available, else cpu
-    dtype: str = "auto"  # the head's cache dtype when this device runs it natively
-    allow_other_backbone: bool = False  # accept other weights of the same shape than the head's
-    skip_invalid: bool = False  # skip malformed input lines (counted) instead of stopping
-    overwrite: bool = False  # replace an existing output file
-    progress: bool = True  # a progress bar with texts/s and ETA
+from head.configs import PredictConfig
+from head.tagger import Tagger, labels_to_keep
 
 
 @dataclass
@@ -80,7 +60,7 @@ def predict(config: PredictConfig, emit: Callable[[dict], None] | None = None) -
         check_output_file(config.output, config.overwrite, "output", inputs=[config.input, config.head])
     elif emit is None:
         raise PiiTaggerError("give an `output` file, or a function that receives each row")
-    check_labels(load_head(config.head).scheme.entity_types, config.labels or None)  # before the backbone loads
+    labels_to_keep(load_head(config.head).scheme.entity_types, config.labels or None)  # before the backbone loads
     tagger = Tagger.from_pretrained(config.head, config.model, gguf_file=config.gguf_file, device=config.device,
                                     dtype=config.dtype, batch_tokens=config.batch_tokens,
                                     allow_other_backbone=config.allow_other_backbone)

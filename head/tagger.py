@@ -111,7 +111,7 @@ def text_groups(texts: Iterable[str], group_tokens: int = GROUP_TOKENS) -> Itera
         yield group
 
 
-def check_labels(known: Sequence[str], labels: Iterable[str] | None) -> set[str] | None:
+def labels_to_keep(known: Sequence[str], labels: Iterable[str] | None) -> set[str] | None:
     """The entity types to keep (None: all), refusing one that the head does not know."""
     if labels is None:
         return None
@@ -186,7 +186,7 @@ class Tagger:
     def tag_iter(self, texts: Iterable[str], min_score: float | None = None, labels: Iterable[str] | None = None
                  ) -> Iterator[TaggedText]:
         """Like `tag`, lazily: texts are featurized in groups, so memory stays bounded."""
-        keep = check_labels(self.loaded.scheme.entity_types, labels)
+        keep = labels_to_keep(self.loaded.scheme.entity_types, labels)
         min_score = self.loaded.threshold if min_score is None else min_score  # guard: predict-threshold
         if not 0.0 <= min_score <= 1.0:
             raise PiiTaggerError(f"`min_score` must be in [0, 1], got {min_score}")

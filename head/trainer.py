@@ -16,38 +16,10 @@ import torch
 from tqdm.auto import tqdm
 
 from extract.errors import PiiTaggerError
+from head.configs import Hyperparameters
 from head.data import TokenBatches
 
-CLASS_WEIGHTS = ("none", "balanced")
 DENORMAL_GUARD = 1e-30  # gradients smaller than this are zeroed (see `_loss_gradients`)
-
-
-@dataclass(kw_only=True)
-class Hyperparameters:
-    """What every trial of a run shares (the grid varies lr and weight decay)."""
-
-    epochs: int = 20  # passes over the cached train features; cheap now that the backbone is out
-    batch_tokens: int = 4096  # tokens per optimizer step
-    dropout: float = 0.1  # on the head's input: a light regulariser for thousands of features
-    class_weight: str = "none"  # "balanced": weigh the loss by inverse label frequency
-    warmup: float = 0.05  # share of steps with a linear learning-rate warm-up, then linear decay
-    patience: int = 3  # epochs without a better validation span F1 before a trial stops
-    max_grad_norm: float = 1.0  # gradient clipping, per trial
-    seed: int = 42  # initial weights, batch order and dropout masks
-
-    def check(self) -> None:
-        if self.epochs < 1:
-            raise PiiTaggerError(f"`epochs` must be at least 1, got {self.epochs}")
-        if self.batch_tokens < 1:
-            raise PiiTaggerError(f"`batch_tokens` must be at least 1, got {self.batch_tokens}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise PiiTaggerError(f"`dropout` must be in [0, 1), got {self.dropout}")
-        if self.class_weight not in CLASS_WEIGHTS:
-            raise PiiTaggerError(f"`class_weight`: unknown value {self.class_weight!r} (none or balanced)")
-        if not 0.0 <= self.warmup < 1.0:
-            raise PiiTaggerError(f"`warmup` must be in [0, 1), got {self.warmup}")
-        if self.patience < 1:
-            raise PiiTaggerError(f"`patience` must be at least 1, got {self.patience}")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from extract.errors import PiiTaggerError
 from extract.records import Span
 from extract.span_metrics import CharCounts, char_counts, score_corpus
 from extract.token_metrics import token_metrics
+from head.configs import THRESHOLD_METRICS
 from head.data import FeatureSpec, Standardizer, head_inputs
 from head.decoding import BlockTagging, ScoredSpan, tag_block
 from head.trainer import TrialResult, Validation
@@ -22,7 +23,6 @@ WORD_SCORE_CHOICES = ("first", "mean", "max")  # what "auto" tries on val: every
 # O biases tried on val (subtracted from the O log-probability before decoding): 0 is the head as
 # trained; more opens entities the head was less sure of.
 OUTSIDE_BIASES = (0.0, 0.5, 1.0, 2.0, 3.0)
-THRESHOLD_METRICS = ("f5", "f1")  # detection F-beta maximised when choosing: F5 for redaction (recall first)
 MAX_CANDIDATES = 200  # thresholds tried: every distinct span score, thinned to this many quantiles
 
 

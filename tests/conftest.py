@@ -69,7 +69,7 @@ def tiny_cache(prepared_dir, tiny_model_dir, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_head(tiny_cache, tmp_path_factory) -> Path:
-    from head.trainer import Hyperparameters
+    from head.configs import Hyperparameters
     from head.fit import FitConfig, fit_head
 
     out = tmp_path_factory.mktemp("head") / "head"
@@ -82,7 +82,7 @@ def tiny_head(tiny_cache, tmp_path_factory) -> Path:
 def last_layer_head(tiny_cache, tmp_path_factory) -> Path:
     """A head on the last layer alone: the kind `export-hf` can export."""
     from head.fit import FitConfig, fit_head
-    from head.trainer import Hyperparameters
+    from head.configs import Hyperparameters
 
     out = tmp_path_factory.mktemp("last") / "head"
     fit_head(FitConfig(cache=tiny_cache, out=out, layers="-1", lrs=(1e-2,), hp=Hyperparameters(epochs=3),
@@ -119,7 +119,7 @@ def echo_cache(prepared_dir, tiny_model_dir, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def echo_head(echo_cache, tmp_path_factory) -> Path:
     from head.fit import FitConfig, fit_head
-    from head.trainer import Hyperparameters
+    from head.configs import Hyperparameters
 
     out = tmp_path_factory.mktemp("echo-head") / "head"
     fit_head(FitConfig(cache=echo_cache, out=out, lrs=(1e-2,), hp=Hyperparameters(epochs=3), progress=False))

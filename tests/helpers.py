@@ -137,3 +137,8 @@ def assert_png(path, min_side: int = 200) -> np.ndarray:
     assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]  # temp file renamed away
     assert plt.get_fignums() == []  # figure closed
     return image
+
+
+def prf1(counts: dict) -> tuple[float, float, float]:
+    """(precision, recall, F1) of a metrics dict, for comparing with hand-computed values."""
+    return counts["precision"], counts["recall"], counts["f1"]

@@ -188,6 +188,7 @@ def test_library_messages_show_the_commands_own_flags():
     assert cli_message("`lr` must be positive; `max_memory` too; see `cli.py extract`", fit_head) == \
         "--lr must be positive; --max-memory too; see `cli.py extract`"
     assert cli_message("`context_both_sides` and `layers`", fit_head) == "--both-sides and --layers"
-    # a setting this command has no flag for keeps its library name
+    # a setting of another stage keeps its library name; an argument is shown as such
     assert cli_message("re-run with `feature_dtype` float32", predict) == "re-run with `feature_dtype` float32"
+    assert cli_message("give either a `text` or an `input` file", predict) == "give either a TEXT or an --input file"
     assert cli_message("`head` gone: use `overwrite`", main.commands["evaluate"]) == "--head gone: use --overwrite"

@@ -23,15 +23,14 @@ from safetensors.numpy import load_file, save_file
 
 from cli import main
 from extract.cache_reader import CacheReader
-from extract.cache_writer import CacheLock
 from extract.errors import NonFiniteError, PiiTaggerError, UnsafeOutputError
 from extract.extractor import ExtractConfig, run_extract
 from extract.files import atomic_open
 from extract.records import read_corpus
 from head.checkpoint import load_head
+from head.configs import Hyperparameters
 from head.tagger import Tagger
 from head.fit import FitConfig, fit_head
-from head.trainer import Hyperparameters
 from tests.helpers import write_jsonl
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -389,7 +388,7 @@ def test_a_manifest_with_another_token_count_is_refused(tiny_cache, tmp_path):
 def test_strange_records_are_one_line_errors_and_skippable(tmp_path, row, reason):
     path = write_jsonl(tmp_path / "english_x.jsonl", [row, {"text": "fine", "spans": [], "language": "en"}])
     result = cli("prepare", "--input", path, "--out", tmp_path / "out", "--val-fraction", 0, "--test-fraction", 0)
-    assert result.exit_code != 0 and f"line 1: " in result.output and reason in result.output
+    assert result.exit_code != 0 and "line 1: " in result.output and reason in result.output
     assert "Traceback" not in result.output
     skipped = cli("prepare", "--input", path, "--out", tmp_path / "out", "--val-fraction", 0, "--test-fraction", 0,
                   "--skip-invalid")

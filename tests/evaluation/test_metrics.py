@@ -14,7 +14,7 @@ from seqeval.metrics import recall_score as seqeval_recall
 from evaluation.metrics import confused_pairs, entity_metrics, error_examples, mark_in_context
 from extract.labels import LabelScheme, decode
 from extract.records import Span
-from tests.helpers import DUPONT, FEMALE, I_JEAN, I_PHONE, IGNORED_TEXT, JEAN, PHONE
+from tests.helpers import DUPONT, FEMALE, I_JEAN, I_PHONE, IGNORED_TEXT, JEAN, PHONE, prf1
 
 MODES = ("strict", "overlap", "detection")
 
@@ -111,13 +111,9 @@ def test_strict_entity_metrics_equal_seqeval_on_random_tag_sequences(seed):
 # --------------------------------------------------------------------------------------------
 
 
-def _prf(counts: dict) -> tuple[float, float, float]:
-    return counts["precision"], counts["recall"], counts["f1"]
-
-
 def test_both_empty_is_perfect_with_no_classes():
     result = entity_metrics([[], []], [[], []], ["en", "fr"])
-    assert _prf(result["strict"]["overall"]) == (1.0, 1.0, 1.0)
+    assert prf1(result["strict"]["overall"]) == (1.0, 1.0, 1.0)
     assert result["strict"]["per_class"] == {}
     assert result["strict"]["per_language"]["fr"]["gold"] == 0
 

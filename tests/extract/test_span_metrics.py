@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from extract.records import Span
 from extract.span_metrics import CharCounts, char_counts, char_recall_per_label, match_spans, score_corpus
-from tests.helpers import DUPONT, FEMALE, I_JEAN, I_PHONE, IGNORED_TEXT, JEAN, JEAN_DUPONT, PHONE
+from tests.helpers import DUPONT, FEMALE, I_JEAN, I_PHONE, IGNORED_TEXT, JEAN, JEAN_DUPONT, PHONE, prf1
 
 MODES = ("strict", "overlap", "detection")
 
@@ -39,10 +39,6 @@ def _overall(gold: list[list[Span]], pred: list[list[Span]], mode: str) -> dict:
     return score_corpus(gold, pred, mode).total.to_json()
 
 
-def _prf1(counts: dict) -> tuple[float, float, float]:
-    return counts["precision"], counts["recall"], counts["f1"]
-
-
 def test_the_fixture_spans_cover_what_their_names_say():
     assert [TEXT[s.start:s.end] for s in (JEAN, DUPONT, JEAN_DUPONT, PHONE)] == [
         "Jean", "Dupont", "Jean Dupont", "06 12 34 56 78"]
@@ -55,16 +51,16 @@ def test_the_fixture_spans_cover_what_their_names_say():
 
 def test_partial_overlap_misses_strict_and_hits_overlap():
     gold, pred = [[JEAN_DUPONT]], [[Span(5, 9, "NAME")]]
-    assert _prf1(_overall(gold, pred, "strict")) == (0.0, 0.0, 0.0)
-    assert _prf1(_overall(gold, pred, "overlap")) == (1.0, 1.0, 1.0)
-    assert _prf1(_overall(gold, pred, "detection")) == (1.0, 1.0, 1.0)
+    assert prf1(_overall(gold, pred, "strict")) == (0.0, 0.0, 0.0)
+    assert prf1(_overall(gold, pred, "overlap")) == (1.0, 1.0, 1.0)
+    assert prf1(_overall(gold, pred, "detection")) == (1.0, 1.0, 1.0)
 
 
 def test_wrong_label_misses_strict_and_overlap_and_hits_detection():
     gold, pred = [[JEAN_DUPONT]], [[Span(5, 16, "PHONE")]]
-    assert _prf1(_overall(gold, pred, "strict")) == (0.0, 0.0, 0.0)
-    assert _prf1(_overall(gold, pred, "overlap")) == (0.0, 0.0, 0.0)
-    assert _prf1(_overall(gold, pred, "detection")) == (1.0, 1.0, 1.0)
+    assert prf1(_overall(gold, pred, "strict")) == (0.0, 0.0, 0.0)
+    assert prf1(_overall(gold, pred, "overlap")) == (0.0, 0.0, 0.0)
+    assert prf1(_overall(gold, pred, "detection")) == (1.0, 1.0, 1.0)
 
 
 def test_a_text_wide_span_finds_one_entity_and_has_low_character_precision():

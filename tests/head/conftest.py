@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from head.configs import Hyperparameters
 from head.fit import FitConfig, fit_head
-from head.trainer import Hyperparameters
 
 FAST = Hyperparameters(epochs=12, batch_tokens=256, patience=12)
 

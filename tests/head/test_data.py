@@ -9,8 +9,9 @@ import pytest
 import torch
 
 from extract.cache_reader import CacheReader
+from head.configs import Hyperparameters
 from head.data import FeatureSpec, InMemoryBatches, Standardizer, StreamingBatches, _row_blocks, head_inputs
-from head.trainer import Hyperparameters, Trial, class_weights_from_counts, train_trials
+from head.trainer import Trial, class_weights_from_counts, train_trials
 
 CPU = torch.device("cpu")
 HP = Hyperparameters(epochs=3, batch_tokens=256, class_weight="balanced", seed=11)  # dropout 0.1: masks must match too

@@ -20,11 +20,11 @@ from extract.cache_reader import CacheReader
 from extract.extractor import ExtractConfig, run_extract
 from extract.records import Span
 from head.checkpoint import load_head
+from head.configs import Hyperparameters
 from head.export import ExportConfig, export_hf
 from head.fit import FitConfig, fit_head
 from head.span_rules import trim_punctuation
 from head.tagger import Tagger
-from head.trainer import Hyperparameters
 
 
 def test_export_hf_gives_the_heads_logits_and_runs_in_a_pipeline(last_layer_head, tmp_path, tiny_model_dir):
@@ -50,7 +50,7 @@ def test_export_hf_gives_the_heads_logits_and_runs_in_a_pipeline(last_layer_head
 
 
 def test_export_refuses_heads_a_token_classifier_cannot_express(tiny_head, tmp_path):
-    with pytest.raises(ValueError, match=r"reads layers \[1, 2\].*`layers` -1"):
+    with pytest.raises(ValueError, match=r"reads layers \[1, 2\].*last layer alone \(layers -1 in fit-head\)"):
         export_hf(ExportConfig(head=tiny_head, out=tmp_path / "out"))
     assert not (tmp_path / "out").exists()
 

@@ -17,8 +17,8 @@ from extract.labels import LabelScheme
 from extract.records import Record, Span
 from extract.span_metrics import score_corpus
 from head.checkpoint import load_head
+from head.configs import Hyperparameters
 from head.fit import FitConfig, fit_head
-from head.trainer import Hyperparameters
 from tests.helpers import separable_records, write_jsonl
 
 

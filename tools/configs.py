@@ -1,0 +1,47 @@
+"""The settings of the demo: a plain dataclass that imports no torch, so the command line shows and
+checks them without loading a model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+BACKBONES = ("smollm2", "tiny")
+
+
+@dataclass(kw_only=True)
+class DemoConfig:
+    workdir: Path = Path("demo-work")  # everything the demo writes goes under this folder
+    # Synthetic texts per language (80% train, 10% val, 10% test, by template): enough for every
+    # template to appear several times, few enough for the whole demo to stay a few minutes' job
+    # on a laptop CPU.
+    n_english: int = 800
+    n_french: int = 800
+    backbone: str = "smollm2"  # "smollm2": real pretrained features; "tiny": random weights, seconds
+    context: str = "echo"  # echo extraction: every token sees the whole text (docs/experiments.md)
+    # The middle layer alone: the best head per extraction cost, and the forward pass stops
+    # halfway. `compare_layers` also caches the last layer and trains a middle+last head beside it.
+    compare_layers: bool = False
+    context_window: int = 1  # the next token's features too (right context, no re-extraction)
+    decode: str = "viterbi"  # valid BIO sequences only
+    lrs: tuple[float, ...] = (3e-3, 1e-2, 3e-2, 1e-1)  # the sweep: trained together in one pass
+    epochs: int = 20  # upper bound; each trial stops early after `patience` flat epochs
+    batch_tokens: int = 2048  # forward-pass size: the sweet spot of a 2-core CPU
+    dtype: str = "auto"  # backbone compute dtype (auto: bf16 on CPUs with AMX, else float32)
+    # "auto": int8 Linear layers where the backbone would compute in float32 on a CPU (no AMX, no
+    # GPU): about twice the float32 extract, with the same figures within noise (docs/results.md).
+    # None: the loaded dtype alone; "int8": always (CPU only).
+    quantize: str | None = "auto"
+    seed: int = 42  # synthetic data, split and head initialisation
+    overwrite: bool = False  # replace an existing demo workdir (only a folder a demo wrote)
+    progress: bool = True  # progress bars of each stage
+
+    @property
+    def layers(self) -> str:
+        return "0.5,-1" if self.compare_layers else "0.5"
+
+    @property
+    def heads(self) -> tuple[tuple[str, str], ...]:
+        """(head folder, layers it reads): the middle layer, and middle+last with `compare_layers`."""
+        return (("head-middle", "0.5"),) + ((("head-middle+last", "0.5,-1"),) if self.compare_layers else ())
