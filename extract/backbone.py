@@ -16,7 +16,6 @@ from extract.errors import MissingInputError, PiiTaggerError
 from extract.tokens import hub_kwargs
 
 
-
 def resolve_device(device: str) -> torch.device:
     if device not in DEVICES and not device.startswith("cuda:"):
         raise PiiTaggerError(f"`device`: unknown value {device!r} (expected one of: {', '.join(DEVICES)})")

@@ -62,11 +62,11 @@ class PrepareResult:
         """(name, value) rows for the command's closing summary."""
         report = self.read_report
         rows = [(split, ", ".join(f"{n} {lang}" for lang, n in sorted(c.items()))) for split, c in self.counts.items()]
-        rows.append(("split by", self.split_by + (" (no template in two splits)" if self.split_by == "template" else "")))
+        apart = " (no template in two splits)" if self.split_by == "template" else ""
+        rows.append(("split by", self.split_by + apart))
         rows.append(("labels", f"{self.labels} token labels ({self.scheme})"))
         if report.skipped:
-            reasons = "; ".join(f"{n}x {why}" for why, n in report.reasons.most_common(5))
-            rows.append(("skipped", f"{report.skipped} invalid lines: {reasons}"))
+            rows.append(("skipped", f"{report.skipped} invalid lines: {report.skipped_reasons()}"))
         if report.trimmed_spans:
             rows.append(("trimmed", f"{report.trimmed_spans} spans had surrounding whitespace removed"))
         if self.spans_splitting_words:

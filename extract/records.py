@@ -81,6 +81,10 @@ class ReadReport:
     trimmed_spans: int = 0  # spans whose surrounding whitespace was removed
     formats: Counter = field(default_factory=Counter)  # detected format -> lines
 
+    def skipped_reasons(self, top: int = 5) -> str:
+        """The most frequent reasons lines were skipped, for a summary: '3x malformed JSON; 1x ...'."""
+        return "; ".join(f"{n}x {why}" for why, n in self.reasons.most_common(top))
+
     def merge(self, other: "ReadReport") -> None:
         self.records += other.records
         self.skipped += other.skipped

@@ -42,8 +42,7 @@ class PredictResult:
         report = self.read_report
         if not report.skipped:
             return None
-        reasons = "; ".join(f"{n}x {why}" for why, n in report.reasons.most_common(5))
-        return f"skipped {report.skipped} invalid lines of {self.input}: {reasons}"
+        return f"skipped {report.skipped} invalid lines of {self.input}: {report.skipped_reasons()}"
 
 
 def predict(config: PredictConfig, emit: Callable[[dict], None] | None = None) -> PredictResult:
@@ -60,8 +59,9 @@ def predict(config: PredictConfig, emit: Callable[[dict], None] | None = None) -
         check_output_file(config.output, config.overwrite, "output", inputs=[config.input, config.head])
     elif emit is None:
         raise PiiTaggerError("give an `output` file, or a function that receives each row")
-    labels_to_keep(load_head(config.head).scheme.entity_types, config.labels or None)  # before the backbone loads
-    tagger = Tagger.from_pretrained(config.head, config.model, gguf_file=config.gguf_file, device=config.device,
+    loaded = load_head(config.head)
+    labels_to_keep(loaded.scheme.entity_types, config.labels or None)  # before the backbone loads
+    tagger = Tagger.from_pretrained(loaded, config.model, gguf_file=config.gguf_file, device=config.device,
                                     dtype=config.dtype, batch_tokens=config.batch_tokens,
                                     allow_other_backbone=config.allow_other_backbone)
     result = PredictResult(threshold=tagger.loaded.threshold if config.min_score is None else config.min_score,

@@ -137,24 +137,25 @@ class Tagger:
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
     @classmethod
-    def from_pretrained(cls, head_dir: Path | str, model: str | None = None, *, gguf_file: str | None = None,
-                        revision: str | None = None, device: str = "auto", dtype: str = "auto",
-                        batch_tokens: int = 4096, trust_remote_code: bool = False,
+    def from_pretrained(cls, head_dir: Path | str | LoadedHead, model: str | None = None, *,
+                        gguf_file: str | None = None, revision: str | None = None, device: str = "auto",
+                        dtype: str = "auto", batch_tokens: int = 4096, trust_remote_code: bool = False,
                         allow_other_backbone: bool = False) -> "Tagger":
-        """Load a head folder and the backbone it names (or `model`, e.g. a local copy of it).
+        """Load a head folder (or take a head already loaded) and the backbone it names (or `model`,
+        e.g. a local copy of it).
 
         The backbone must have the weights the head was trained on (checked by digest, wherever
         they are), unless `allow_other_backbone`.
         """
-        loaded = load_head(head_dir)
+        loaded = head_dir if isinstance(head_dir, LoadedHead) else load_head(head_dir)
         config = _backbone_config(loaded, model, gguf_file, revision, device, dtype, trust_remote_code)
         where = f"the backbone {config.model!r}" + (" named in the head's checkpoint" if model is None else "")
         try:
             tokenizer = load_tokenizer(config.model, gguf_file=config.gguf_file, revision=config.revision,
                                        trust_remote_code=trust_remote_code)
         except (OSError, FileNotFoundError, ValueError) as err:
-            raise MissingInputError(f"cannot load {where}: {err}. Set `model` to a name or folder (and `gguf_file` for a "
-                                    "GGUF checkpoint) to point at it") from None
+            raise MissingInputError(f"cannot load {where}: {err}. Set `model` to a name or folder (and `gguf_file` "
+                                    "for a GGUF checkpoint) to point at it") from None
         loaded.check_tokenizer(tokenizer, where)
         loaded.check_backbone(load_model_config(config), config.model, config.gguf_file, where, allow_other_backbone)
         model_obj, _, input_device = load_backbone(config, resolve_device(device))

@@ -463,6 +463,7 @@ def test_an_unexpected_error_keeps_its_traceback(tiny_head, monkeypatch):
 
     monkeypatch.setattr(head.checkpoint, "load_head", bug)
     monkeypatch.setattr("head.tagger.load_head", bug)
+    monkeypatch.setattr("head.predict.load_head", bug)  # predict loads the head before the backbone
     result = cli("predict", "--head", tiny_head, "Call Bob")
     assert result.exit_code != 0 and isinstance(result.exception, ValueError)
     assert not isinstance(result.exception, PiiTaggerError)

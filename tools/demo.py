@@ -31,7 +31,6 @@ from head.fit import fit_head
 from tools.configs import BACKBONES, DemoConfig
 
 
-
 def demo_quantize(quantize: str | None, dtype: str) -> str | None:
     """Resolve `quantize="auto"`: int8 where the backbone would otherwise compute in float32 on a CPU."""
     if quantize != "auto":
