@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import warnings
 from dataclasses import MISSING, fields
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import click
 from evaluation.configs import EvaluateConfig, ScoreConfig
 from evaluation.report import summary_rows
 from extract.configs import DTYPES, FEATURE_DTYPES, QUANTIZE, ExtractConfig
-from extract.errors import PiiTaggerError
+from extract.errors import PiiTaggerError, PiiTaggerNotice
 from extract.label_maps import BUILTIN_MAPS
 from extract.labels import SCHEMES
 from extract.prepare import SPLIT_BY, PrepareConfig
@@ -124,7 +125,10 @@ class Command(click.Command):
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():  # restored when the command ends
+                warnings.simplefilter("always", PiiTaggerNotice)
+                warnings.showwarning = notes_shown_as_lines(self, warnings.showwarning)
+                return super().invoke(ctx)
         except PiiTaggerError as err:
             raise click.ClickException(cli_message(str(err), self)) from None
 
@@ -143,6 +147,18 @@ def echo_json(row: dict) -> None:
 def warn(*notes: str) -> None:
     for note in notes:
         click.secho(f"warning: {note}", fg="yellow", err=True)
+
+
+def notes_shown_as_lines(command: click.Command, shown):
+    """A `warnings.showwarning` that prints the library's notices (an old cache, a leftover cleaned up)
+    as one `note:` line each, in this command's flags; other warnings go to `shown`."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, PiiTaggerNotice):
+            click.secho(f"note: {cli_message(str(message), command)}", fg="yellow", err=True)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    return show
 
 
 @click.group(cls=type("Group", (click.Group,), {"command_class": Command}),

@@ -61,6 +61,17 @@ GUARDS: dict[str, tuple[object, tuple[str, ...]]] = {
                        ("test_standardizer_equals_sklearn_and_a_constant_feature_gets_scale_one",)),
     "predict-threshold": (("=", "0.0 if min_score is None else min_score"),
                           ("test_predict_without_options_returns_the_spans_evaluate_counts",)),
+    "full-weights-hash": ("if True", ("test_a_byte_changed_anywhere_changes_the_weights_digest",)),
+    "manifest-shard-count": ("if False", ("test_a_shard_dropped_from_the_manifest_is_refused_and_extract_repairs_it",)),
+    "shard-checksum": (("=", "False"), ("test_a_flipped_byte_in_features_or_texts_is_refused",)),
+    "shard-strings-digest": ("if False", ("test_a_flipped_byte_in_features_or_texts_is_refused",)),
+    "not-the-current-folder": ("if False", ("test_demo_refuses_to_replace_the_folder_it_runs_in",
+                                            "test_the_current_folder_is_never_replaced")),
+    "drop-diverged-trial": (("=", "torch.zeros_like(finite)"), ("test_a_diverged_trial_is_dropped_and_named",)),
+    "free-space": ("if False", ("test_extract_on_a_full_disk_stops_before_the_backbone_loads",)),
+    "leftovers-of-dead-runs-only": ("if False", ("test_leftovers_of_dead_runs_are_removed_and_others_are_listed",
+                                                 "test_the_next_run_cleans_up_after_a_killed_overwrite")),
+    "plots-no-mathtext": ("pass", ("test_a_label_with_dollars_and_backslashes_is_plotted_as_written",)),
 }
 MARKER = re.compile(r"#\s*guard:\s*([a-z0-9-]+)")
 

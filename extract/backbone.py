@@ -14,6 +14,7 @@ from torch import nn
 from extract.configs import DEVICES, DTYPES, QUANTIZE, BackboneConfig
 from extract.errors import MissingInputError, PiiTaggerError
 from extract.tokens import hub_kwargs
+from extract.weights import check_model_location
 
 
 def resolve_device(device: str) -> torch.device:
@@ -118,6 +119,7 @@ def load_model_config(config: BackboneConfig):
     """The backbone's transformers config (no weights loaded), with a clear error when missing."""
     from transformers import AutoConfig
 
+    check_model_location(config.model)
     try:
         return AutoConfig.from_pretrained(config.model, **hub_kwargs(config.gguf_file, config.revision,
                                                                     config.trust_remote_code))
@@ -129,6 +131,7 @@ def load_backbone(config: BackboneConfig, device: torch.device | None = None):
     """(model, compute dtype, input device): the base model in eval mode, frozen."""
     from transformers import AutoModel
 
+    check_model_location(config.model)
     device = device if device is not None else resolve_device(config.device)
     check_quantize(config.quantize, device, config.device_map)  # before the (slow) load
     dtype = resolve_dtype(config.dtype, device)

@@ -22,6 +22,18 @@ LOCK = ".lock"
 LOCATION_KEYS = {"backbone": ("name_or_path", "gguf_file", "revision", "commit"), "tokenizer": ("name",)}
 
 
+# Shards written since checksums exist: HDF5's fletcher32 filter guards every numeric chunk (checked by
+# the library on each read), and a sha256 of the example strings (a filter cannot cover those) is an
+# attribute. Older shards have neither and are read with a notice.
+STRINGS_DIGEST = "strings_sha256"
+STRING_COLUMNS = ("examples/id", "examples/language", "examples/text", "examples/spans", "examples/ignored")
+
+
+def strings_digest(columns: Sequence[Sequence[str]]) -> str:
+    """sha256 of the example string columns (ids, languages, texts, spans, ignored regions)."""
+    return hashlib.sha256(json.dumps([list(column) for column in columns], ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
 def shard_name(index: int) -> str:
     return f"shard-{index:05d}.h5"
 

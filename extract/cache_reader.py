@@ -7,6 +7,7 @@ handing out features of chosen layers and splits, with labels, offsets and the g
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -14,8 +15,9 @@ from typing import Iterator, Sequence
 import h5py
 import numpy as np
 
-from extract.errors import MissingInputError, NonFiniteError, PiiTaggerError
-from extract.cache_format import FORMAT_VERSION, MANIFEST, concat_ptr, fingerprint_hash, layer_dataset
+from extract.errors import MissingInputError, NonFiniteError, PiiTaggerError, PiiTaggerNotice
+from extract.cache_format import FORMAT_VERSION, MANIFEST, STRING_COLUMNS, STRINGS_DIGEST, concat_ptr, fingerprint_hash, \
+    layer_dataset, strings_digest
 from extract.files import read_json
 from extract.labels import IGNORE_LABEL, LabelScheme
 from extract.layers import resolve_layers
@@ -66,6 +68,7 @@ class CacheReader:
 
     def __init__(self, path: Path | str, require_complete: bool = True):
         self.path = Path(path)
+        self._told_unchecked = False  # the notice on shards without checksums is given once
         if not self.path.is_dir():
             raise MissingInputError(f"`cache` {self.path}: no such folder (run `cli.py extract` first)")
         self.manifest = read_json(self.path / MANIFEST, "cache manifest (is this a folder made by `cli.py extract`?)")
@@ -89,11 +92,33 @@ class CacheReader:
             self.layers: list[int] = list(self.fingerprint["layers"])
             self.num_layers: int = int(self.fingerprint["backbone"]["num_layers"])
             self.hidden_size: int = int(self.fingerprint["backbone"]["hidden_size"])
-            self.manifest["splits"]
+            for split, info in self.manifest["splits"].items():
+                self._check_shard_list(split, info)
         except (KeyError, TypeError) as err:
             raise PiiTaggerError(f"{self.path / MANIFEST}: not a valid cache manifest (missing {err}); re-run "
                              "`cli.py extract` with `overwrite`") from None
 
+
+    def _check_shard_list(self, split: str, info: dict) -> None:
+        """A finished split lists every planned shard, back to back, adding up to its totals: a shard
+        dropped from the list would otherwise silently drop its texts from training and reports."""
+        shards = info["shards"]
+        if not info.get("complete"):
+            return
+        starts = [int(shard["first_example"]) for shard in shards]
+        ends = [start + int(shard["examples"]) for start, shard in zip(starts, shards)]
+        examples, tokens = sum(int(s["examples"]) for s in shards), sum(int(s["tokens"]) for s in shards)
+        problem = None
+        if len(shards) != int(info["shards_planned"]):
+            problem = f"lists {len(shards)} of its {info['shards_planned']} shards"
+        elif starts[:1] not in ([], [0]) or starts[1:] != ends[:-1]:
+            problem = "lists shards that leave examples out"
+        elif (examples, tokens) != (int(info["examples"]), int(info["tokens"])):
+            problem = (f"lists shards of {examples} examples and {tokens} tokens, not the {info['examples']} and "
+                       f"{info['tokens']} it states")
+        if problem:  # guard: manifest-shard-count
+            raise PiiTaggerError(f"{self.path / MANIFEST}: the {split} split {problem}; re-run the same "
+                                 "`cli.py extract` command to rebuild the manifest")
 
     @property
     def splits(self) -> list[str]:
@@ -178,6 +203,13 @@ class CacheReader:
     def read_shard(self, path: Path, layers: Sequence[int] | None, dtype=np.float32,
                    out: np.ndarray | None = None) -> SplitData:
         """One shard; features go into `out` when given (a preallocated view)."""
+        try:
+            return self._read_shard(path, layers, dtype, out)
+        except OSError as err:  # HDF5 refuses a chunk whose fletcher32 checksum does not match
+            raise PiiTaggerError(f"{path}: damaged cache shard ({err}); delete it and re-run the same "
+                                 "`cli.py extract` command to recompute it") from None
+
+    def _read_shard(self, path: Path, layers: Sequence[int] | None, dtype, out: np.ndarray | None) -> SplitData:
         with self._open(path) as h5:
             features = None
             if layers:
@@ -189,13 +221,11 @@ class CacheReader:
                         h5[layer_dataset(layer)].read_direct(features, dest_sel=np.s_[:, columns])
                     else:
                         features[:, columns] = h5[layer_dataset(layer)][()]
-            records = [
-                Record(_text(i), _text(lang), _text(text), tuple(Span(*s) for s in json.loads(spans)),
-                       tuple(tuple(region) for region in json.loads(ignored)))
-                for i, lang, text, spans, ignored in zip(h5["examples/id"][()], h5["examples/language"][()],
-                                                          h5["examples/text"][()], h5["examples/spans"][()],
-                                                          h5["examples/ignored"][()])
-            ]
+            columns = [[_text(value) for value in h5[name][()]] for name in STRING_COLUMNS]
+            self._check_strings(path, h5.attrs.get(STRINGS_DIGEST), columns)
+            records = [Record(i, lang, text, tuple(Span(*s) for s in json.loads(spans)),
+                              tuple(tuple(region) for region in json.loads(ignored)))
+                       for i, lang, text, spans, ignored in zip(*columns)]
             labels = h5["tokens/labels"][()].astype(np.int64)
             ptr = h5["examples/ptr"][()]
             offsets = h5["tokens/offsets"][()].astype(np.int64)
@@ -206,6 +236,19 @@ class CacheReader:
         if features is not None:
             check_finite(features, path, ptr, records)
         return SplitData(features, labels, ptr, offsets, token_ids, records)
+
+    def _check_strings(self, path: Path, expected, columns: list[list[str]]) -> None:
+        """The example strings against the shard's sha256; a shard from before checksums gets a notice."""
+        if expected is None:
+            if not self._told_unchecked:
+                self._told_unchecked = True
+                warnings.warn(f"`cache` {self.path} was written before shards carried checksums: a damaged byte "
+                              "would go unnoticed; re-run `cli.py extract` with `overwrite` to add them",
+                              PiiTaggerNotice, stacklevel=2)
+            return
+        if strings_digest(columns) != _text(expected):  # guard: shard-strings-digest
+            raise PiiTaggerError(f"{path}: damaged cache shard (its texts, ids or gold spans do not match their "
+                                 "checksum); delete it and re-run the same `cli.py extract` command to recompute it")
 
     def iter_shards(self, split: str, layers: Sequence[int] | None, dtype=np.float32) -> Iterator[SplitData]:
         """Shards of a split one at a time, in example order: bounded memory."""

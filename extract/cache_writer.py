@@ -16,13 +16,15 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from extract.cache_format import FORMAT_VERSION, LOCK, MANIFEST, TMP_SUFFIX, comparable, diff_fingerprints, \
-    fingerprint_hash, layer_dataset, pointer_from_lengths, shard_name
+from extract.cache_format import FORMAT_VERSION, LOCK, MANIFEST, STRING_COLUMNS, STRINGS_DIGEST, TMP_SUFFIX, comparable, \
+    diff_fingerprints, fingerprint_hash, layer_dataset, pointer_from_lengths, shard_name, strings_digest
 from extract.errors import PiiTaggerError, UnsafeOutputError
-from extract.files import atomic_write_json, check_writable, folder_kind, read_json, write_marker
+from extract.files import (atomic_write_json, check_free_space, check_not_current_folder, check_writable,
+                           clean_leftovers, folder_kind, hidden_prefix, raise_write_error, read_json, write_marker)
 from extract.records import Record
 
 CHUNK_BYTES = 1 << 20  # ~1 MB HDF5 chunks along tokens: whole rows, cheap random shard reads
+SHARD_OVERHEAD_BYTES = 1 << 16  # HDF5's headers, chunk index and checksums, above the data itself
 
 
 @dataclass
@@ -89,22 +91,54 @@ def write_shard(folder: Path, buffer: ShardBuffer, fingerprint_id: str) -> Path:
     final = folder / shard_name(buffer.plan.index)
     # Unique per process: two writers must never share a half-written file.
     tmp = final.with_name(f"{final.name}.{os.getpid()}{TMP_SUFFIX}")
+    columns = string_columns(buffer.records)
+    check_free_space(folder, shard_bytes(buffer, columns), f"{buffer.plan.split} shard {buffer.plan.index}")
+    try:
+        _write_hdf5(tmp, buffer, columns, fingerprint_id)
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())  # on disk before the rename makes it count
+        os.replace(tmp, final)
+    except BaseException as err:
+        tmp.unlink(missing_ok=True)  # never a half-written shard left to fill the disk
+        raise_write_error(err, final)
+        raise
+    return final
+
+
+def string_columns(records: list[Record]) -> dict[str, list[str]]:
+    """The examples' strings as the shard stores them: ids, languages, texts, gold spans, ignored regions."""
+    return dict(zip(STRING_COLUMNS, ([r.id for r in records], [r.language for r in records], [r.text for r in records],
+                                     [json.dumps([list(s) for s in r.spans], ensure_ascii=False) for r in records],
+                                     [json.dumps([list(region) for region in r.ignored]) for r in records])))
+
+
+def planned_bytes(plans: list[ShardPlan], hidden: int, layers: int, itemsize: int) -> int:
+    """About what `plans` will take on disk, texts aside: checked before the backbone loads."""
+    per_token = hidden * layers * itemsize + 4 * 8  # features, then id, label and two offsets
+    return sum(plan.tokens * per_token + SHARD_OVERHEAD_BYTES for plan in plans)
+
+
+def shard_bytes(buffer: ShardBuffer, columns: dict[str, list[str]]) -> int:
+    """About the size of the shard on disk: its arrays and strings, plus HDF5's own structures."""
+    arrays = [*buffer.features.values(), buffer.ids, buffer.labels, buffer.offsets, buffer.ptr]
+    strings = sum(len(value.encode("utf-8")) + 16 for column in columns.values() for value in column)
+    return sum(array.nbytes for array in arrays) + strings + SHARD_OVERHEAD_BYTES
+
+
+def _write_hdf5(tmp: Path, buffer: ShardBuffer, columns: dict[str, list[str]], fingerprint_id: str) -> None:
     strings = h5py.string_dtype("utf-8")
+    checksums = True  # guard: shard-checksum
     with h5py.File(tmp, "w") as h5:
         for layer, array in buffer.features.items():
             rows = max(1, min(len(array), CHUNK_BYTES // max(1, array.shape[1] * array.itemsize)))
-            h5.create_dataset(layer_dataset(layer), data=array, chunks=(rows, array.shape[1]) if len(array) else None)
-        h5.create_dataset("tokens/ids", data=buffer.ids)
-        h5.create_dataset("tokens/labels", data=buffer.labels)
-        h5.create_dataset("tokens/offsets", data=buffer.offsets)
-        h5.create_dataset("examples/ptr", data=buffer.ptr)
-        h5.create_dataset("examples/id", data=[r.id for r in buffer.records], dtype=strings)
-        h5.create_dataset("examples/language", data=[r.language for r in buffer.records], dtype=strings)
-        h5.create_dataset("examples/text", data=[r.text for r in buffer.records], dtype=strings)
-        spans = [json.dumps([list(s) for s in r.spans], ensure_ascii=False) for r in buffer.records]
-        h5.create_dataset("examples/spans", data=spans, dtype=strings)
-        ignored = [json.dumps([list(region) for region in r.ignored]) for r in buffer.records]
-        h5.create_dataset("examples/ignored", data=ignored, dtype=strings)
+            h5.create_dataset(layer_dataset(layer), data=array, chunks=(rows, array.shape[1]) if len(array) else True,
+                              fletcher32=checksums)
+        for name, array in (("tokens/ids", buffer.ids), ("tokens/labels", buffer.labels),
+                            ("tokens/offsets", buffer.offsets), ("examples/ptr", buffer.ptr)):
+            h5.create_dataset(name, data=array, fletcher32=checksums)
+        for name, column in columns.items():
+            h5.create_dataset(name, data=column, dtype=strings)
+        h5.attrs[STRINGS_DIGEST] = strings_digest(list(columns.values()))
         h5.attrs.update({
             "format_version": FORMAT_VERSION,
             "fingerprint": fingerprint_id,
@@ -114,10 +148,6 @@ def write_shard(folder: Path, buffer: ShardBuffer, fingerprint_id: str) -> Path:
             "examples": buffer.plan.last - buffer.plan.first,
             "tokens": buffer.plan.tokens,
         })
-    with open(tmp, "rb+") as handle:
-        os.fsync(handle.fileno())  # on disk before the rename makes it count
-    os.replace(tmp, final)
-    return final
 
 
 def finished_shard(folder: Path, plan: ShardPlan, fingerprint_id: str) -> bool:
@@ -146,7 +176,11 @@ class CacheLock:
         self._handle = None
 
     def acquire(self) -> "CacheLock":
-        handle = open(self.path, "a+", encoding="utf-8")
+        try:
+            handle = open(self.path, "a+", encoding="utf-8")
+        except OSError as err:
+            raise PiiTaggerError(f"{self.path}: cannot open the cache's lock file ({err.strerror}); remove it if it "
+                                 "is not a file this tool wrote, or choose another output folder") from None
         try:
             _lock_file(handle)
         except OSError:
@@ -217,7 +251,9 @@ class CacheWriter:
         check_writable(self.root if self.root.exists() else self.root.parent)
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = CacheLock(self.root).acquire()
+        clean_leftovers(self.root)  # an old cache that a killed `overwrite` had moved aside
         if manifest_path.is_file() and overwrite:
+            check_not_current_folder(self.root)
             self._move_aside()
         elif manifest_path.is_file():
             old = read_json(manifest_path, "cache manifest")
@@ -233,7 +269,7 @@ class CacheWriter:
 
     def _move_aside(self) -> None:
         """`overwrite`: the old cache is moved aside whole, and removed once the new one is complete."""
-        aside = self.root.with_name(f".{self.root.name}.replaced-{os.getpid()}")
+        aside = self.root.with_name(f"{hidden_prefix(self.root)}replaced-{os.getpid()}")
         old_lock = self._lock
         os.replace(self.root, aside)
         self.root.mkdir()

@@ -19,5 +19,10 @@ class UnsafeOutputError(PiiTaggerError):
     """Writing there would destroy something this tool did not write, or one of its inputs."""
 
 
+class PiiTaggerNotice(UserWarning):
+    """Something the user should know that does not stop the command (an old cache, a cleaned-up
+    leftover); `cli.py` prints these as notes."""
+
+
 class NonFiniteError(PiiTaggerError):
     """NaN or infinity in features, weights or a loss: refused, never passed on silently."""

@@ -20,8 +20,8 @@ from extract.errors import MissingInputError, PiiTaggerError
 from extract.backbone import LayerCapture, load_backbone, load_model_config, resolve_device, \
     resolve_dtype
 from extract.configs import FEATURE_DTYPES, ExtractConfig
-from extract.cache_writer import CacheWriter, ShardBuffer, ShardPlan, plan_shards
-from extract.files import check_disjoint, folder_bytes, human_bytes, read_json
+from extract.cache_writer import CacheWriter, ShardBuffer, ShardPlan, plan_shards, planned_bytes
+from extract.files import check_disjoint, check_free_space, folder_bytes, human_bytes, read_json
 from extract.forward import forward_batches
 from extract.labels import AlignmentStats, LabelScheme
 from extract.layers import resolve_layers
@@ -29,7 +29,7 @@ from extract.schema import SPLITS
 from extract.records import CorpusError, Record, decode_line, parse_line
 from extract.tokens import InputFormat, SegmentBuilder, load_tokenizer, tokenize_texts, \
     tokenizer_fingerprint
-from extract.weights import weights_identity
+from extract.weights import local_backbone, weights_identity
 
 FEATURE_NUMPY_DTYPES = {"float16": np.float16, "float32": np.float32}
 CLAIM_MESSAGE_BYTES = 4096  # room for process 0's refusal message in a multi-process run
@@ -230,7 +230,7 @@ def run_extract(config: ExtractConfig) -> ExtractResult:
     fmt = InputFormat(config.max_length, config.stride, config.context)
     scheme = read_label_scheme(config.data)
     files = split_files(config.data, config.splits)
-    check_disjoint(config.out, [config.data])
+    check_disjoint(config.out, [config.data, *local_backbone(config.model)])
     device = state.device if state is not None and config.device == "auto" and not config.device_map \
         else resolve_device(config.device)
     backbone_fp = model_fingerprint(config, device)
@@ -270,7 +270,10 @@ def run_extract(config: ExtractConfig) -> ExtractResult:
     if rank == 0:
         writer.write_manifest(plans, split_info, extra)
 
+    itemsize = np.dtype(FEATURE_NUMPY_DTYPES[config.feature_dtype]).itemsize
     try:
+        check_free_space(config.out, planned_bytes(todo, backbone_fp["hidden_size"], len(layers), itemsize),
+                         f"the cache ({len(todo)} shards to write)")
         if todo:
             _compute_shards(config, todo, indexes, builder, tokenizer, scheme, layers, writer, device, result,
                             on_shard=(lambda: writer.write_manifest(plans, split_info, extra)) if rank == 0 else None,

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import json
 import os
+import re
+import shlex
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Iterator
 
-from extract.errors import MissingInputError, PiiTaggerError, UnsafeOutputError
+from extract.errors import MissingInputError, PiiTaggerError, PiiTaggerNotice, UnsafeOutputError
 
 
 @contextlib.contextmanager
@@ -29,7 +33,7 @@ def atomic_open(path: Path | str) -> Iterator:
         raise UnsafeOutputError(f"{path} is a folder; give a file name")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f"{hidden_prefix(path)}{os.getpid()}.", suffix=".tmp", dir=path.parent)
     except OSError as err:
         _raise_write_error(err, path)
         raise
@@ -88,6 +92,7 @@ def _a(word: str) -> str:
 
 
 OUTPUT_KINDS = ("prepared", "cache", "head", "evaluation", "export", "demo", "score")
+_FULL_DISK_WORDS = ("No space left on device", "Disk quota exceeded", "StorageFull")
 _WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS, errno.EPERM, errno.EISDIR}
 
 
@@ -109,6 +114,60 @@ def write_marker(folder: Path | str, kind: str) -> None:
     if kind not in OUTPUT_KINDS:
         raise PiiTaggerError(f"unknown output kind {kind!r}")
     atomic_write_json(Path(folder) / MARKER, {"tool": TOOL, "kind": kind})
+
+
+def hidden_prefix(path: Path) -> str:
+    """Where this tool hides its working copies of `path`, beside it: ".NAME.", then the PID of the
+    process that made them (`old-PID`, `replaced-PID`, `PID.*.partial`, `PID.*.tmp`)."""
+    return f".{path.name}."
+
+
+def clean_leftovers(path: Path | str) -> list[Path]:
+    """Remove the hidden copies of `path` that a killed run left (their process is gone); the paths removed.
+
+    Copies of a live process are left alone; copies whose maker cannot be told (written by an older
+    version) are listed in a notice with the command that removes them.
+    """
+    path = Path(os.path.abspath(path))
+    prefix = hidden_prefix(path)
+    if not path.parent.is_dir():
+        return []
+    removed, unknown = [], []
+    for item in sorted(path.parent.glob(f"{glob.escape(prefix)}*")):
+        match = _LEFTOVER.fullmatch(item.name[len(prefix):])
+        if match is None:
+            continue
+        pid = match["pid"] or match["pid2"]
+        if pid is None:
+            unknown.append(item)
+        elif not _process_alive(int(pid)):  # guard: leftovers-of-dead-runs-only
+            shutil.rmtree(item, ignore_errors=True) if item.is_dir() else item.unlink(missing_ok=True)
+            removed.append(item)
+    if removed:
+        warnings.warn(f"removed what an interrupted run left beside {path}: "
+                      + ", ".join(item.name for item in removed), PiiTaggerNotice, stacklevel=2)
+    if unknown:
+        warnings.warn(f"{len(unknown)} hidden leftovers of an interrupted run lie beside {path}; if no other run is "
+                      "writing there, remove them with: rm -rf " + " ".join(shlex.quote(str(item)) for item in unknown),
+                      PiiTaggerNotice, stacklevel=2)
+    return removed
+
+
+# After ".NAME.": "old-PID", "replaced-PID", "PID.random.partial", "PID.random.tmp"; an older
+# version's "random.partial" / "random.tmp" has no PID.
+_LEFTOVER = re.compile(r"(?:old|replaced)-(?P<pid>\d+)|(?:(?P<pid2>\d+)\.)?[\w-]+\.(?:partial|tmp)")
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def check_disjoint(out: Path | str, inputs, option: str = "out", allow_inside: bool = False) -> None:
@@ -138,6 +197,9 @@ def check_can_write(path: Path | str, overwrite: bool, option: str = "out", kind
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise UnsafeOutputError(f"`{option}` {path} exists and is not a folder")
+    clean_leftovers(path)
+    if path.exists():
+        check_not_current_folder(path, option)
     if path.exists() and any(path.iterdir()):
         if not overwrite:
             raise UnsafeOutputError(f"`{option}` {path} already exists and is not empty; use `overwrite` to replace it")
@@ -150,11 +212,19 @@ def check_can_write(path: Path | str, overwrite: bool, option: str = "out", kind
     return path
 
 
+def check_not_current_folder(path: Path | str, option: str = "out") -> None:
+    """A folder to be replaced must not be the one this process runs in, nor hold it."""
+    if Path.cwd().resolve().is_relative_to(Path(path).resolve()):  # guard: not-the-current-folder
+        raise UnsafeOutputError(f"`{option}` {path} is the current folder or holds it; replacing it would remove the "
+                                f"folder this command runs in: run it from elsewhere, or choose another `{option}`")
+
+
 def check_output_file(path: Path | str, overwrite: bool, option: str = "output", inputs=()) -> None:
     """An output file: not a folder, not an input, replaced only with `overwrite`, in a writable folder."""
     path = Path(path)
     if path.is_dir():
         raise UnsafeOutputError(f"`{option}` {path} is a folder; give a file name")
+    clean_leftovers(path)
     check_disjoint(path, [item for item in inputs if item is not None and str(item) != "-"], option)
     if path.exists() and not overwrite:
         raise UnsafeOutputError(f"`{option}` {path} already exists; use `overwrite` to replace it")
@@ -205,9 +275,9 @@ def output_folder(path: Path | str, overwrite: bool = False, option: str = "out"
     existing folder is replaced only if it is of that kind (see `check_can_write`); callers check
     with `check_disjoint` that the output is not one of their inputs.
     """
-    path = check_can_write(path, overwrite, option, kind).absolute()
+    path = Path(os.path.abspath(check_can_write(path, overwrite, option, kind)))
     path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f"{hidden_prefix(path)}{os.getpid()}.", suffix=".partial", dir=path.parent))
     try:
         yield staging
         if kind is not None:
@@ -226,7 +296,7 @@ def replace_folder(new: Path, path: Path) -> None:
     """Put `new` at `path`; an old folder there is moved aside first and removed only afterwards."""
     if path.exists():
         # Move the old folder aside first so that a crash here never loses both.
-        old = path.with_name(f".{path.name}.old-{os.getpid()}")
+        old = path.with_name(f"{hidden_prefix(path)}old-{os.getpid()}")
         os.replace(path, old)
         os.replace(new, path)
         shutil.rmtree(old, ignore_errors=True)
@@ -239,6 +309,26 @@ def _raise_write_error(err: BaseException, path: Path) -> None:
     if isinstance(err, OSError) and not isinstance(err, PiiTaggerError) and err.errno in _WRITE_ERRNOS:
         raise PiiTaggerError(f"cannot write {path}: {err.strerror}"
                              + (f" ({err.filename})" if err.filename else "")) from None
+    if not isinstance(err, PiiTaggerError) and any(words in str(err) for words in _FULL_DISK_WORDS):
+        # Writers in other languages (safetensors' Rust, HDF5's C) report a full disk in their own error types.
+        raise PiiTaggerError(f"cannot write {path}: no space left on the device") from None
+
+
+def raise_write_error(err: BaseException, path: Path | str) -> None:
+    """Turn a full disk or an unwritable folder met while writing `path` into a one-line error; any
+    other error is left to the caller to re-raise."""
+    _raise_write_error(err, Path(path))
+
+
+def check_free_space(folder: Path | str, needed: int, what: str, option: str = "out") -> None:
+    """Refuse, before writing, `needed` bytes into a folder whose disk has less free."""
+    folder = Path(folder)
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    free = shutil.disk_usage(folder).free
+    if needed > free:  # guard: free-space
+        raise PiiTaggerError(f"`{option}` {folder}: {what} needs about {human_bytes(needed)}, and only "
+                             f"{human_bytes(free)} is free on that disk; free some space or choose another folder")
 
 
 def folder_bytes(path: Path | str) -> int:

@@ -15,6 +15,7 @@ import numpy as np
 from extract.errors import PiiTaggerError, MissingInputError
 from extract.labels import AlignmentStats, LabelScheme, encode
 from extract.records import Record
+from extract.weights import check_model_location
 
 CONTEXTS = ("plain", "echo")
 # Echo (Springer et al. 2024, "Repetition Improves Language Model Embeddings"): the text is read
@@ -56,6 +57,7 @@ def load_tokenizer(name_or_path: str, *, gguf_file: str | None = None, revision:
     """A fast tokenizer (offsets are required for alignment) from a hub name or a folder."""
     from transformers import AutoTokenizer
 
+    check_model_location(name_or_path)
     try:
         tokenizer = AutoTokenizer.from_pretrained(name_or_path, **hub_kwargs(gguf_file, revision, trust_remote_code))
     except OSError as err:

@@ -1,34 +1,117 @@
-"""A cheap digest of a backbone's weights, so caches and heads are tied to weights, not to a path.
+"""A digest of a backbone's weights, so caches and heads are tied to weights, not to a path.
 
-Local weight files are hashed by size, header and evenly spaced samples (a few MB read for a
-14 GB model); a hub model is identified by the commit its files come from.
+Local weight files are hashed whole, once: the digest is remembered in the user's cache folder
+under the file's path and stat, so the next load is instant. A hub model is identified by the
+commit its files come from.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import re
 from pathlib import Path
 
+from tqdm.auto import tqdm
+
 from extract.errors import MissingInputError
+from extract.files import atomic_write_json
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf", ".msgpack", ".h5", ".ckpt")
-HEAD_BYTES = 1 << 20  # safetensors' JSON header and GGUF's tensor table sit in the first bytes
-SAMPLE_BYTES = 1 << 16
-SAMPLES = 16  # evenly spaced: any re-training or re-quantization changes most of them
+CHUNK_BYTES = 8 << 20  # read size while hashing
+PROGRESS_BYTES = 1 << 30  # files this large show a progress bar while they are hashed
+CACHE_DIR_ENV = "PII_TAGGER_CACHE_DIR"  # where digests are remembered (default ~/.cache/llm-pii-tagger)
+DIGESTS_FILE = "weight-digests.json"
+FULL = "full"  # how weights are hashed now (every byte), recorded beside the digest
+# The sampled digest of older versions, to recognise what they wrote.
+SAMPLED_HEAD_BYTES, SAMPLE_BYTES, SAMPLES = 1 << 20, 1 << 16, 16
+
+# What `from_pretrained` accepts as a hub name: "name" or "owner/name", never a path-like "./x".
+HUB_NAME = re.compile(r"[A-Za-z0-9_][\w.-]*(/[A-Za-z0-9_][\w.-]*)?")
+
+
+def check_model_location(name_or_path: str, setting: str = "model") -> None:
+    """A backbone that is neither an existing file or folder nor a hub name: one clear line, early."""
+    if Path(name_or_path).expanduser().exists() or HUB_NAME.fullmatch(name_or_path):
+        return
+    raise MissingInputError(f"`{setting}` {name_or_path}: no such folder (and not a model name on the hub)")
+
+
+def local_backbone(name_or_path: str) -> list[Path]:
+    """The local file or folder a backbone is read from (none for a hub name): an input of the
+    command, which no output may replace or sit inside."""
+    path = Path(name_or_path).expanduser()
+    return [path] if path.exists() else []
+
+
+def user_cache_dir() -> Path:
+    """`$PII_TAGGER_CACHE_DIR`, else `$XDG_CACHE_HOME/llm-pii-tagger`, else ~/.cache/llm-pii-tagger."""
+    if os.environ.get(CACHE_DIR_ENV):
+        return Path(os.environ[CACHE_DIR_ENV]).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache").expanduser() / "llm-pii-tagger"
+
+
+def file_stamp(path: Path) -> list[int]:
+    """What changes whenever a file's bytes may have: size, mtime, and ctime (which a copy, a write or
+    a restored mtime all move, and which nobody can set back), on the same inode."""
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_dev]
 
 
 def file_digest(path: Path) -> str:
-    """sha256 of a file's size, first MiB, 16 evenly spaced 64 KiB samples and last 64 KiB."""
+    """sha256 of every byte of a file; remembered by (path, stamp), so only a changed file is read again."""
+    path = Path(path).resolve()
+    stamp = file_stamp(path)
+    memo = _read_memo()
+    entry = memo.get(str(path))
+    if isinstance(entry, dict) and entry.get("stamp") == stamp:  # guard: full-weights-hash
+        return str(entry.get("sha256"))
+    digest = _hash_file(path, stamp[0])
+    if file_stamp(path) == stamp:  # not written to while it was read
+        memo[str(path)] = {"stamp": stamp, "sha256": digest}
+        _write_memo(memo)
+    return digest
+
+
+def sampled_file_digest(path: Path) -> str:
+    """The digest older versions recorded (size, first MiB, 17 samples of 64 KiB): read only to
+    recognise the backbone of a head or cache they wrote, never recorded any more."""
     size = path.stat().st_size
     digest = hashlib.sha256(str(size).encode())
     with path.open("rb") as handle:
-        digest.update(handle.read(HEAD_BYTES))
-        if size > HEAD_BYTES:
-            last = max(HEAD_BYTES, size - SAMPLE_BYTES)  # the final sample ends the file
+        digest.update(handle.read(SAMPLED_HEAD_BYTES))
+        if size > SAMPLED_HEAD_BYTES:
+            last = max(SAMPLED_HEAD_BYTES, size - SAMPLE_BYTES)
             for i in range(SAMPLES + 1):
-                handle.seek(HEAD_BYTES + (last - HEAD_BYTES) * i // SAMPLES)
+                handle.seek(SAMPLED_HEAD_BYTES + (last - SAMPLED_HEAD_BYTES) * i // SAMPLES)
                 digest.update(handle.read(SAMPLE_BYTES))
     return digest.hexdigest()
+
+
+def _hash_file(path: Path, size: int) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle, tqdm(total=size, unit="B", unit_scale=True, desc=f"hashing {path.name} (once)",
+                                         disable=size < PROGRESS_BYTES, leave=False) as bar:
+        while chunk := handle.read(CHUNK_BYTES):
+            digest.update(chunk)
+            bar.update(len(chunk))
+    return digest.hexdigest()
+
+
+def _read_memo() -> dict:
+    try:
+        memo = json.loads((user_cache_dir() / DIGESTS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # none yet, unreadable or damaged: hashing again is always correct
+        return {}
+    return memo if isinstance(memo, dict) else {}
+
+
+def _write_memo(memo: dict) -> None:
+    try:
+        atomic_write_json(user_cache_dir() / DIGESTS_FILE, memo)
+    except (OSError, ValueError):  # a read-only home only costs the next load a full read
+        pass
 
 
 def weight_files(folder: Path, gguf_file: str | None = None) -> list[Path]:
@@ -42,11 +125,14 @@ def weight_files(folder: Path, gguf_file: str | None = None) -> list[Path]:
                   and not any(part.startswith(".") for part in p.relative_to(folder).parts))
 
 
-def weights_identity(name_or_path: str, gguf_file: str | None = None, commit: str | None = None) -> dict:
-    """{"sha256": ..., "source": "files" | "hub commit" | "name"} for a backbone.
+def weights_identity(name_or_path: str, gguf_file: str | None = None, commit: str | None = None,
+                     sampled: bool = False) -> dict:
+    """{"sha256": ..., "source": "files" | "hub commit" | "name"} for a backbone, with "hash": "full"
+    for local files.
 
-    A local folder (or single file) is hashed; a hub name is identified by the commit of the
-    files `from_pretrained` resolved (`commit`); with neither, only the name can stand for it.
+    A local folder (or single file) is hashed, every byte (`sampled`: the way older versions did,
+    to compare with what they recorded); a hub name is identified by the commit of the files
+    `from_pretrained` resolved (`commit`); with neither, only the name can stand for it.
     """
     path = Path(name_or_path).expanduser()
     if path.is_file():
@@ -63,5 +149,13 @@ def weights_identity(name_or_path: str, gguf_file: str | None = None, commit: st
     digest = hashlib.sha256()
     for file in files:
         # Names relative to the folder: the same weights copied elsewhere give the same digest.
-        digest.update(str(file.relative_to(root)).encode() + b"\0" + file_digest(file).encode())
-    return {"sha256": digest.hexdigest(), "source": "files"}
+        file_hash = sampled_file_digest(file) if sampled else file_digest(file)
+        digest.update(str(file.relative_to(root)).encode() + b"\0" + file_hash.encode())
+    if sampled:
+        return {"sha256": digest.hexdigest(), "source": "files"}
+    return {"sha256": digest.hexdigest(), "source": "files", "hash": FULL}
+
+
+def recorded_sampled(identity: dict | None) -> bool:
+    """Whether a recorded identity is an older version's sampled digest of local files."""
+    return isinstance(identity, dict) and identity.get("source") == "files" and identity.get("hash") != FULL

@@ -6,6 +6,7 @@ it was trained on, the hyperparameters and the curves, so a head can be checked 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import numpy as np
 from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
-from extract.errors import MissingInputError, NonFiniteError, PiiTaggerError
+from extract.errors import MissingInputError, NonFiniteError, PiiTaggerError, PiiTaggerNotice
 from extract.cache_format import diff_fingerprints
 from extract.files import atomic_write_json, read_json
 from extract.labels import LabelScheme
@@ -70,7 +71,7 @@ class LoadedHead:
     def check_backbone(self, model_config, name_or_path: str, gguf_file: str | None, where: str,
                        allow_other_backbone: bool = False) -> None:
         """Refuse a backbone of another width or depth, or (unless allowed) with other weights."""
-        from extract.weights import weights_identity
+        from extract.weights import recorded_sampled, weights_identity
 
         text_config = model_config.get_text_config() if hasattr(model_config, "get_text_config") else model_config
         shape = {"hidden_size": int(text_config.hidden_size), "num_layers": int(text_config.num_hidden_layers)}
@@ -79,7 +80,12 @@ class LoadedHead:
             raise PiiTaggerError(f"{where} is not the backbone the head was trained on: "
                                  + "; ".join(diff_fingerprints(expected, shape)))
         trained_on = self.features_fingerprint["backbone"].get("weights")
-        actual = weights_identity(name_or_path, gguf_file, getattr(model_config, "_commit_hash", None))
+        sampled = recorded_sampled(trained_on)
+        if sampled:
+            warnings.warn(f"the head {self.path} records its backbone's weights by a sampled digest (an older "
+                          "version's), which a change between the samples escapes; compared that way. A head "
+                          "trained on a cache extracted now records every byte", PiiTaggerNotice, stacklevel=2)
+        actual = weights_identity(name_or_path, gguf_file, getattr(model_config, "_commit_hash", None), sampled)
         if trained_on != actual and not allow_other_backbone:
             raise PiiTaggerError(f"{where} has other weights than the backbone the head {self.path} was trained on "
                                  f"({trained_on and trained_on.get('sha256', '?')[:12]} from "

@@ -14,6 +14,7 @@ import torch
 
 from extract.errors import PiiTaggerError, MissingInputError
 from extract.files import check_can_write, check_disjoint, output_folder
+from extract.weights import local_backbone
 from head.checkpoint import LoadedHead, load_head
 from head.configs import ExportConfig
 
@@ -61,12 +62,12 @@ def export_hf(config: ExportConfig) -> ExportResult:
     from extract.tokens import hub_kwargs, load_tokenizer
 
     out, model, gguf_file = config.out, config.model, config.gguf_file
-    check_disjoint(out, [config.head])
-    check_can_write(out, config.overwrite, kind="export")
     loaded = load_head(config.head)
-    check_exportable(loaded)
     backbone = loaded.meta["backbone"]
     name = model or backbone["name_or_path"]
+    check_disjoint(out, [config.head, *local_backbone(name)])
+    check_can_write(out, config.overwrite, kind="export")
+    check_exportable(loaded)
     gguf = gguf_file if model else backbone.get("gguf_file")
     revision = None if model else backbone.get("revision")
     kwargs = hub_kwargs(gguf, revision)

@@ -16,7 +16,7 @@ import numpy as np
 from extract.backbone import resolve_device
 from extract.cache_format import features_fingerprint
 from extract.cache_reader import CacheReader
-from extract.errors import PiiTaggerError
+from extract.errors import NonFiniteError, PiiTaggerError
 from extract.files import atomic_write_json, check_can_write, check_disjoint, output_folder, parse_bytes
 from extract.labels import IGNORE_LABEL
 from head.checkpoint import check_finite_tensors, save_head
@@ -45,7 +45,10 @@ class FitResult:
     def trial_table(self) -> list[str]:
         """A header line, then one line per trial, best first."""
         lines = [f"{'trial':<24} {'best epoch':>10} {'span F1':>8} {'token F1':>8} {'loss':>8}"]
-        for r in sorted(self.results, key=lambda r: -r.best.get("span_f1", -1)):
+        for r in sorted(self.results, key=lambda r: (r.diverged_at is not None, -r.best.get("span_f1", -1))):
+            if r.diverged_at is not None:
+                lines.append(f"{r.trial.name:<24} diverged at epoch {r.diverged_at}: dropped")
+                continue
             lines.append(f"{r.trial.name:<24} {r.best_epoch:>10} {r.best.get('span_f1', float('nan')):>8.4f} "
                          f"{r.best.get('token_macro_f1', float('nan')):>8.4f} "
                          f"{r.best.get('train_loss', float('nan')):>8.4f}")
@@ -61,6 +64,8 @@ class FitResult:
             ("decoding", f"{decoding['decode']}, word scores {decoding['word_scores']}, O bias "
                          f"{decoding['outside_bias']:g}, span threshold {decoding['threshold']:.3f} (best val "
                          f"detection {decoding['threshold_metric'].upper()})"),
+            *([("dropped", f"diverged (non-finite weights or loss): {diverged_names(self.results)}")]
+              if any(r.diverged_at is not None for r in self.results) else []),
             ("data", f"{self.train_tokens} train tokens, layers {self.layers}, {self.mode}"),
             ("time", f"{self.seconds:.1f}s in all, {mean_epoch:.2f}s per epoch for {len(self.results)} trials"),
             ("wrote", f"{self.out}/ (head.safetensors, head.json, trials.json, training_curve.png)"),
@@ -147,6 +152,9 @@ def fit_head(config: FitConfig) -> FitResult:
     results = train_trials(batches, valset.for_trials(during_training), width * spec.copies,
                            len(reader.scheme.labels), trials, config.hp, weights, device, config.progress)
     best = best_trial(results)
+    if best.diverged_at is not None:  # best_trial prefers any trial that did not diverge
+        raise NonFiniteError(f"every trial diverged (non-finite weights or loss): {diverged_names(results)}; "
+                             "lower the learning rate (`lrs`)")
     # Before the decoding is chosen on it and before anything is written.
     check_finite_tensors({"weight": best.weight, "bias": best.bias}, f"fit-head: the best trial ({best.trial.name})")
     decoding = choose_decoding(valset, best, config.word_scores, config.threshold_metric)
@@ -163,12 +171,17 @@ def fit_head(config: FitConfig) -> FitResult:
                      time.perf_counter() - started, epoch_seconds, meta["decoding"])
 
 
+def diverged_names(results: list[TrialResult]) -> str:
+    return ", ".join(f"{r.trial.name} (epoch {r.diverged_at})" for r in results if r.diverged_at is not None)
+
+
 def trial_rows(results: list[TrialResult]) -> list[dict]:
     """One row per trial, best first."""
     rows = [{"trial": r.trial.name, "lr": r.trial.lr, "weight_decay": r.trial.weight_decay,
-             "best_epoch": r.best_epoch, "stopped_at": r.stopped_at, **{f"val_{k}": v for k, v in r.best.items()},
-             "curve": r.curve} for r in results]
-    return sorted(rows, key=lambda row: (-row.get("val_span_f1", -1), -row.get("val_token_macro_f1", -1)))
+             "best_epoch": r.best_epoch, "stopped_at": r.stopped_at, "diverged_at": r.diverged_at,
+             **{f"val_{k}": v for k, v in r.best.items()}, "curve": r.curve} for r in results]
+    return sorted(rows, key=lambda row: (row["diverged_at"] is not None, -row.get("val_span_f1", -1),
+                                         -row.get("val_token_macro_f1", -1)))
 
 
 def head_metadata(config: FitConfig, reader: CacheReader, spec: FeatureSpec, best: TrialResult,

@@ -13,6 +13,8 @@ import matplotlib
 
 # Agg before pyplot: training and evaluation run headless (servers, Kaggle, CI) and never open a window.
 matplotlib.use("Agg")
+# Labels and trial names are data, not markup: "$" in a label must print, never parse as mathtext.
+matplotlib.rcParams["text.parse_math"] = False  # guard: plots-no-mathtext
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 

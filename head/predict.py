@@ -17,7 +17,8 @@ from tqdm.auto import tqdm
 
 from extract.errors import MissingInputError, PiiTaggerError
 from extract.files import atomic_open, check_output_file
-from extract.records import ReadReport, decode_line
+from extract.records import ReadReport, check_text, decode_line
+from extract.weights import local_backbone
 from head.checkpoint import load_head
 from head.configs import PredictConfig
 from head.tagger import Tagger, labels_to_keep
@@ -55,11 +56,14 @@ def predict(config: PredictConfig, emit: Callable[[dict], None] | None = None) -
         if Path(config.input).is_dir():
             raise PiiTaggerError(f"`input` {config.input} is a folder; give a JSONL file (or \"-\" for standard input)")
         raise MissingInputError(f"`input` {config.input}: no such file")
-    if config.output is not None:
-        check_output_file(config.output, config.overwrite, "output", inputs=[config.input, config.head])
-    elif emit is None:
+    if config.text is not None:
+        check_text(config.text, "`text`")
+    if config.output is None and emit is None:
         raise PiiTaggerError("give an `output` file, or a function that receives each row")
     loaded = load_head(config.head)
+    if config.output is not None:
+        backbone = local_backbone(config.model or loaded.meta["backbone"]["name_or_path"])
+        check_output_file(config.output, config.overwrite, "output", inputs=[config.input, config.head, *backbone])
     labels_to_keep(loaded.scheme.entity_types, config.labels or None)  # before the backbone loads
     tagger = Tagger.from_pretrained(loaded, config.model, gguf_file=config.gguf_file, device=config.device,
                                     dtype=config.dtype, batch_tokens=config.batch_tokens,
@@ -102,11 +106,12 @@ def read_texts(path: Path | str, skip_invalid: bool = False, report: ReadReport 
                 line = decode_line(raw)
                 if not line.strip():
                     continue
-                obj = json.loads(line)
+                obj = parse_json_line(line)
                 text = obj.get("text", obj.get("source_text")) if isinstance(obj, dict) else obj
                 if not isinstance(text, str):
                     raise PiiTaggerError("expected a JSON string or an object with a `text` string")
-            except ValueError as err:  # json.JSONDecodeError is a ValueError
+                check_text(text, "the text")
+            except ValueError as err:  # json.JSONDecodeError is a ValueError, and so is PiiTaggerError
                 reason = err.msg if isinstance(err, json.JSONDecodeError) else str(err)
                 if not skip_invalid:
                     raise PiiTaggerError(f"{name}, line {number}: {reason} (or use `skip_invalid`)") from None
@@ -118,6 +123,14 @@ def read_texts(path: Path | str, skip_invalid: bool = False, report: ReadReport 
     finally:
         if not stdin:
             handle.close()
+
+
+def parse_json_line(line: str):
+    """A JSON value; one nested too deeply for Python's parser is a bad line, not a crash."""
+    try:
+        return json.loads(line)
+    except RecursionError:
+        raise PiiTaggerError("malformed JSON (nested too deeply to hold a text)") from None
 
 
 def count_lines(path: Path | str) -> int | None:

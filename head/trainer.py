@@ -57,6 +57,7 @@ class TrialResult:
     best: dict  # validation metrics at the best epoch
     curve: list[dict] = field(default_factory=list)  # per epoch: loss, F1s, learning rate
     stopped_at: int | None = None  # epoch at which early stopping ended it
+    diverged_at: int | None = None  # epoch whose training made its weights or loss non-finite: never chosen
 
 
 class Validation:
@@ -156,6 +157,14 @@ class FusedAdamW:
         self.state = [(torch.zeros_like(p), torch.zeros_like(p)) for p in (weight, bias)]
         self.steps = 0
 
+    def reset(self, trials: torch.Tensor) -> None:
+        """Zero the parameters and moments of `trials` ([K] bool): a diverged trial, once reset, can
+        no longer put NaN into the fused logits that every trial's validation shares."""
+        for param, (m, v) in zip((self.weight, self.bias), self.state):
+            index = (slice(None), trials) if param.dim() == 3 else (trials,)
+            for tensor in (param, m, v):
+                tensor[index] = 0.0
+
     def step(self, grad_weight: torch.Tensor, grad_bias: torch.Tensor, lr: torch.Tensor, weight_decay: torch.Tensor):
         """lr, weight_decay: [K]."""
         self.steps += 1
@@ -235,6 +244,7 @@ def train_trials(batches: TokenBatches, validation: Validation | None, n_inputs:
             step += 1
         bar.close()
         train_seconds = time.perf_counter() - started
+        _drop_diverged(results, optimizer, loss_sum, active, epoch)
         scores = validation(weight, bias) if validation is not None else [{} for _ in trials]
         for i, (result, metrics) in enumerate(zip(results, scores)):
             if not bool(active[i]):
@@ -263,6 +273,23 @@ def train_trials(batches: TokenBatches, validation: Validation | None, n_inputs:
     return results
 
 
+def _drop_diverged(results: list[TrialResult], optimizer: FusedAdamW, loss_sum: torch.Tensor,
+                   active: torch.Tensor, epoch: int) -> None:
+    """Stop the trials whose weights or loss turned non-finite this epoch (a learning rate too
+    high for the features): the others train on, and such a trial is never chosen."""
+    finite = (torch.isfinite(optimizer.weight).all(dim=2).all(dim=0) & torch.isfinite(optimizer.bias).all(dim=1)
+              & torch.isfinite(loss_sum))  # [K]
+    diverged = ~finite  # guard: drop-diverged-trial
+    if not bool(diverged.any()):
+        return
+    for i in torch.nonzero(diverged).flatten().tolist():
+        if results[i].diverged_at is None:
+            results[i].diverged_at = epoch
+    optimizer.reset(diverged)
+    active &= ~diverged
+
+
 def best_trial(results: list[TrialResult]) -> TrialResult:
-    """Highest validation span F1, then token macro F1, then the earliest in the grid."""
-    return max(results, key=lambda r: _selection_key(r.best))
+    """Highest validation span F1, then token macro F1, then the earliest in the grid; a diverged
+    trial only if every one diverged (the caller refuses that)."""
+    return max(results, key=lambda r: (r.diverged_at is None, _selection_key(r.best)))

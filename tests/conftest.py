@@ -16,6 +16,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach a model hub
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def user_cache_dir(tmp_path_factory) -> Path:
+    """Weight digests the tests compute are remembered in a temporary folder, not the user's cache."""
+    folder = tmp_path_factory.mktemp("user-cache")
+    os.environ["PII_TAGGER_CACHE_DIR"] = str(folder)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def mistral_tokenizer_dir(tmp_path_factory) -> Path:
     from extract.offline_models import mistral_tokenizer

@@ -368,7 +368,8 @@ def test_a_manifest_with_another_token_count_is_refused(tiny_cache, tmp_path):
     cache = tmp_path / "cache"
     shutil.copytree(tiny_cache, cache)
     manifest = json.loads((cache / "manifest.json").read_text())
-    manifest["splits"]["train"]["shards"][0]["tokens"] += 7
+    shards = manifest["splits"]["train"]["shards"]
+    shards[0]["tokens"], shards[1]["tokens"] = shards[0]["tokens"] + 7, shards[1]["tokens"] - 7  # same total
     (cache / "manifest.json").write_text(json.dumps(manifest))
     result = cli("fit-head", "--cache", cache, "--out", tmp_path / "head", "--epochs", "1", "--quiet")
     assert result.exit_code != 0 and "the manifest says" in result.output and "Traceback" not in result.output

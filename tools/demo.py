@@ -22,7 +22,7 @@ from extract.backbone import check_quantize, resolve_device, resolve_dtype
 from extract.configs import ExtractConfig
 from extract.errors import PiiTaggerError
 from extract.extractor import run_extract
-from extract.files import check_can_write, write_marker
+from extract.files import check_can_write, hidden_prefix, raise_write_error, write_marker
 from extract.offline_models import smollm2_gguf, tiny_mistral
 from extract.prepare import PrepareConfig, prepare
 from extract.synth import SynthConfig, generate, write_corpus
@@ -101,8 +101,9 @@ def run_demo(config: DemoConfig, log: Callable[[str], None] = print) -> DemoResu
     # this one is complete; if this one fails, it is put back.
     replaced = None
     if workdir.exists() and any(workdir.iterdir()):
-        replaced = workdir.with_name(f".{workdir.name}.replaced-{os.getpid()}")
-        os.replace(workdir, replaced)
+        target = Path(os.path.abspath(workdir))  # "x/.." has no name of its own to hide a copy under
+        replaced = target.with_name(f"{hidden_prefix(target)}replaced-{os.getpid()}")
+        os.replace(target, replaced)
     workdir.mkdir(parents=True, exist_ok=True)
     write_marker(workdir, "demo")
     result = DemoResult(workdir, quantize=quantize, setup=f"{config.context} context, layers {config.layers} cached, "
@@ -146,10 +147,11 @@ def run_demo(config: DemoConfig, log: Callable[[str], None] = print) -> DemoResu
         evaluated = stage("evaluate", lambda: evaluate(EvaluateConfig(
             cache=cache, heads=tuple(workdir / name for name, _ in config.heads), split="test",
             out=workdir / "evaluation")))
-    except BaseException:
+    except BaseException as err:
         shutil.rmtree(workdir, ignore_errors=True)
         if replaced is not None:
             os.replace(replaced, workdir)
+        raise_write_error(err, workdir)  # a full disk, met by a library's own writer, as one line
         raise
     if replaced is not None:
         shutil.rmtree(replaced, ignore_errors=True)

@@ -105,7 +105,8 @@ def _edit_manifest(cache: Path, edit) -> None:
     (lambda m: m.update(complete=False), "incomplete"),
     (lambda m: m.update(format_version=99), "format version 99"),
     (lambda m: m["splits"].pop("val"), "no 'val' split"),
-    (lambda m: m["splits"]["train"].update(shards=[]), "train split is empty"),
+    (lambda m: m["splits"]["train"].update(shards=[], shards_planned=0, examples=0, tokens=0), "train split is empty"),
+    (lambda m: m["splits"]["train"].update(shards=[]), "train split lists 0 of its"),
 ])
 def test_bad_caches_are_refused(separable_cache, tmp_path, fit, edit, message):
     cache = _copy_cache(separable_cache, tmp_path)
