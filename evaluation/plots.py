@@ -12,11 +12,12 @@ import numpy as np
 
 from evaluation.report import HEADLINE, headline_figures
 from extract.errors import PiiTaggerError
-from head.plots import plt, save_figure
+from head.plots import labels_as_written, plt, save_figure
 
 ANNOTATE_MAX_CLASSES = 30
 
 
+@labels_as_written
 def plot_confusion_matrix(matrix, names: Sequence[str], path, title: str = "Confusion matrix") -> Path:
     """Row-normalised confusion matrix (rows = gold, each row sums to 1) with gold counts on the rows."""
     matrix = np.asarray(matrix)
@@ -57,6 +58,7 @@ def plot_confusion_matrix(matrix, names: Sequence[str], path, title: str = "Conf
         plt.close(fig)
 
 
+@labels_as_written
 def plot_per_class_f1(entity_metrics: dict, path) -> Path:
     """Horizontal bars of strict and overlap span F1 per class, best at the top, support in the labels."""
     per_class = _per_class(entity_metrics, "strict")
@@ -93,6 +95,7 @@ def plot_per_class_f1(entity_metrics: dict, path) -> Path:
         plt.close(fig)
 
 
+@labels_as_written
 def plot_comparison(runs: Sequence[tuple[str, dict]], path) -> Path:
     """Grouped bars: each headline metric, one bar per head."""
     if not runs:
@@ -133,6 +136,7 @@ THRESHOLD_CURVES = (  # (key, legend, line style): recall-weighted F5 is what re
 )
 
 
+@labels_as_written
 def plot_threshold_curve(points: Sequence[dict], path, chosen: float | None = None) -> Path:
     """A span-score threshold sweep: precision, recall, F1 and F5 against the threshold (left) and
     precision against recall (right), with the `chosen` threshold marked on both.

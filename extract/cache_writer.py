@@ -20,7 +20,8 @@ from extract.cache_format import FORMAT_VERSION, LOCK, MANIFEST, STRING_COLUMNS,
     diff_fingerprints, fingerprint_hash, layer_dataset, pointer_from_lengths, shard_name, strings_digest
 from extract.errors import PiiTaggerError, UnsafeOutputError
 from extract.files import (atomic_write_json, check_free_space, check_not_current_folder, check_writable,
-                           clean_leftovers, folder_kind, hidden_prefix, raise_write_error, read_json, write_marker)
+                           folder_kind, raise_write_error, read_json, write_marker)
+from extract.leftovers import clean_leftovers, hidden_prefix
 from extract.records import Record
 
 CHUNK_BYTES = 1 << 20  # ~1 MB HDF5 chunks along tokens: whole rows, cheap random shard reads
@@ -164,6 +165,14 @@ def finished_shard(folder: Path, plan: ShardPlan, fingerprint_id: str) -> bool:
             and int(attrs.get("examples", -1)) == plan.last - plan.first and int(attrs.get("tokens", -1)) == plan.tokens)
 
 
+def cache_complete(root: Path) -> bool:
+    """Whether the cache at `root` says every shard is written (a missing or unreadable manifest: no)."""
+    try:
+        return json.loads((root / MANIFEST).read_text(encoding="utf-8")).get("complete") is True
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 class CacheLock:
     """One writer per cache: an exclusive lock on CACHE/.lock holding the writer's PID.
 
@@ -251,7 +260,7 @@ class CacheWriter:
         check_writable(self.root if self.root.exists() else self.root.parent)
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = CacheLock(self.root).acquire()
-        clean_leftovers(self.root)  # an old cache that a killed `overwrite` had moved aside
+        clean_leftovers(self.root, cache_complete)  # an old cache that a killed `overwrite` had moved aside
         if manifest_path.is_file() and overwrite:
             check_not_current_folder(self.root)
             self._move_aside()
@@ -282,6 +291,8 @@ class CacheWriter:
         if complete and self._replaced is not None:
             shutil.rmtree(self._replaced, ignore_errors=True)
             self._replaced = None
+        if complete:
+            clean_leftovers(self.root, cache_complete)  # what a killed `overwrite` kept until now
 
     def is_finished(self, plan: ShardPlan) -> bool:
         key = (plan.split, plan.index)

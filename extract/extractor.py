@@ -249,11 +249,19 @@ def run_extract(config: ExtractConfig) -> ExtractResult:
         "data": {split: index.sha256 for split, index in indexes.items()},
         "shard_tokens": config.shard_tokens,
     }
+    plans = {split: plan_shards(split, index.token_counts.tolist(), config.shard_tokens)
+             for split, index in indexes.items()}
+    itemsize = np.dtype(FEATURE_NUMPY_DTYPES[config.feature_dtype]).itemsize
+
+    def check_space(pending: list[ShardPlan]) -> None:  # the whole cache's, whichever process asks
+        check_free_space(config.out, planned_bytes(pending, backbone_fp["hidden_size"], len(layers), itemsize),
+                         f"the cache ({len(pending)} shards to write)")
+
+    if config.overwrite:  # before the old cache is moved aside: it stays until the new one is complete
+        check_space([plan for split in plans for plan in plans[split]])
     writer = _claim_together(state, rank, lambda: CacheWriter(config.out, fingerprint, overwrite=config.overwrite,
                                                                is_main=rank == 0))
 
-    plans = {split: plan_shards(split, index.token_counts.tolist(), config.shard_tokens)
-             for split, index in indexes.items()}
     split_info = {split: {"examples": len(index.line_offsets), "tokens": int(index.token_counts.sum()),
                           "languages": index.languages,
                           "alignment": {"entities": index.alignment.entities, "inexact": index.alignment.inexact,
@@ -270,10 +278,8 @@ def run_extract(config: ExtractConfig) -> ExtractResult:
     if rank == 0:
         writer.write_manifest(plans, split_info, extra)
 
-    itemsize = np.dtype(FEATURE_NUMPY_DTYPES[config.feature_dtype]).itemsize
     try:
-        check_free_space(config.out, planned_bytes(todo, backbone_fp["hidden_size"], len(layers), itemsize),
-                         f"the cache ({len(todo)} shards to write)")
+        check_space([plan for split in plans for plan in plans[split] if not writer.is_finished(plan)])
         if todo:
             _compute_shards(config, todo, indexes, builder, tokenizer, scheme, layers, writer, device, result,
                             on_shard=(lambda: writer.write_manifest(plans, split_info, extra)) if rank == 0 else None,

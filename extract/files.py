@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import glob
 import json
 import os
-import re
-import shlex
 import shutil
 import tempfile
-import warnings
 from pathlib import Path
 from typing import Iterator
 
-from extract.errors import MissingInputError, PiiTaggerError, PiiTaggerNotice, UnsafeOutputError
+from extract.errors import MissingInputError, PiiTaggerError, UnsafeOutputError
+from extract.leftovers import clean_leftovers, hidden_prefix
 
 
 @contextlib.contextmanager
@@ -114,60 +111,6 @@ def write_marker(folder: Path | str, kind: str) -> None:
     if kind not in OUTPUT_KINDS:
         raise PiiTaggerError(f"unknown output kind {kind!r}")
     atomic_write_json(Path(folder) / MARKER, {"tool": TOOL, "kind": kind})
-
-
-def hidden_prefix(path: Path) -> str:
-    """Where this tool hides its working copies of `path`, beside it: ".NAME.", then the PID of the
-    process that made them (`old-PID`, `replaced-PID`, `PID.*.partial`, `PID.*.tmp`)."""
-    return f".{path.name}."
-
-
-def clean_leftovers(path: Path | str) -> list[Path]:
-    """Remove the hidden copies of `path` that a killed run left (their process is gone); the paths removed.
-
-    Copies of a live process are left alone; copies whose maker cannot be told (written by an older
-    version) are listed in a notice with the command that removes them.
-    """
-    path = Path(os.path.abspath(path))
-    prefix = hidden_prefix(path)
-    if not path.parent.is_dir():
-        return []
-    removed, unknown = [], []
-    for item in sorted(path.parent.glob(f"{glob.escape(prefix)}*")):
-        match = _LEFTOVER.fullmatch(item.name[len(prefix):])
-        if match is None:
-            continue
-        pid = match["pid"] or match["pid2"]
-        if pid is None:
-            unknown.append(item)
-        elif not _process_alive(int(pid)):  # guard: leftovers-of-dead-runs-only
-            shutil.rmtree(item, ignore_errors=True) if item.is_dir() else item.unlink(missing_ok=True)
-            removed.append(item)
-    if removed:
-        warnings.warn(f"removed what an interrupted run left beside {path}: "
-                      + ", ".join(item.name for item in removed), PiiTaggerNotice, stacklevel=2)
-    if unknown:
-        warnings.warn(f"{len(unknown)} hidden leftovers of an interrupted run lie beside {path}; if no other run is "
-                      "writing there, remove them with: rm -rf " + " ".join(shlex.quote(str(item)) for item in unknown),
-                      PiiTaggerNotice, stacklevel=2)
-    return removed
-
-
-# After ".NAME.": "old-PID", "replaced-PID", "PID.random.partial", "PID.random.tmp"; an older
-# version's "random.partial" / "random.tmp" has no PID.
-_LEFTOVER = re.compile(r"(?:old|replaced)-(?P<pid>\d+)|(?:(?P<pid2>\d+)\.)?[\w-]+\.(?:partial|tmp)")
-
-
-def _process_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True
 
 
 def check_disjoint(out: Path | str, inputs, option: str = "out", allow_inside: bool = False) -> None:

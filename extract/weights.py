@@ -11,11 +11,14 @@ import hashlib
 import json
 import os
 import re
+import time
+import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from extract.errors import MissingInputError
+from extract.errors import MissingInputError, PiiTaggerNotice
 from extract.files import atomic_write_json
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf", ".msgpack", ".h5", ".ckpt")
@@ -24,6 +27,10 @@ PROGRESS_BYTES = 1 << 30  # files this large show a progress bar while they are 
 CACHE_DIR_ENV = "PII_TAGGER_CACHE_DIR"  # where digests are remembered (default ~/.cache/llm-pii-tagger)
 DIGESTS_FILE = "weight-digests.json"
 FULL = "full"  # how weights are hashed now (every byte), recorded beside the digest
+HASH_THREADS = 4  # weight files hashed side by side (a sharded 7B model has 2 to 8)
+# A file changed within this long of its hash may share its stamp with the next change (coarse
+# file-system clocks): such a digest is used but not remembered.
+RACY_NS = 2_000_000_000
 # The sampled digest of older versions, to recognise what they wrote.
 SAMPLED_HEAD_BYTES, SAMPLE_BYTES, SAMPLES = 1 << 20, 1 << 16, 16
 
@@ -61,17 +68,28 @@ def file_stamp(path: Path) -> list[int]:
 
 def file_digest(path: Path) -> str:
     """sha256 of every byte of a file; remembered by (path, stamp), so only a changed file is read again."""
-    path = Path(path).resolve()
-    stamp = file_stamp(path)
+    return file_digests([path])[0]
+
+
+def file_digests(paths: list[Path]) -> list[str]:
+    """`file_digest` of each file; those not remembered are read side by side (hashlib releases the GIL)."""
+    paths = [Path(path).resolve() for path in paths]
+    stamps = [file_stamp(path) for path in paths]
     memo = _read_memo()
-    entry = memo.get(str(path))
-    if isinstance(entry, dict) and entry.get("stamp") == stamp:  # guard: full-weights-hash
-        return str(entry.get("sha256"))
-    digest = _hash_file(path, stamp[0])
-    if file_stamp(path) == stamp:  # not written to while it was read
-        memo[str(path)] = {"stamp": stamp, "sha256": digest}
-        _write_memo(memo)
-    return digest
+    digests: dict[Path, str] = {}
+    for path, stamp in zip(paths, stamps):
+        entry = memo.get(str(path))
+        if isinstance(entry, dict) and entry.get("stamp") == stamp:  # guard: full-weights-hash
+            digests[path] = str(entry.get("sha256"))
+    missing = [(path, stamp) for path, stamp in zip(paths, stamps) if path not in digests]
+    if missing:
+        with ThreadPoolExecutor(max_workers=min(HASH_THREADS, len(missing))) as pool:
+            for (path, stamp), digest in zip(missing, pool.map(lambda item: _hash_file(*item), missing)):
+                digests[path] = digest
+                if file_stamp(path) == stamp and time.time_ns() - max(stamp[1], stamp[2]) > RACY_NS:
+                    memo[str(path)] = {"stamp": stamp, "sha256": digest}
+        _write_memo({name: entry for name, entry in memo.items() if Path(name).exists()})
+    return [digests[path] for path in paths]
 
 
 def sampled_file_digest(path: Path) -> str:
@@ -89,7 +107,8 @@ def sampled_file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _hash_file(path: Path, size: int) -> str:
+def _hash_file(path: Path, stamp: list[int]) -> str:
+    size = stamp[0]
     digest = hashlib.sha256()
     with path.open("rb") as handle, tqdm(total=size, unit="B", unit_scale=True, desc=f"hashing {path.name} (once)",
                                          disable=size < PROGRESS_BYTES, leave=False) as bar:
@@ -110,8 +129,9 @@ def _read_memo() -> dict:
 def _write_memo(memo: dict) -> None:
     try:
         atomic_write_json(user_cache_dir() / DIGESTS_FILE, memo)
-    except (OSError, ValueError):  # a read-only home only costs the next load a full read
-        pass
+    except (OSError, ValueError) as err:  # costs the next load a full read, nothing else
+        warnings.warn(f"cannot remember weight digests in {user_cache_dir()} ({err}); the next load reads the "
+                      f"weights again (set {CACHE_DIR_ENV} to a writable folder)", PiiTaggerNotice, stacklevel=3)
 
 
 def weight_files(folder: Path, gguf_file: str | None = None) -> list[Path]:
@@ -147,9 +167,9 @@ def weights_identity(name_or_path: str, gguf_file: str | None = None, commit: st
     else:
         return {"sha256": hashlib.sha256(f"{name_or_path}/{gguf_file or ''}".encode()).hexdigest(), "source": "name"}
     digest = hashlib.sha256()
-    for file in files:
+    hashes = [sampled_file_digest(file) for file in files] if sampled else file_digests(files)
+    for file, file_hash in zip(files, hashes):
         # Names relative to the folder: the same weights copied elsewhere give the same digest.
-        file_hash = sampled_file_digest(file) if sampled else file_digest(file)
         digest.update(str(file.relative_to(root)).encode() + b"\0" + file_hash.encode())
     if sampled:
         return {"sha256": digest.hexdigest(), "source": "files"}

@@ -97,11 +97,20 @@ class LoadedHead:
 
         With `allow_other_backbone`, only the backbone's weights may differ (same width and depth).
         """
+        from extract.weights import recorded_sampled
+
         expected, actual = self.features_fingerprint, fingerprint
         if allow_other_backbone:
             expected = {**expected, "backbone": {**expected["backbone"], "weights": None}}
             actual = {**actual, "backbone": {**actual["backbone"], "weights": None}}
         differences = diff_fingerprints(expected, actual)
+        ours, theirs = expected["backbone"].get("weights"), actual["backbone"].get("weights")
+        only_weights = differences and all(d.startswith("backbone.weights") for d in differences)
+        if only_weights and recorded_sampled(ours) != recorded_sampled(theirs):
+            older = "the head" if recorded_sampled(ours) else where
+            raise PiiTaggerError(f"the head {self.path} and {where} record their backbone's weights differently "
+                                 f"({older} by the sampled digest of an older version), so they cannot be compared; "
+                                 "train a head on this cache with `cli.py fit-head` (or re-extract it)")
         if differences:
             raise PiiTaggerError(
                 f"the head {self.path} was trained on other features than {where}: " + "; ".join(differences[:6])

@@ -4,25 +4,37 @@ plot of the project shares (evaluation's plots import `plt` and `save_figure` fr
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import matplotlib
 
 # Agg before pyplot: training and evaluation run headless (servers, Kaggle, CI) and never open a window.
 matplotlib.use("Agg")
-# Labels and trial names are data, not markup: "$" in a label must print, never parse as mathtext.
-matplotlib.rcParams["text.parse_math"] = False  # guard: plots-no-mathtext
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from extract.errors import PiiTaggerError  # noqa: E402
 
 DPI = 110
+# Labels and trial names are data, not markup: a "$" in a label prints, never parses as mathtext.
+AS_WRITTEN = {"text.parse_math": False}  # guard: plots-no-mathtext
 
 
+def labels_as_written(plot: Callable) -> Callable:
+    """Draw with `AS_WRITTEN` (only inside the plot: a library must not change its users' matplotlib)."""
+    @functools.wraps(plot)
+    def drawn(*args, **kwargs):
+        with plt.rc_context(AS_WRITTEN):
+            return plot(*args, **kwargs)
+
+    return drawn
+
+
+@labels_as_written
 def plot_training_curves(trials: Sequence[dict], path) -> Path:
     """Two panels per epoch: training loss, and validation span F1 (solid) / token macro F1 (dashed)."""
     if not trials:

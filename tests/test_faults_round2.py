@@ -28,7 +28,8 @@ from extract.cache_reader import CacheReader
 from extract.cache_writer import CacheLock
 from extract.errors import NonFiniteError, PiiTaggerError, PiiTaggerNotice, UnsafeOutputError
 from extract.extractor import ExtractConfig, run_extract
-from extract.files import MARKER, clean_leftovers, output_folder
+from extract.files import MARKER, output_folder
+from extract.leftovers import clean_leftovers
 from extract.weights import file_digest, weights_identity
 from head.configs import Hyperparameters
 from head.fit import FitConfig, fit_head
@@ -112,11 +113,15 @@ def test_a_byte_changed_anywhere_changes_the_weights_digest(tmp_path, monkeypatc
     path = tmp_path / "model.safetensors"
     path.write_bytes(np.random.default_rng(0).bytes(4 << 20))
     first = file_digest(path)
+    assert not (tmp_path / "memo").exists() or str(path) not in (tmp_path / "memo" / "weight-digests.json").read_text()
+    monkeypatch.setattr(weights_module, "RACY_NS", 0)  # as if written seconds ago: its digest is remembered
+    assert file_digest(path) == first
     reads = []
     monkeypatch.setattr(weights_module, "_hash_file", lambda *args: reads.append(args) or "rehashed")
     assert file_digest(path) == first and reads == []  # remembered: the next load reads nothing
     monkeypatch.undo()
     monkeypatch.setenv("PII_TAGGER_CACHE_DIR", str(tmp_path / "memo"))
+    monkeypatch.setattr(weights_module, "RACY_NS", 0)
     stat = path.stat()
     flip_byte(path, (1 << 20) + (100 << 10))  # between the old digest's samples
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # even with the old mtime put back
@@ -348,21 +353,48 @@ def test_a_missing_model_folder_is_named_as_such(tiny_head, prepared_dir, tmp_pa
 
 def test_leftovers_of_dead_runs_are_removed_and_others_are_listed(tmp_path):
     target = tmp_path / "head"
+    target.mkdir()  # complete: the copies moved aside are no longer needed
     dead, alive = dead_pid(), os.getppid()
     (tmp_path / f".head.old-{dead}").mkdir()
     (tmp_path / f".head.replaced-{dead}" / "deep").mkdir(parents=True)
-    (tmp_path / f".head.{dead}.k3j2.partial").mkdir()
-    (tmp_path / f".head.{alive}.k3j2.partial").mkdir()  # a live run's: left alone
+    (tmp_path / f".head.{dead}.k3j2x9ab.partial").mkdir()
+    (tmp_path / f".head.{alive}.k3j2x9ab.partial").mkdir()  # a live run's: left alone
     (tmp_path / ".head.x8f2kq1z.partial").mkdir()  # an older version's: its maker cannot be told
+    (tmp_path / ".head.old-99999999999999999999").mkdir()  # no such PID anywhere: listed, no traceback
     (tmp_path / ".headroom.old-1").mkdir()  # another output's
     with pytest.warns(PiiTaggerNotice) as caught:
         removed = clean_leftovers(target)
     assert sorted(p.name for p in removed) == sorted([f".head.old-{dead}", f".head.replaced-{dead}",
-                                                     f".head.{dead}.k3j2.partial"])
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f".head.{alive}.k3j2.partial",
-                                                                 ".head.x8f2kq1z.partial", ".headroom.old-1"])
+                                                     f".head.{dead}.k3j2x9ab.partial"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([
+        "head", f".head.{alive}.k3j2x9ab.partial", ".head.x8f2kq1z.partial", ".head.old-99999999999999999999",
+        ".headroom.old-1"])
     notes = " ".join(str(w.message) for w in caught)
     assert "removed what an interrupted run left" in notes and "rm -rf" in notes and "x8f2kq1z" in notes
+
+
+def test_the_only_copy_of_an_output_is_put_back_or_kept_never_removed(tmp_path):
+    dead = dead_pid()
+    aside = tmp_path / f".head.old-{dead}"  # killed between moving the old head aside and putting the new one
+    aside.mkdir()
+    (aside / "head.json").write_text("{}")
+    with pytest.warns(PiiTaggerNotice, match="put back head"):
+        assert clean_leftovers(tmp_path / "head") == []
+    assert (tmp_path / "head" / "head.json").read_text() == "{}" and not aside.exists()
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / MANIFEST).write_text(json.dumps({"complete": False}))  # the new cache, half done
+    replaced = tmp_path / f".cache.replaced-{dead}"
+    replaced.mkdir()
+    from extract.cache_writer import cache_complete
+
+    with pytest.warns(PiiTaggerNotice, match="kept at .* until cache is complete"):
+        assert clean_leftovers(cache, cache_complete) == []
+    assert replaced.is_dir()
+    (cache / MANIFEST).write_text(json.dumps({"complete": True}))
+    with pytest.warns(PiiTaggerNotice, match="removed"):
+        assert clean_leftovers(cache, cache_complete) == [replaced]
 
 
 def test_the_next_run_cleans_up_after_a_killed_overwrite(tiny_cache, tmp_path):
@@ -371,7 +403,7 @@ def test_the_next_run_cleans_up_after_a_killed_overwrite(tiny_cache, tmp_path):
         (staging / "head.json").write_text("{}")
     dead = dead_pid()
     shutil.copytree(out, tmp_path / f".head.replaced-{dead}")  # what kill -9 during --overwrite leaves
-    (tmp_path / f".head.{dead}.abc.partial").mkdir()
+    (tmp_path / f".head.{dead}.abc12xyz.partial").mkdir()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PiiTaggerNotice)
         fit_head(FitConfig(cache=tiny_cache, out=out, lrs=(1e-2,), hp=Hyperparameters(epochs=1), overwrite=True,

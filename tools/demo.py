@@ -22,7 +22,8 @@ from extract.backbone import check_quantize, resolve_device, resolve_dtype
 from extract.configs import ExtractConfig
 from extract.errors import PiiTaggerError
 from extract.extractor import run_extract
-from extract.files import check_can_write, hidden_prefix, raise_write_error, write_marker
+from extract.files import check_can_write, raise_write_error, write_marker
+from extract.leftovers import hidden_prefix
 from extract.offline_models import smollm2_gguf, tiny_mistral
 from extract.prepare import PrepareConfig, prepare
 from extract.synth import SynthConfig, generate, write_corpus
