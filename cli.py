@@ -29,7 +29,7 @@ from extract.synth import SynthConfig
 from extract.tokens import CONTEXTS
 from head.configs import CLASS_WEIGHTS, THRESHOLD_METRICS, ExportConfig, FitConfig, Hyperparameters, PredictConfig
 from head.decoding import AGGREGATIONS, DECODERS
-from tools.configs import BACKBONES, DemoConfig
+from tools.configs import BACKBONES, DemoConfig, ServeConfig
 
 LABEL_MAP_HELP = f"built-in ({', '.join(BUILTIN_MAPS)}) or a JSON file (null = ignore the span)"
 DEVICE_HELP = "auto, cpu, cuda or cuda:N."
@@ -467,6 +467,31 @@ def export_hf(**options):
     result = run_export(build(ExportConfig, options))
     echo_summary("export-hf: done", [("model", f"{result.model_class} with {result.labels} labels"),
                                      ("wrote", f"{result.out}/ (config.json, model.safetensors, tokenizer)")])
+
+
+@main.command()
+@option(ServeConfig, "head", type=PATH, required=True, help="Head folder from `fit-head`.")
+@backbone_override_options
+@option(ServeConfig, "host", help="Address to listen on (loopback: put a reverse proxy in front to serve others).")
+@option(ServeConfig, "port", type=int, help="TCP port (0: any free one).")
+@option(ServeConfig, "max_bytes", type=int, help="Largest request body; larger ones get 413.")
+@option(ServeConfig, "batch_wait_ms", type=float,
+        help="Texts of requests arriving within this many ms share one forward pass.")
+@compute_options(ServeConfig, HEAD_DTYPE_HELP)
+def serve(**options):
+    """Serve a head as a local redaction service: /analyze, /anonymize, a page at /, docs at /docs.
+
+    
+    The head and backbone load once. Request texts are never logged: one line per request
+    (method, path, status, time). Example:
+      python cli.py serve --head demo-work/head-middle
+      curl -s localhost:8000/analyze -H 'Content-Type: application/json' -d '{"text": "Call Mary on 555-123-4567"}'
+    """
+    from tools.serve import run_server
+    result = run_server(build(ServeConfig, options),
+                        on_ready=lambda url: click.echo(f"serving {options['head']} on {url} (page: {url}/, "
+                                                        f"API docs: {url}/docs); Ctrl-C stops", err=True))
+    echo_summary("serve: stopped", result.summary())
 
 
 # demo: every stage on an embedded default ----------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -55,21 +55,35 @@ class TaggedText:
 
 def mask_text(text: str, spans: Sequence[PredictedSpan | Span]) -> str:
     """AI4Privacy-style placeholders: `[FIRSTNAME_1]`; the same value gets the same placeholder."""
+    return replace_spans(text, spans)[0]
+
+
+def replace_spans(text: str, spans: Sequence[PredictedSpan | Span],
+                  new_values: Mapping[str, str | None] | None = None) -> tuple[str, list[dict]]:
+    """The text with every span replaced, and where each replacement sits in it ({"start", "end",
+    "entity_type", "text"}).
+
+    A span's label in `new_values` (else its "DEFAULT" entry) gives the replacement; None, or no
+    entry, gives `[LABEL_n]`, the same placeholder for the same value.
+    """
+    new_values = new_values or {}
     numbers: dict[tuple[str, str], int] = {}
     per_label: dict[str, int] = {}
-    names = []
+    pieces, items, cursor, length = [], [], 0, 0
     for span in sorted(spans, key=lambda s: s.start):
         key = (span.label, text[span.start:span.end])
         if key not in numbers:
             per_label[span.label] = per_label.get(span.label, 0) + 1
             numbers[key] = per_label[span.label]
-        names.append((span, f"[{span.label}_{numbers[key]}]"))
-    pieces, cursor = [], 0
-    for span, placeholder in names:
-        pieces += [text[cursor:span.start], placeholder]
+        value = new_values.get(span.label, new_values.get("DEFAULT"))
+        value = f"[{span.label}_{numbers[key]}]" if value is None else value
+        pieces += [text[cursor:span.start], value]
+        length += span.start - cursor
+        items.append({"start": length, "end": length + len(value), "entity_type": span.label, "text": value})
+        length += len(value)
         cursor = span.end
     pieces.append(text[cursor:])
-    return "".join(pieces)
+    return "".join(pieces), items
 
 
 def matching_dtype(loaded: LoadedHead, device: str, dtype: str) -> str:
@@ -111,14 +125,14 @@ def text_groups(texts: Iterable[str], group_tokens: int = GROUP_TOKENS) -> Itera
         yield group
 
 
-def labels_to_keep(known: Sequence[str], labels: Iterable[str] | None) -> set[str] | None:
-    """The entity types to keep (None: all), refusing one that the head does not know."""
+def labels_to_keep(known: Sequence[str], labels: Iterable[str] | None, setting: str = "labels") -> set[str] | None:
+    """The entity types to keep (None: all), refusing one that the head does not know (named as `setting`)."""
     if labels is None:
         return None
     wanted = {label.strip() for label in labels if label.strip()}
     unknown = sorted(wanted - set(known))
     if unknown:
-        raise PiiTaggerError(f"`labels`: {unknown} are not labels of this head; it knows {', '.join(known)}")
+        raise PiiTaggerError(f"`{setting}`: {unknown} are not labels of this head; it knows {', '.join(known)}")
     return wanted
 
 

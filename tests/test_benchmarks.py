@@ -59,3 +59,21 @@ def test_the_random_model_has_the_published_mistral_7b_shape(small_run):
 def test_config_without_random_weights_is_refused(tmp_path):
     result = CliRunner().invoke(extract_throughput.main, ["--config", "mistral-7b", "--workdir", str(tmp_path)])
     assert result.exit_code != 0 and "--random-weights" in result.output
+
+
+def test_serve_load_reports_requests_per_second_and_latencies_beside_predict(tiny_head, tmp_path):
+    pytest.importorskip("fastapi")
+    import serve_load
+
+    figures = tmp_path / "serve.json"
+    result = CliRunner().invoke(serve_load.main, [
+        "--head", str(tiny_head), "--clients", "2", "--requests", "8", "--text-bytes", "200", "--batch-wait-ms", "5",
+        "--workdir", str(tmp_path / "work"), "--json-out", str(figures)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(figures.read_text())
+    assert report["predict_texts_per_s"] > 0 and report["clients"] == 2
+    assert [run["batch_wait_ms"] for run in report["runs"]] == [None, 5.0]  # one request per pass, then gathered
+    for run in report["runs"]:
+        assert run["requests"] == 8 and run["requests_per_s"] > 0 and 0 < run["p50_ms"] <= run["p95_ms"]
+        assert run["ratio_to_predict"] == pytest.approx(run["requests_per_s"] / report["predict_texts_per_s"])
+    assert "requests/s" in result.output and "x predict's throughput" in result.output

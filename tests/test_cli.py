@@ -15,7 +15,7 @@ from extract.cache_reader import CacheReader
 from head.checkpoint import load_head
 from tools.demo import demo_quantize
 
-COMMANDS = {"synth", "prepare", "extract", "fit-head", "evaluate", "predict", "score", "export-hf", "demo"}
+COMMANDS = {"synth", "prepare", "extract", "fit-head", "evaluate", "predict", "score", "export-hf", "serve", "demo"}
 
 
 def test_synth_command_line(tmp_path):

@@ -45,3 +45,23 @@ class DemoConfig:
     def heads(self) -> tuple[tuple[str, str], ...]:
         """(head folder, layers it reads): the middle layer, and middle+last with `compare_layers`."""
         return (("head-middle", "0.5"),) + ((("head-middle+last", "0.5,-1"),) if self.compare_layers else ())
+
+
+@dataclass(kw_only=True)
+class ServeConfig:
+    head: Path  # a head folder written by `fit-head`, loaded once with its backbone
+    model: str | None = None  # backbone to load instead of the one named in the head (a local copy)
+    gguf_file: str | None = None  # GGUF file inside `model`
+    # Loopback only: other machines reach the service through a reverse proxy (docs/serve.md).
+    host: str = "127.0.0.1"
+    port: int = 8000  # TCP port to listen on
+    max_bytes: int = 1 << 20  # a request body above this is refused (413) before it is parsed
+    # Texts of concurrent requests that arrive within this many milliseconds share one forward
+    # pass (benchmarks/serve_load.py measures it against one pass per request).
+    batch_wait_ms: float = 5.0
+    # Padded positions per forward pass: on a 2-core CPU 2048 tags 1 KB texts ~6x faster than 4096
+    # (benchmarks/serve_load.py); raise it on a GPU.
+    batch_tokens: int = 2048
+    device: str = "auto"  # cuda when available, else cpu
+    dtype: str = "auto"  # the head's cache dtype when this device runs it natively
+    allow_other_backbone: bool = False  # accept other weights of the same shape than the head's
