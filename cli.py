@@ -29,6 +29,7 @@ from extract.synth import SynthConfig
 from extract.tokens import CONTEXTS
 from head.configs import CLASS_WEIGHTS, THRESHOLD_METRICS, ExportConfig, FitConfig, Hyperparameters, PredictConfig
 from head.decoding import AGGREGATIONS, DECODERS
+from head.operators import OPERATORS, SALT_ENV
 from tools.configs import BACKBONES, DemoConfig, ServeConfig
 
 LABEL_MAP_HELP = f"built-in ({', '.join(BUILTIN_MAPS)}) or a JSON file (null = ignore the span)"
@@ -400,8 +401,15 @@ def show_tagged(row: dict) -> None:
              "on val; then the spans are exactly those evaluate counts]; 0 keeps every span.")
 @option(PredictConfig, "labels", callback=comma_list, default=None,
         help="Keep only these entity types, e.g. EMAIL,PHONENUMBER.")
+@option(PredictConfig, "operators", "--operator", multiple=True,
+        help=f"How masked_text hides a span: NAME for every label, LABEL=NAME for one, default=NAME for the rest "
+             f"(repeatable). Names: {', '.join(OPERATORS)}; replace:TEXT, mask:C [default: replace, [LABEL_n]].")
+@option(PredictConfig, "salt_file", type=PATH, help=f"Salt of the hash operator [default: ${SALT_ENV}, else random "
+                                                   "for the run].")
+@option(PredictConfig, "mapping", type=PATH,
+        help="Write surrogate -> original (fake, hash) here as JSON, readable by you only: it is personal data.")
 @skip_invalid_option
-@overwrite_option("an existing --output file", "never one of the inputs")
+@overwrite_option("an existing --output (or --mapping) file", "never one of the inputs")
 @quiet_option
 def predict(**options):
     """Tag PII in new text and redact it: spans with scores, and a masked text.
@@ -411,6 +419,7 @@ def predict(**options):
       python cli.py predict --head head "Appelez Jean Dupont au 06 12 34 56 78"
       python cli.py predict --head head --input texts.jsonl --output tagged.jsonl --min-score 0.8
       cat texts.jsonl | python cli.py predict --head head --input - --labels EMAIL,PHONENUMBER
+      python cli.py predict --head head --operator fake --operator EMAIL=mask --mapping map.json "Call Mary"
     """
     from head.predict import predict as run_predict
     config = build(PredictConfig, options)
@@ -477,6 +486,8 @@ def export_hf(**options):
 @option(ServeConfig, "max_bytes", type=int, help="Largest request body; larger ones get 413.")
 @option(ServeConfig, "batch_wait_ms", type=float,
         help="Texts of requests arriving within this many ms share one forward pass.")
+@option(ServeConfig, "salt_file", type=PATH, help=f"Salt of the hash operator [default: ${SALT_ENV}, else random "
+                                                  "per server start].")
 @compute_options(ServeConfig, HEAD_DTYPE_HELP)
 def serve(**options):
     """Serve a head as a local redaction service: /analyze, /anonymize, a page at /, docs at /docs.

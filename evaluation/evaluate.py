@@ -54,12 +54,10 @@ def label_mapping(head_scheme: LabelScheme, cache_scheme: LabelScheme) -> tuple[
     notes = []
     if head_scheme.scheme != cache_scheme.scheme:
         raise PiiTaggerError(f"the head uses the {head_scheme.scheme} scheme and the cache the {cache_scheme.scheme} scheme")
-    if head_scheme.labels != cache_scheme.labels:
-        only_head = sorted(set(head_scheme.entity_types) - set(cache_scheme.entity_types))
-        only_cache = sorted(set(cache_scheme.entity_types) - set(head_scheme.entity_types))
-        notes.append("label sets differ; mapped by name"
-                     + (f"; only the head knows {only_head}" if only_head else "")
-                     + (f"; the head cannot predict {only_cache}" if only_cache else ""))
+    only_gold = sorted(set(cache_scheme.entity_types) - set(head_scheme.entity_types))
+    if only_gold:  # a head knowing more labels than a gold file uses is ordinary: no warning for that
+        notes.append(f"the gold labels {only_gold} are not labels of the head, which cannot predict them; "
+                     "their entities count as missed (map them onto the head's labels with a label map)")
     return (labels, np.array([index[lab] for lab in head_scheme.labels]),
             np.array([index[lab] for lab in cache_scheme.labels]), notes)
 

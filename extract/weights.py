@@ -79,15 +79,17 @@ def file_digests(paths: list[Path]) -> list[str]:
     digests: dict[Path, str] = {}
     for path, stamp in zip(paths, stamps):
         entry = memo.get(str(path))
-        if isinstance(entry, dict) and entry.get("stamp") == stamp:  # guard: full-weights-hash
+        if isinstance(entry, dict) and entry.get("stamp") == stamp and not entry.get("racy"):  # guard: full-weights-hash
             digests[path] = str(entry.get("sha256"))
     missing = [(path, stamp) for path, stamp in zip(paths, stamps) if path not in digests]
     if missing:
         with ThreadPoolExecutor(max_workers=min(HASH_THREADS, len(missing))) as pool:
             for (path, stamp), digest in zip(missing, pool.map(lambda item: _hash_file(*item), missing)):
                 digests[path] = digest
-                if file_stamp(path) == stamp and time.time_ns() - max(stamp[1], stamp[2]) > RACY_NS:
-                    memo[str(path)] = {"stamp": stamp, "sha256": digest}
+                if file_stamp(path) == stamp:  # not written to while it was read
+                    # Too recent a change is known (to find the folder again) but not trusted next time.
+                    racy = time.time_ns() - max(stamp[1], stamp[2]) <= RACY_NS
+                    memo[str(path)] = {"stamp": stamp, "sha256": digest, **({"racy": True} if racy else {})}
         _write_memo({name: entry for name, entry in memo.items() if Path(name).exists()})
     return [digests[path] for path in paths]
 
@@ -179,3 +181,51 @@ def weights_identity(name_or_path: str, gguf_file: str | None = None, commit: st
 def recorded_sampled(identity: dict | None) -> bool:
     """Whether a recorded identity is an older version's sampled digest of local files."""
     return isinstance(identity, dict) and identity.get("source") == "files" and identity.get("hash") != FULL
+
+
+# How a head names the backbone it was trained on (`portable_backbone`): the demo's embedded model by
+# this name, a hub model by its id, a local folder by its own name and its weights digest. Never a
+# path of the machine that trained it.
+EMBEDDED_SMOLLM2 = "embedded:smollm2"
+
+
+def portable_backbone(name_or_path: str) -> dict:
+    """{"name_or_path", "source": "embedded" | "hub" | "local"} for a head to record."""
+    from extract.offline_models import embedded_smollm2_folder
+
+    path = Path(name_or_path).expanduser()
+    if not path.exists():
+        return {"name_or_path": name_or_path, "source": "hub"}
+    if path.resolve() == embedded_smollm2_folder():
+        return {"name_or_path": EMBEDDED_SMOLLM2, "source": "embedded"}
+    return {"name_or_path": path.resolve().name, "source": "local"}
+
+
+def find_backbone(recorded: dict) -> str:
+    """The name or folder to load for a backbone a head recorded (see `portable_backbone`).
+
+    A local folder is found on this machine by its weights digest, among the files whose digests
+    were remembered here; heads written before recorded a path, used as it is.
+    """
+    from extract.offline_models import smollm2_gguf
+
+    source, name = recorded.get("source"), recorded["name_or_path"]
+    if source == "embedded":
+        return str(smollm2_gguf()[0])
+    if source != "local":
+        return name
+    wanted = (recorded.get("weights") or {}).get("sha256")
+    for folder in _remembered_folders():
+        try:
+            if weights_identity(str(folder), recorded.get("gguf_file")).get("sha256") == wanted:
+                return str(folder)
+        except (OSError, MissingInputError):
+            continue
+    raise MissingInputError(f"the head was trained on a local copy of {name!r} (weights sha256 {str(wanted)[:12]}), "
+                            "and no folder on this machine is known to hold those weights: set `model` to it")
+
+
+def _remembered_folders() -> list[Path]:
+    """Folders holding files whose digests this machine remembers, most recently listed first."""
+    folders = dict.fromkeys(Path(name).parent for name in reversed(list(_read_memo())))
+    return [folder for folder in folders if folder.is_dir()]

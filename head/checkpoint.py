@@ -46,6 +46,17 @@ class LoadedHead:
     def features_fingerprint(self) -> dict:
         return self.meta["features_fingerprint"]
 
+    def backbone_source(self, model: str | None = None, gguf_file: str | None = None
+                        ) -> tuple[str, str | None, str | None]:
+        """(name or folder, GGUF file, revision) to load: `model` when given, else the backbone the head
+        names, found on this machine (the embedded one, a hub id, a local folder by its weights)."""
+        from extract.weights import find_backbone
+
+        if model is not None:
+            return model, gguf_file, None
+        backbone = self.meta["backbone"]
+        return find_backbone(backbone), backbone.get("gguf_file"), backbone.get("revision")
+
     def tag(self, features: np.ndarray, ptr: np.ndarray, texts: list[str], offsets: np.ndarray,
             decode: str | None = None) -> BlockTagging:
         """Labels, probabilities and scored spans for a block of examples' cached features [T, D].

@@ -78,6 +78,11 @@ class PredictConfig:
     # so the spans are exactly those `evaluate` counts. 0 keeps every span.
     min_score: float | None = None
     labels: tuple[str, ...] = ()  # keep only these entity types; empty: all of the head's
+    # What becomes of each span in `masked_text` (head/operators.py): "NAME" for every label,
+    # "LABEL=NAME" for one, "default=NAME" for the rest; empty: [LABEL_n] placeholders.
+    operators: tuple[str, ...] = ()
+    salt_file: Path | None = None  # the salt of `hash`; None: $PII_TAGGER_SALT, else random for the run
+    mapping: Path | None = None  # write surrogate -> original (fake, hash) here as JSON, mode 0600
     device: str = "auto"  # cuda when available, else cpu
     dtype: str = "auto"  # the head's cache dtype when this device runs it natively
     allow_other_backbone: bool = False  # accept other weights of the same shape than the head's

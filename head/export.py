@@ -63,13 +63,10 @@ def export_hf(config: ExportConfig) -> ExportResult:
 
     out, model, gguf_file = config.out, config.model, config.gguf_file
     loaded = load_head(config.head)
-    backbone = loaded.meta["backbone"]
-    name = model or backbone["name_or_path"]
+    name, gguf, revision = loaded.backbone_source(model, gguf_file)
     check_disjoint(out, [config.head, *local_backbone(name)])
     check_can_write(out, config.overwrite, kind="export")
     check_exportable(loaded)
-    gguf = gguf_file if model else backbone.get("gguf_file")
-    revision = None if model else backbone.get("revision")
     kwargs = hub_kwargs(gguf, revision)
     labels = list(loaded.scheme.labels)
     try:

@@ -19,6 +19,7 @@ from extract.cache_reader import CacheReader
 from extract.errors import NonFiniteError, PiiTaggerError
 from extract.files import atomic_write_json, check_can_write, check_disjoint, output_folder, parse_bytes
 from extract.labels import IGNORE_LABEL
+from extract.weights import portable_backbone
 from head.checkpoint import check_finite_tensors, save_head
 from head.configs import FitConfig
 from head.data import FeatureSpec, InMemoryBatches, Standardizer, StreamingBatches
@@ -197,8 +198,11 @@ def head_metadata(config: FitConfig, reader: CacheReader, spec: FeatureSpec, bes
                      "standardize": config.standardize, "hidden_size": reader.hidden_size,
                      "input_width": reader.feature_width(layers) * spec.copies},
         "features_fingerprint": features_fingerprint(reader.fingerprint),
-        "backbone": reader.fingerprint["backbone"],
-        "cache": {"path": str(reader.path), "fingerprint_id": reader.fingerprint_id,
+        # By identity, never by a path of this machine: the head works wherever it is copied.
+        "backbone": {**reader.fingerprint["backbone"],
+                     **portable_backbone(reader.fingerprint["backbone"]["name_or_path"])},
+        "cache": {"path": reader.path.name if reader.path.is_absolute() else str(reader.path),
+                  "fingerprint_id": reader.fingerprint_id,
                   "feature_dtype": reader.fingerprint["feature_dtype"]},
         "hyperparameters": {**asdict(config.hp), "lr": best.trial.lr, "weight_decay": best.trial.weight_decay,
                             "grid": {"lr": list(config.lrs), "weight_decay": list(config.weight_decays)}},

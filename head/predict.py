@@ -21,6 +21,7 @@ from extract.records import ReadReport, check_text, decode_line
 from extract.weights import local_backbone
 from head.checkpoint import load_head
 from head.configs import PredictConfig
+from head.operators import Redactor, parse_operators, read_salt
 from head.tagger import Tagger, labels_to_keep
 
 
@@ -32,11 +33,15 @@ class PredictResult:
     output: Path | None = None  # the file written, if any
     input: Path | None = None  # the file read, if any ("-": standard input)
     read_report: ReadReport = field(default_factory=ReadReport)  # input lines skipped, and why
+    salt: str | None = None  # where `hash`'s salt came from, when a hash operator ran
+    mapping: Path | None = None  # the surrogate -> original file written, if any
 
     def summary(self) -> list[tuple[str, str]]:
         """(name, value) rows for the command's closing summary."""
         return [("texts", str(self.texts)), ("spans", str(self.spans)), ("threshold", f"{self.threshold:.3f}"),
-                ("wrote", str(self.output))]
+                *([("hash salt", self.salt)] if self.salt else []),
+                ("wrote", str(self.output) + (f", {self.mapping} (surrogate -> original: personal data, mode 0600)"
+                                              if self.mapping else ""))]
 
     def skipped_note(self) -> str | None:
         """One line on the input lines skipped as invalid, or None."""
@@ -61,21 +66,29 @@ def predict(config: PredictConfig, emit: Callable[[dict], None] | None = None) -
     if config.output is None and emit is None:
         raise PiiTaggerError("give an `output` file, or a function that receives each row")
     loaded = load_head(config.head)
+    backbone = local_backbone(loaded.backbone_source(config.model)[0])
     if config.output is not None:
-        backbone = local_backbone(config.model or loaded.meta["backbone"]["name_or_path"])
         check_output_file(config.output, config.overwrite, "output", inputs=[config.input, config.head, *backbone])
+    if config.mapping is not None:
+        check_output_file(config.mapping, config.overwrite, "mapping",
+                          inputs=[config.input, config.head, config.output, *backbone])
     labels_to_keep(loaded.scheme.entity_types, config.labels or None)  # before the backbone loads
+    operators = parse_operators(config.operators, loaded.scheme.entity_types, "operators")
+    salt, salt_source = read_salt(config.salt_file)
+    redactor = Redactor(operators, salt=salt)
     tagger = Tagger.from_pretrained(loaded, config.model, gguf_file=config.gguf_file, device=config.device,
                                     dtype=config.dtype, batch_tokens=config.batch_tokens,
                                     allow_other_backbone=config.allow_other_backbone)
     result = PredictResult(threshold=tagger.loaded.threshold if config.min_score is None else config.min_score,
-                           output=config.output, input=config.input)
+                           output=config.output, input=config.input, mapping=config.mapping,
+                           salt=salt_source if any(op.name == "hash" for op in operators.values()) else None)
     if config.text is not None:
         pairs, total = iter([("1", config.text)]), 1
     else:
         pairs, total = read_texts(config.input, config.skip_invalid, result.read_report), count_lines(config.input)
     # Lazily, group by group: memory stays bounded however long the input file is.
-    rows = tag_rows(tagger, pairs, config.min_score, config.labels or None, progress=config.progress, total=total)
+    rows = tag_rows(tagger, pairs, config.min_score, config.labels or None, progress=config.progress, total=total,
+                    redactor=redactor)
 
     def count(row: dict) -> dict:
         result.texts, result.spans = result.texts + 1, result.spans + len(row["spans"])
@@ -88,6 +101,9 @@ def predict(config: PredictConfig, emit: Callable[[dict], None] | None = None) -
         with atomic_open(config.output) as handle:
             for row in rows:
                 handle.write(json.dumps(count(row), ensure_ascii=False) + "\n")
+    if config.mapping is not None:
+        with atomic_open(config.mapping, mode=0o600) as handle:  # originals: personal data, the owner's only
+            json.dump(redactor.mapping, handle, ensure_ascii=False, indent=2)
     return result
 
 
@@ -142,8 +158,8 @@ def count_lines(path: Path | str) -> int | None:
 
 
 def tag_rows(tagger: "Tagger", pairs: Iterable[tuple[str, str]], min_score: float | None = None,
-             labels: Iterable[str] | None = None, progress: bool = False, total: int | None = None
-             ) -> Iterator[dict]:
+             labels: Iterable[str] | None = None, progress: bool = False, total: int | None = None,
+             redactor: Redactor | None = None) -> Iterator[dict]:
     """(id, text) pairs -> `predict`'s JSON rows, lazily, with a progress bar (texts/s and ETA)."""
     pending: collections.deque = collections.deque()
 
@@ -155,4 +171,4 @@ def tag_rows(tagger: "Tagger", pairs: Iterable[tuple[str, str]], min_score: floa
     with tqdm(total=total, unit="text", desc="predict", disable=not progress, dynamic_ncols=True) as bar:
         for tagged in tagger.tag_iter(texts(), min_score, labels):
             bar.update(1)
-            yield tagged.to_json(pending.popleft())
+            yield tagged.to_json(pending.popleft(), redactor)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -22,6 +22,7 @@ from extract.records import Span, check_text
 from extract.tokens import InputFormat, SegmentBuilder, TokenizedText, load_tokenizer, tokenize_texts
 from head.checkpoint import LoadedHead, load_head
 from head.decoding import BlockTagging
+from head.operators import Redactor, replace_spans
 
 GROUP_TOKENS = 32768  # texts are featurized in groups of about this many tokens: bounded memory
 
@@ -48,42 +49,17 @@ class TaggedText:
     def masked_text(self) -> str:
         return mask_text(self.text, self.spans)
 
-    def to_json(self, record_id: str | None = None) -> dict:
+    def to_json(self, record_id: str | None = None, redactor: Redactor | None = None,
+                language: str | None = None) -> dict:
+        """`predict`'s row; `masked_text` is the text after `redactor`'s operators (default: placeholders)."""
         out = {"id": record_id} if record_id is not None else {}
-        return {**out, "text": self.text, "spans": [s.to_json() for s in self.spans], "masked_text": self.masked_text}
+        masked = self.masked_text if redactor is None else redactor.redact(self.text, self.spans, language)[0]
+        return {**out, "text": self.text, "spans": [s.to_json() for s in self.spans], "masked_text": masked}
 
 
 def mask_text(text: str, spans: Sequence[PredictedSpan | Span]) -> str:
     """AI4Privacy-style placeholders: `[FIRSTNAME_1]`; the same value gets the same placeholder."""
     return replace_spans(text, spans)[0]
-
-
-def replace_spans(text: str, spans: Sequence[PredictedSpan | Span],
-                  new_values: Mapping[str, str | None] | None = None) -> tuple[str, list[dict]]:
-    """The text with every span replaced, and where each replacement sits in it ({"start", "end",
-    "entity_type", "text"}).
-
-    A span's label in `new_values` (else its "DEFAULT" entry) gives the replacement; None, or no
-    entry, gives `[LABEL_n]`, the same placeholder for the same value.
-    """
-    new_values = new_values or {}
-    numbers: dict[tuple[str, str], int] = {}
-    per_label: dict[str, int] = {}
-    pieces, items, cursor, length = [], [], 0, 0
-    for span in sorted(spans, key=lambda s: s.start):
-        key = (span.label, text[span.start:span.end])
-        if key not in numbers:
-            per_label[span.label] = per_label.get(span.label, 0) + 1
-            numbers[key] = per_label[span.label]
-        value = new_values.get(span.label, new_values.get("DEFAULT"))
-        value = f"[{span.label}_{numbers[key]}]" if value is None else value
-        pieces += [text[cursor:span.start], value]
-        length += span.start - cursor
-        items.append({"start": length, "end": length + len(value), "entity_type": span.label, "text": value})
-        length += len(value)
-        cursor = span.end
-    pieces.append(text[cursor:])
-    return "".join(pieces), items
 
 
 def matching_dtype(loaded: LoadedHead, device: str, dtype: str) -> str:
@@ -106,7 +82,7 @@ def _backbone_config(loaded: LoadedHead, model: str | None, gguf_file: str | Non
     dtype = matching_dtype(loaded, device, dtype)
     quantize = backbone.get("quantize")  # the head learnt int8 features (`extract --quantize`): compute them again
     if model is None:
-        model, gguf_file, revision = backbone["name_or_path"], backbone.get("gguf_file"), backbone.get("revision")
+        model, gguf_file, revision = loaded.backbone_source()
     return BackboneConfig(model=model, gguf_file=gguf_file, revision=revision, dtype=dtype, device=device,
                           trust_remote_code=trust_remote_code, quantize=quantize)
 

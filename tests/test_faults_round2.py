@@ -113,7 +113,8 @@ def test_a_byte_changed_anywhere_changes_the_weights_digest(tmp_path, monkeypatc
     path = tmp_path / "model.safetensors"
     path.write_bytes(np.random.default_rng(0).bytes(4 << 20))
     first = file_digest(path)
-    assert not (tmp_path / "memo").exists() or str(path) not in (tmp_path / "memo" / "weight-digests.json").read_text()
+    memo = json.loads((tmp_path / "memo" / "weight-digests.json").read_text())
+    assert memo[str(path)]["racy"] is True  # changed just now: known, not trusted next time
     monkeypatch.setattr(weights_module, "RACY_NS", 0)  # as if written seconds ago: its digest is remembered
     assert file_digest(path) == first
     reads = []
@@ -144,14 +145,16 @@ def test_weights_changed_between_samples_are_refused_by_predict(tiny_head, tiny_
     assert result.exit_code != 0 and "other weights" in result.output
 
 
-def test_a_head_with_an_older_sampled_digest_is_still_recognised(tiny_head, tmp_path):
+def test_a_head_with_an_older_sampled_digest_is_still_recognised(tiny_head, tiny_model_dir, tmp_path):
     from head.checkpoint import load_head
 
     head = tmp_path / "head"
     shutil.copytree(tiny_head, head)
     meta = json.loads((head / "head.json").read_text())
+    meta["backbone"] = {k: v for k, v in meta["backbone"].items() if k != "source"}
+    meta["backbone"]["name_or_path"] = str(tiny_model_dir)  # older heads recorded the path
     backbone = meta["features_fingerprint"]["backbone"]
-    backbone["weights"] = weights_identity(meta["backbone"]["name_or_path"], sampled=True)
+    backbone["weights"] = weights_identity(str(tiny_model_dir), sampled=True)
     (head / "head.json").write_text(json.dumps(meta))
     result = cli("predict", "--head", head, "Call Bob")
     assert result.exit_code == 0, result.output

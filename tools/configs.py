@@ -65,3 +65,4 @@ class ServeConfig:
     device: str = "auto"  # cuda when available, else cpu
     dtype: str = "auto"  # the head's cache dtype when this device runs it natively
     allow_other_backbone: bool = False  # accept other weights of the same shape than the head's
+    salt_file: Path | None = None  # the salt of `hash`; None: $PII_TAGGER_SALT, else random per server start

@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import queue
+import secrets
 import threading
 import time
 from concurrent.futures import Future
@@ -19,7 +20,8 @@ from typing import Literal
 
 from extract.errors import NonFiniteError, PiiTaggerError
 from extract.records import check_text
-from head.tagger import PredictedSpan, Tagger, TaggedText, labels_to_keep, replace_spans
+from head.operators import DEFAULT, OPERATORS, Operator, Redactor, read_salt
+from head.tagger import PredictedSpan, Tagger, TaggedText, labels_to_keep
 from tools.configs import ServeConfig
 
 try:
@@ -45,17 +47,26 @@ class AnalyzeRequest(BaseModel):
                                           description="Drop spans scoring below it; default: the head's threshold.")
 
 
-class Operator(BaseModel):
+class OperatorRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    type: Literal["replace"] = "replace"
-    new_value: str | None = Field(None, description="The replacement; default: [LABEL_n].")
+    type: Literal[OPERATORS] = "replace"
+    new_value: str | None = Field(None, description="replace: the replacement; default: [LABEL_n].")
+    masking_char: str | None = Field(None, min_length=1, max_length=1, description="mask: the character; default *.")
+
+    def operator(self) -> Operator:
+        misplaced = (self.new_value is not None and self.type != "replace"
+                     or self.masking_char is not None and self.type != "mask")
+        if misplaced:
+            raise PiiTaggerError(f"`operators`: new_value goes with replace and masking_char with mask, not {self.type}")
+        return Operator(self.type, self.new_value if self.type == "replace" else self.masking_char)
 
 
 class AnonymizeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: Texts = Field(description="A text, or a list of texts redacted in one request.")
     language: Literal[LANGUAGES] | None = None
-    operators: dict[str, Operator] | None = Field(None, description='By entity type, or "DEFAULT" for the rest.')
+    operators: dict[str, OperatorRequest] | None = Field(
+        None, description='By entity type, or "DEFAULT" for the rest: replace, mask, hash, redact, keep or fake.')
 
 
 class Batcher:
@@ -103,6 +114,7 @@ class Service:
     threshold: float
     labels: tuple[str, ...]
     health: dict
+    salt: bytes  # of the hash operator, for the server's life: the same value, the same hash
 
     async def spans(self, texts: list[str], threshold: float | None, entities: list[str] | None
                     ) -> list[list[PredictedSpan]]:
@@ -116,13 +128,13 @@ class Service:
 
 def create_app(tagger: Tagger, config: ServeConfig) -> FastAPI:
     """The service's routes over one loaded tagger; `run_server` serves it with uvicorn."""
-    backbone = tagger.loaded.meta["backbone"]
-    name = config.model or backbone["name_or_path"]
-    gguf_file = config.gguf_file if config.model else backbone.get("gguf_file")
+    name = config.model or tagger.loaded.meta["backbone"]["name_or_path"]  # as the head names it: no local path
+    gguf_file = config.gguf_file if config.model else tagger.loaded.meta["backbone"].get("gguf_file")
     service = Service(Batcher(tagger, config.batch_wait_ms / 1000), tagger.loaded.threshold,
                       tuple(tagger.loaded.scheme.entity_types),
                       {"status": "ok", "head": str(config.head), "backbone": f"{name}/{gguf_file}" if gguf_file else name,
-                       "labels": list(tagger.loaded.scheme.entity_types), "threshold": tagger.loaded.threshold})
+                       "labels": list(tagger.loaded.scheme.entity_types), "threshold": tagger.loaded.threshold},
+                      read_salt(config.salt_file)[0] or secrets.token_bytes(16))
     app = FastAPI(title="llm-pii-tagger", summary="Find and redact PII in English and French text.",
                   version="0.1.0")
     page = resources.files("tools").joinpath("page.html").read_text(encoding="utf-8")
@@ -144,15 +156,17 @@ def create_app(tagger: Tagger, config: ServeConfig) -> FastAPI:
     async def anonymize(request: AnonymizeRequest) -> dict | list[dict]:
         """The redacted text and where each replacement sits: {"text", "items"}."""
         texts = as_list(request.text)
-        found = await service.spans(texts, None, None)
-        new_values = {label: operator.new_value for label, operator in (request.operators or {}).items()}
-        unknown = sorted(set(new_values) - set(service.labels) - {"DEFAULT"})
+        operators = {label: choice.operator() for label, choice in (request.operators or {}).items()}
+        unknown = sorted(set(operators) - set(service.labels) - {DEFAULT})
         if unknown:
-            raise PiiTaggerError(f"`operators`: {unknown} are not labels of this head (nor DEFAULT)")
+            raise PiiTaggerError(f"`operators`: {unknown} are not labels of this head (nor {DEFAULT})")
+        found = await service.spans(texts, None, None)
+        # One redactor per request: fake surrogates agree within it, and no value outlives it.
+        redactor = Redactor(operators, salt=service.salt)
         results = []
         for text, spans in zip(texts, found):
-            redacted, items = replace_spans(text, spans, new_values)
-            results.append({"text": redacted, "items": [{**item, "operator": "replace"} for item in items]})
+            redacted, items = redactor.redact(text, spans, request.language)
+            results.append({"text": redacted, "items": items})
         return results if isinstance(request.text, list) else results[0]
 
     @app.get("/", response_class=HTMLResponse)

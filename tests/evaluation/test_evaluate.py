@@ -69,8 +69,19 @@ def test_other_label_sets_are_mapped_by_name_with_a_warning(tiny_cache, tiny_hea
     meta["labels"] = {"scheme": "bio", "entity_types": types}
     (moved / "head.json").write_text(json.dumps(meta))
     result = evaluate(EvaluateConfig(cache=tiny_cache, heads=(moved,), out=tmp_path / "eval"))
-    assert any("label sets differ" in w and "cannot predict" in w for w in result.warnings)
+    assert [w for w in result.warnings if "not labels of the head" in w and "cannot predict" in w] == \
+           [f"{moved.name}: the gold labels ['{loaded.scheme.entity_types[-1]}'] are not labels of the head, which cannot "
+            "predict them; their entities count as missed (map them onto the head's labels with a label map)"]
     assert result.runs[0].metrics["warnings"]
+
+
+def test_a_gold_set_using_fewer_labels_than_the_head_gets_no_warning():
+    from evaluation.evaluate import label_mapping
+    from extract.labels import LabelScheme
+
+    head = LabelScheme("bio", ("EMAIL", "FIRSTNAME", "PHONENUMBER"))
+    labels, _, gold_ids, notes = label_mapping(head, LabelScheme("bio", ("EMAIL",)))
+    assert notes == [] and [labels[i] for i in gold_ids] == ["O", "B-EMAIL", "I-EMAIL"]
 
 
 def test_missing_split_and_existing_output(tiny_cache, tiny_head, tmp_path):

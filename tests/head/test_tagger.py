@@ -116,6 +116,12 @@ def test_missing_backbone_names_it_and_says_how_to_override(tiny_head, tmp_path,
     moved = tmp_path / "head"
     shutil.copytree(tiny_head, moved)
     meta = json.loads((moved / "head.json").read_text())
+    meta["backbone"]["name_or_path"] = "gone-model"  # a local folder no longer on this machine
+    meta["backbone"]["weights"] = {**meta["backbone"]["weights"], "sha256": "0" * 64}
+    (moved / "head.json").write_text(json.dumps(meta))
+    with pytest.raises(FileNotFoundError, match=r"local copy of 'gone-model'.*`model`"):
+        Tagger.from_pretrained(moved)
+    del meta["backbone"]["source"]  # a head written before, naming a folder by its path
     meta["backbone"]["name_or_path"] = str(tmp_path / "gone-model")
     (moved / "head.json").write_text(json.dumps(meta))
     with pytest.raises(FileNotFoundError, match=r"gone-model.*`model`"):

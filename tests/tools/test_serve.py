@@ -73,7 +73,7 @@ def expected_entities(tagger, text: str, threshold: float | None = None) -> list
 def test_health_names_the_head_and_backbone(service, tiny_head, tiny_model_dir):
     health = httpx.get(service.url + "/health").json()
     assert health["status"] == "ok" and health["head"] == str(tiny_head)
-    assert health["backbone"] == str(tiny_model_dir) and "EMAIL" in health["labels"]
+    assert health["backbone"] == tiny_model_dir.name and "EMAIL" in health["labels"]  # by name, never a path
 
 
 def test_analyze_returns_what_predict_finds_for_one_text_or_many(service):
@@ -104,6 +104,24 @@ def test_anonymize_replaces_what_analyze_found(service):
         or second["text"].count("<X>") == len(second["items"])
 
 
+def test_anonymize_applies_every_operator_as_predict_does(service):
+    tagged = service.tagger.tag([TEXT], min_score=0.0)[0]
+    labels = sorted({s.label for s in tagged.spans})
+    request = {"text": TEXT, "language": "en", "operators": {"DEFAULT": {"type": "mask", "masking_char": "#"},
+                                                             labels[0]: {"type": "fake"}}}
+    # score_threshold is analyze's; anonymize applies the head's threshold, like predict without --min-score
+    result = service.post("/anonymize", request).json()
+    spans = service.tagger.tag([TEXT])[0].spans
+    assert len(result["items"]) == len(spans)
+    assert {i["operator"] for i in result["items"]} <= {"mask", "fake"}
+    for item, span in zip(result["items"], spans):
+        assert item["operator"] == ("fake" if span.label == labels[0] else "mask")
+        if item["operator"] == "mask":
+            assert result["text"][item["start"]:item["end"]] == "#" * (span.end - span.start)
+    hashed = service.post("/anonymize", {"text": [TEXT, TEXT], "operators": {"DEFAULT": {"type": "hash"}}}).json()
+    assert hashed[0]["text"] == hashed[1]["text"] != TEXT  # one salt for the server's life
+
+
 BAD_REQUESTS = [
     ("/analyze", b"{not json", 422, "not valid JSON"),
     ("/analyze", b"[1, 2]", 422, "must be a JSON object"),
@@ -117,7 +135,11 @@ BAD_REQUESTS = [
     ("/analyze", {"text": "a", "colour": "red"}, 422, "colour: Extra inputs are not permitted"),
     ("/analyze", {"text": "a\u0000b"}, 400, "text holds a NUL character"),
     ("/analyze", b'{"text": ["fine", "a\\ud800b"]}', 400, "text[1] holds a lone surrogate"),
-    ("/anonymize", {"text": "a", "operators": {"EMAIL": {"type": "mask"}}}, 422, "operators.EMAIL.type"),
+    ("/anonymize", {"text": "a", "operators": {"EMAIL": {"type": "shred"}}}, 422, "operators.EMAIL.type"),
+    ("/anonymize", {"text": "a", "operators": {"EMAIL": {"type": "mask", "new_value": "x"}}}, 400,
+     "new_value goes with replace"),
+    ("/anonymize", {"text": "a", "operators": {"EMAIL": {"type": "mask", "masking_char": "##"}}}, 422,
+     "operators.EMAIL.masking_char"),
     ("/anonymize", {"text": "a", "operators": {"NOPE": {"new_value": "x"}}}, 400, "operators: ['NOPE']"),
     ("/analyze", {"text": "x" * MAX_BYTES}, 413, f"over {MAX_BYTES} bytes"),
 ]
