@@ -484,6 +484,7 @@ def export_hf(**options):
 @option(ServeConfig, "host", help="Address to listen on (loopback: put a reverse proxy in front to serve others).")
 @option(ServeConfig, "port", type=int, help="TCP port (0: any free one).")
 @option(ServeConfig, "max_bytes", type=int, help="Largest request body; larger ones get 413.")
+@option(ServeConfig, "max_chars", type=int, help="Most characters per request, all its texts together (400 above).")
 @option(ServeConfig, "batch_wait_ms", type=float,
         help="Texts of requests arriving within this many ms share one forward pass.")
 @option(ServeConfig, "salt_file", type=PATH, help=f"Salt of the hash operator [default: ${SALT_ENV}, else random "

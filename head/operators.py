@@ -6,6 +6,7 @@ the value's format and checksums), chosen per label; within a run the same value
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -89,6 +90,21 @@ def guess_language(text: str) -> str:
     return "fr" if sum(w in FRENCH_WORDS for w in words) > sum(w in ENGLISH_WORDS for w in words) else "en"
 
 
+def merged(spans: Sequence) -> list:
+    """Spans in text order, overlapping ones merged into the first (its label, the union's extent):
+    a redactor hides every character any span covers, and never shows one twice."""
+    out: list = []
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+        if out and span.start < out[-1].end:
+            if span.end > out[-1].end:
+                first = out[-1]
+                out[-1] = first._replace(end=span.end) if hasattr(first, "_replace") else \
+                    dataclasses.replace(first, end=span.end)
+            continue
+        out.append(span)
+    return out
+
+
 def replace_spans(text: str, spans: Sequence, replacement: Callable[[object, str, str], str] | None = None
                   ) -> tuple[str, list[dict]]:
     """The text with every span replaced, and where each replacement sits ({"start", "end",
@@ -97,7 +113,7 @@ def replace_spans(text: str, spans: Sequence, replacement: Callable[[object, str
     numbers: dict[tuple[str, str], int] = {}
     per_label: dict[str, int] = {}
     pieces, items, cursor, length = [], [], 0, 0
-    for span in sorted(spans, key=lambda s: s.start):
+    for span in merged(spans):
         value = text[span.start:span.end]
         if (span.label, value) not in numbers:
             per_label[span.label] = per_label.get(span.label, 0) + 1
@@ -138,8 +154,8 @@ class Redactor:
         redacted, items = replace_spans(text, spans, lambda span, value, placeholder:
                                         self._apply(self.operator_for(span.label), span.label, value, placeholder,
                                                     language))
-        for item, span in zip(items, sorted(spans, key=lambda s: s.start)):
-            item["operator"] = self.operator_for(span.label).name
+        for item in items:
+            item["operator"] = self.operator_for(item["entity_type"]).name
         return redacted, items
 
     def _apply(self, operator: Operator, label: str, value: str, placeholder: str, language: str) -> str:

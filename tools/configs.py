@@ -56,6 +56,9 @@ class ServeConfig:
     host: str = "127.0.0.1"
     port: int = 8000  # TCP port to listen on
     max_bytes: int = 1 << 20  # a request body above this is refused (413) before it is parsed
+    # Characters per request, all its texts together: the model serves one pass at a time, and
+    # 100,000 characters of prose keep it busy about 25 s on a 2-core CPU (docs/serve.md).
+    max_chars: int = 100_000
     # Texts of concurrent requests that arrive within this many milliseconds share one forward
     # pass (benchmarks/serve_load.py measures it against one pass per request).
     batch_wait_ms: float = 5.0

@@ -27,6 +27,7 @@ from tools.configs import ServeConfig
 try:
     from fastapi import FastAPI, Request
     from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
     from fastapi.responses import HTMLResponse, JSONResponse
     from pydantic import BaseModel, ConfigDict, Field
 except ImportError as err:  # an optional extra: say how to get it, before any model loads
@@ -35,6 +36,7 @@ except ImportError as err:  # an optional extra: say how to get it, before any m
 LOG = logging.getLogger("pii_tagger.serve")  # counts and timings only: never a text, a body or a query
 LANGUAGES = ("en", "fr")  # what the heads are trained on; other languages are refused, not guessed
 MAX_BATCH_TEXTS = 256  # texts of concurrent requests gathered into one forward pass, at most
+ROUTES = ("/", "/health", "/analyze", "/anonymize", "/docs", "/openapi.json")  # paths the access log names
 Texts = str | list[str]
 
 
@@ -42,8 +44,9 @@ class AnalyzeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: Texts = Field(description="A text, or a list of texts analysed in one request.")
     language: Literal[LANGUAGES] | None = Field(None, description="en or fr; the head reads both.")
-    entities: list[str] | None = Field(None, description="Keep only these entity types (the head's labels).")
-    score_threshold: float | None = Field(None, ge=0.0, le=1.0,
+    entities: list[str] | None = Field(None, description="Keep only these entity types (the head's labels); "
+                                                         "empty or absent: all, as Presidio.")
+    score_threshold: float | None = Field(None, ge=0.0, le=1.0, strict=True,
                                           description="Drop spans scoring below it; default: the head's threshold.")
 
 
@@ -54,6 +57,8 @@ class OperatorRequest(BaseModel):
     masking_char: str | None = Field(None, min_length=1, max_length=1, description="mask: the character; default *.")
 
     def operator(self) -> Operator:
+        if self.new_value is not None:
+            check_text(self.new_value, "new_value")
         misplaced = (self.new_value is not None and self.type != "replace"
                      or self.masking_char is not None and self.type != "mask")
         if misplaced:
@@ -93,17 +98,21 @@ class Batcher:
                     jobs.append(self._queue.get(timeout=max(0.0, deadline - time.perf_counter())))
                 except queue.Empty:
                     break
-            texts = [text for batch, _ in jobs for text in batch]
-            try:
-                tagged = list(self.tagger.tag_iter(texts, min_score=0.0))
-            except Exception as err:  # a broken head or backbone: every waiting request fails, none is "clean"
-                for _, future in jobs:
-                    future.set_exception(err)
-                continue
-            start = 0
-            for batch, future in jobs:
-                future.set_result(tagged[start:start + len(batch)])
-                start += len(batch)
+            # A request whose client has gone (its future cancelled) costs no forward pass.
+            jobs = [(texts, future) for texts, future in jobs if future.set_running_or_notify_cancel()]
+            self._run(jobs)
+
+    def _run(self, jobs: list[tuple[list[str], Future]]) -> None:
+        try:
+            tagged = list(self.tagger.tag_iter([text for batch, _ in jobs for text in batch], min_score=0.0))
+        except Exception as err:  # a broken head or backbone: every waiting request fails, none is "clean"
+            for _, future in jobs:
+                future.set_exception(err)
+            return
+        start = 0
+        for batch, future in jobs:
+            future.set_result(tagged[start:start + len(batch)])
+            start += len(batch)
 
 
 @dataclass
@@ -115,10 +124,15 @@ class Service:
     labels: tuple[str, ...]
     health: dict
     salt: bytes  # of the hash operator, for the server's life: the same value, the same hash
+    max_chars: int  # characters per request, all texts together: one request cannot hold the model for long
 
     async def spans(self, texts: list[str], threshold: float | None, entities: list[str] | None
                     ) -> list[list[PredictedSpan]]:
-        keep = labels_to_keep(self.labels, entities, "entities")  # an unknown label: 400 before any work
+        keep = labels_to_keep(self.labels, entities or None, "entities")  # an unknown label: 400 before any work
+        characters = sum(len(text) for text in texts)
+        if characters > self.max_chars:
+            raise PiiTaggerError(f"the texts hold {characters} characters, over this service's {self.max_chars} "
+                                 "per request (max_chars): send them in several requests")
         for i, text in enumerate(texts):
             check_text(text, f"text[{i}]" if len(texts) > 1 else "text")
         minimum = self.threshold if threshold is None else threshold
@@ -134,7 +148,7 @@ def create_app(tagger: Tagger, config: ServeConfig) -> FastAPI:
                       tuple(tagger.loaded.scheme.entity_types),
                       {"status": "ok", "head": str(config.head), "backbone": f"{name}/{gguf_file}" if gguf_file else name,
                        "labels": list(tagger.loaded.scheme.entity_types), "threshold": tagger.loaded.threshold},
-                      read_salt(config.salt_file)[0] or secrets.token_bytes(16))
+                      read_salt(config.salt_file)[0] or secrets.token_bytes(16), config.max_chars)
     app = FastAPI(title="llm-pii-tagger", summary="Find and redact PII in English and French text.",
                   version="0.1.0")
     page = resources.files("tools").joinpath("page.html").read_text(encoding="utf-8")
@@ -184,6 +198,18 @@ def create_app(tagger: Tagger, config: ServeConfig) -> FastAPI:
             return error_response(503, str(err))
         return error_response(400, str(err).replace("`", ""))
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, err: StarletteHTTPException) -> JSONResponse:
+        message = {400: "the body could not be read as JSON (invalid UTF-8, or nested or numbered beyond what a "
+                        "parser accepts)", 404: "no such path", 405: "this path does not take this method"}
+        return error_response(err.status_code, message.get(err.status_code, str(err.detail)))
+
+    @app.exception_handler(Exception)
+    async def bug(_request: Request, err: Exception) -> JSONResponse:
+        # A bug, not the request's fault; its message may quote the text, so only its type is logged.
+        LOG.error("internal error: %s", type(err).__name__)
+        return error_response(500, "internal error (logged without the request's content)")
+
     app.state.counts = {}  # requests answered, by HTTP status
     app.add_middleware(BodyLimit, max_bytes=config.max_bytes)
     app.add_middleware(AccessLog, counts=app.state.counts)
@@ -213,8 +239,9 @@ def load_tagger(config: ServeConfig) -> Tagger:
 def check_listen(config: ServeConfig) -> None:
     if not 0 <= config.port <= 65535:
         raise PiiTaggerError(f"`port` must be in 0-65535, got {config.port}")
-    if config.max_bytes < 1:
-        raise PiiTaggerError(f"`max_bytes` must be positive, got {config.max_bytes}")
+    if config.max_bytes < 1 or config.max_chars < 1:
+        raise PiiTaggerError(f"`max_bytes` and `max_chars` must be positive, got {config.max_bytes} and "
+                             f"{config.max_chars}")
     if config.batch_wait_ms < 0:
         raise PiiTaggerError(f"`batch_wait_ms` must be zero or positive, got {config.batch_wait_ms}")
 
@@ -290,6 +317,7 @@ class BodyLimit:
         while more:
             message = await receive()
             if message["type"] == "http.disconnect":
+                scope["client_left"] = True  # for the access line: 499, nobody to answer
                 return
             body += message.get("body", b"")
             more = message.get("more_body", False)
@@ -333,6 +361,7 @@ class AccessLog:
         try:
             await self.app(scope, receive, record)
         finally:
-            self.counts[status[0]] = self.counts.get(status[0], 0) + 1
-            LOG.info("%s %s %d %.1f ms", scope["method"], scope["path"], status[0],
-                     (time.perf_counter() - started) * 1000)
+            code = 499 if scope.get("client_left") else status[0]
+            self.counts[code] = self.counts.get(code, 0) + 1
+            path = scope["path"] if scope["path"] in ROUTES else "(another path)"  # a path may hold anything
+            LOG.info("%s %s %d %.1f ms", scope["method"], path, code, (time.perf_counter() - started) * 1000)

@@ -135,3 +135,14 @@ def test_predict_applies_operators_and_writes_a_private_mapping(tiny_head, tmp_p
             assert span["text"] in originals.values()
     refused = CliRunner().invoke(main, ["predict", "--head", str(tiny_head), "--operator", "EMAIL=shred", "hi"])
     assert refused.exit_code != 0 and "unknown operator 'shred'" in refused.output and "Loading" not in refused.output
+
+
+def test_overlapping_spans_are_hidden_as_one_and_nothing_shows_twice():
+    text = "-'X1 é𝔘 İb1Y and more"
+    spans = [PredictedSpan(8, 9, "STREET", 0.4, text[8:9]), PredictedSpan(8, 12, "PASSWORD", 0.5, text[8:12]),
+             PredictedSpan(2, 6, "USERNAME", 0.6, text[2:6]), PredictedSpan(3, 4, "ZIPCODE", 0.6, text[3:4])]
+    redacted, items = replace_spans(text, spans)
+    assert redacted == "-'[USERNAME_1]𝔘 [PASSWORD_1] and more"  # the first span of each overlap, at the union's extent
+    assert [redacted[i["start"]:i["end"]] for i in items] == ["[USERNAME_1]", "[PASSWORD_1]"]
+    masked, _ = Redactor(parse_operators(["mask"])).redact(text, spans, "en")
+    assert masked == "-'****𝔘 **** and more" and len(masked) == len(text)

@@ -48,7 +48,7 @@ def service(tiny_head):
 
     from tools.serve import create_app, load_tagger
 
-    config = ServeConfig(head=tiny_head, port=0, max_bytes=MAX_BYTES, batch_wait_ms=5)
+    config = ServeConfig(head=tiny_head, port=0, max_bytes=MAX_BYTES, max_chars=800, batch_wait_ms=5)
     tagger = load_tagger(config)
     server = uvicorn.Server(uvicorn.Config(create_app(tagger, config), host="127.0.0.1", port=0, access_log=False,
                                            log_level="warning", lifespan="off"))
@@ -142,6 +142,13 @@ BAD_REQUESTS = [
      "operators.EMAIL.masking_char"),
     ("/anonymize", {"text": "a", "operators": {"NOPE": {"new_value": "x"}}}, 400, "operators: ['NOPE']"),
     ("/analyze", {"text": "x" * MAX_BYTES}, 413, f"over {MAX_BYTES} bytes"),
+    ("/analyze", {"text": ["x" * 300] * 3}, 400, "the texts hold 900 characters, over this service's 800"),
+    ("/analyze", {"text": "a", "score_threshold": True}, 422, "score_threshold"),
+    ("/analyze", b'{"text": "\xff"}', 400, "could not be read as JSON"),
+    ("/analyze", b"[" * 2000 + b"]" * 2000, 400, "could not be read as JSON"),
+    ("/nowhere", {"text": "a"}, 404, "no such path"),
+    ("/anonymize", b'{"text": "a", "operators": {"DEFAULT": {"new_value": "\\ud800"}}}', 400,
+     "new_value holds a lone surrogate"),
 ]
 
 
@@ -198,12 +205,13 @@ def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
-def test_the_page_marks_the_entities_of_a_shared_link_in_a_real_browser(service, tmp_path):
+@pytest.mark.parametrize("text", [TEXT, "😀😀 " + TEXT], ids=["plain", "emoji"])  # offsets in code points
+def test_the_page_marks_the_entities_of_a_shared_link_in_a_real_browser(service, tmp_path, text):
     browser = chromium()
     if browser is None:
         pytest.skip("no headless browser: apt-get install -y chromium (CI installs it)")
     result = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path}",
-                             "--virtual-time-budget=20000", "--dump-dom", f"{service.url}/?text={quote(TEXT)}"],
+                             "--virtual-time-budget=20000", "--dump-dom", f"{service.url}/?text={quote(text)}"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     from html.parser import HTMLParser
@@ -234,9 +242,9 @@ def test_the_page_marks_the_entities_of_a_shared_link_in_a_real_browser(service,
 
     page = Marks()
     page.feed(result.stdout)
-    expected = [(e["entity_type"], TEXT[e["start"]:e["end"]]) for e in expected_entities(service.tagger, TEXT)]
+    expected = [(e["entity_type"], text[e["start"]:e["end"]]) for e in expected_entities(service.tagger, text)]
     assert page.marks == expected and expected
-    assert page.redacted == service.tagger.tag([TEXT])[0].masked_text
+    assert page.redacted == service.tagger.tag([text])[0].masked_text
 
 
 def test_serve_command_line_starts_answers_and_stops_with_a_summary(tiny_head):
