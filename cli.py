@@ -29,6 +29,7 @@ from extract.synth import SynthConfig
 from extract.tokens import CONTEXTS
 from head.configs import CLASS_WEIGHTS, THRESHOLD_METRICS, ExportConfig, FitConfig, Hyperparameters, PredictConfig
 from head.decoding import AGGREGATIONS, DECODERS
+from head.documents import FORMATS
 from head.operators import OPERATORS, SALT_ENV
 from tools.configs import BACKBONES, DemoConfig, ServeConfig
 
@@ -392,8 +393,17 @@ def show_tagged(row: dict) -> None:
 @main.command()
 @click.argument("text", required=False)
 @head_option
-@option(PredictConfig, "input", type=PATH, help="JSONL of {\"id\", \"text\"} objects to tag; '-' reads standard input.")
-@option(PredictConfig, "output", type=PATH, help="Write JSONL results here [default: standard output].")
+@option(PredictConfig, "input", type=PATH,
+        help="A file to tag ('-': standard input): JSONL of {\"id\", \"text\"} objects, a .txt document, or a "
+             ".csv/.tsv table.")
+@option(PredictConfig, "format", "--format", type=click.Choice(FORMATS),
+        help="How to read --input [default: by its suffix, else jsonl].")
+@option(PredictConfig, "text_field", help="The JSONL field holding the text.")
+@option(PredictConfig, "column", help="The CSV/TSV column to redact; other columns are written unchanged "
+                                      "[default: 'text'].")
+@option(PredictConfig, "output", type=PATH,
+        help="Write results here, in the input's format unless its suffix names another (.jsonl: rows with "
+             "spans) [default: standard output].")
 @backbone_override_options
 @compute_options(PredictConfig, HEAD_DTYPE_HELP)
 @option(PredictConfig, "min_score", type=float,
@@ -420,6 +430,8 @@ def predict(**options):
       python cli.py predict --head head --input texts.jsonl --output tagged.jsonl --min-score 0.8
       cat texts.jsonl | python cli.py predict --head head --input - --labels EMAIL,PHONENUMBER
       python cli.py predict --head head --operator fake --operator EMAIL=mask --mapping map.json "Call Mary"
+      python cli.py predict --head head --input notes.txt --output notes.redacted.txt
+      python cli.py predict --head head --input tickets.csv --column body --output tickets.redacted.csv
     """
     from head.predict import predict as run_predict
     config = build(PredictConfig, options)

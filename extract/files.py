@@ -20,7 +20,7 @@ from extract.leftovers import clean_leftovers, hidden_prefix
 
 
 @contextlib.contextmanager
-def atomic_open(path: Path | str, mode: int = 0o644) -> Iterator:
+def atomic_open(path: Path | str, mode: int = 0o644, newline: str | None = None) -> Iterator:
     """A text handle on a temporary file beside `path`; fsynced and renamed over `path` on success.
 
     On any error the temporary file is removed and `path` is left as it was.
@@ -35,7 +35,7 @@ def atomic_open(path: Path | str, mode: int = 0o644) -> Iterator:
         _raise_write_error(err, path)
         raise
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())

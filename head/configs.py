@@ -69,8 +69,15 @@ class FitConfig:
 class PredictConfig:
     head: Path  # a head folder written by `fit-head`
     text: str | None = None  # one text to tag; or else `input`
-    input: Path | None = None  # JSONL of {"id", "text"} objects or JSON strings; "-" reads standard input
-    output: Path | None = None  # JSONL results, written atomically; None: rows go to the caller's `emit`
+    # A file to tag, "-" for standard input: JSONL ({"id", "text"} objects or JSON strings), a plain
+    # text (one document), or a CSV/TSV table (`column` redacted), by `format` or by its suffix.
+    input: Path | None = None
+    format: str | None = None  # jsonl, text, csv or tsv; None: the input's suffix (.txt, .csv, .tsv), else jsonl
+    text_field: str = "text"  # the JSONL field holding the text ("source_text" too, for AI4Privacy rows)
+    column: str | None = None  # the CSV/TSV column to redact; None: the one named "text"
+    # Results, written atomically, in the input's format unless the output's suffix names another
+    # (.jsonl: rows with spans); None: JSONL rows go to the caller's `emit`, other formats to stdout.
+    output: Path | None = None
     model: str | None = None  # backbone to load instead of the one named in the head (a local copy)
     gguf_file: str | None = None  # GGUF file inside `model`
     batch_tokens: int = 4096  # padded positions per forward pass

@@ -17,10 +17,12 @@ from tqdm.auto import tqdm
 
 from extract.errors import MissingInputError, PiiTaggerError
 from extract.files import atomic_open, check_output_file
-from extract.records import ReadReport, check_text, decode_line
+from extract.records import ReadReport, check_text
 from extract.weights import local_backbone
 from head.checkpoint import load_head
 from head.configs import PredictConfig
+from head.documents import (DELIMITERS, RowWriter, count_records, input_format, output_format, read_records,
+                            table_column)
 from head.operators import Redactor, parse_operators, read_salt
 from head.tagger import Tagger, labels_to_keep
 
@@ -59,11 +61,15 @@ def predict(config: PredictConfig, emit: Callable[[dict], None] | None = None) -
         raise PiiTaggerError(f"`min_score` must be in [0, 1], got {config.min_score}")
     if config.input is not None and str(config.input) != "-" and not Path(config.input).is_file():
         if Path(config.input).is_dir():
-            raise PiiTaggerError(f"`input` {config.input} is a folder; give a JSONL file (or \"-\" for standard input)")
+            raise PiiTaggerError(f"`input` {config.input} is a folder; give a file (or \"-\" for standard input)")
         raise MissingInputError(f"`input` {config.input}: no such file")
     if config.text is not None:
         check_text(config.text, "`text`")
-    if config.output is None and emit is None:
+    read_as = "jsonl" if config.input is None else input_format(config.input, config.format)
+    write_as = output_format(config.output, read_as)
+    column = table_column(config.input, read_as, config.column) \
+        if read_as in DELIMITERS and str(config.input) != "-" else config.column
+    if config.output is None and emit is None and write_as == "jsonl":
         raise PiiTaggerError("give an `output` file, or a function that receives each row")
     loaded = load_head(config.head)
     backbone = local_backbone(loaded.backbone_source(config.model)[0])
@@ -83,78 +89,38 @@ def predict(config: PredictConfig, emit: Callable[[dict], None] | None = None) -
                            output=config.output, input=config.input, mapping=config.mapping,
                            salt=salt_source if any(op.name == "hash" for op in operators.values()) else None)
     if config.text is not None:
-        pairs, total = iter([("1", config.text)]), 1
+        records, total = iter([("1", config.text, None)]), 1
     else:
-        pairs, total = read_texts(config.input, config.skip_invalid, result.read_report), count_lines(config.input)
+        records = read_records(config.input, read_as, text_field=config.text_field, column=column,
+                               skip_invalid=config.skip_invalid, report=result.read_report)
+        total = count_records(config.input, read_as)
+    table_rows: collections.deque = collections.deque()
+
+    def pairs() -> Iterator[tuple[str, str]]:
+        for record_id, text, table_row in records:
+            table_rows.append(table_row)
+            yield record_id, text
+
     # Lazily, group by group: memory stays bounded however long the input file is.
-    rows = tag_rows(tagger, pairs, config.min_score, config.labels or None, progress=config.progress, total=total,
+    rows = tag_rows(tagger, pairs(), config.min_score, config.labels or None, progress=config.progress, total=total,
                     redactor=redactor)
 
-    def count(row: dict) -> dict:
-        result.texts, result.spans = result.texts + 1, result.spans + len(row["spans"])
-        return row
-
-    if config.output is None:
+    def write_all(writer: RowWriter | None) -> None:
         for row in rows:
-            emit(count(row))
+            result.texts, result.spans = result.texts + 1, result.spans + len(row["spans"])
+            table_row = table_rows.popleft()
+            emit(row) if writer is None else writer.write(row, table_row)
+
+    document = read_as == "text" and config.input is not None
+    if config.output is not None:
+        with atomic_open(config.output, newline="" if write_as in DELIMITERS else None) as handle:
+            write_all(RowWriter(handle, write_as, document=document, column=column))
     else:
-        with atomic_open(config.output) as handle:
-            for row in rows:
-                handle.write(json.dumps(count(row), ensure_ascii=False) + "\n")
+        write_all(None if write_as == "jsonl" else RowWriter(sys.stdout, write_as, document=document, column=column))
     if config.mapping is not None:
         with atomic_open(config.mapping, mode=0o600) as handle:  # originals: personal data, the owner's only
             json.dump(redactor.mapping, handle, ensure_ascii=False, indent=2)
     return result
-
-
-def read_texts(path: Path | str, skip_invalid: bool = False, report: ReadReport | None = None
-               ) -> Iterator[tuple[str, str]]:
-    """(id, text) pairs, lazily, from a JSONL file of {"id", "text"} objects or JSON strings; '-' is stdin.
-
-    A bad line is an error naming it, or with `skip_invalid` is counted in `report`.
-    """
-    stdin = str(path) == "-"
-    name = "standard input" if stdin else str(path)
-    handle = sys.stdin.buffer if stdin else open(path, "rb")
-    try:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = decode_line(raw)
-                if not line.strip():
-                    continue
-                obj = parse_json_line(line)
-                text = obj.get("text", obj.get("source_text")) if isinstance(obj, dict) else obj
-                if not isinstance(text, str):
-                    raise PiiTaggerError("expected a JSON string or an object with a `text` string")
-                check_text(text, "the text")
-            except ValueError as err:  # json.JSONDecodeError is a ValueError, and so is PiiTaggerError
-                reason = err.msg if isinstance(err, json.JSONDecodeError) else str(err)
-                if not skip_invalid:
-                    raise PiiTaggerError(f"{name}, line {number}: {reason} (or use `skip_invalid`)") from None
-                if report is not None:
-                    report.skipped += 1
-                    report.reasons[reason] += 1
-                continue
-            yield (str(obj.get("id", number)) if isinstance(obj, dict) else str(number)), text
-    finally:
-        if not stdin:
-            handle.close()
-
-
-def parse_json_line(line: str):
-    """A JSON value; one nested too deeply for Python's parser is a bad line, not a crash."""
-    try:
-        return json.loads(line)
-    except RecursionError:
-        raise PiiTaggerError("malformed JSON (nested too deeply to hold a text)") from None
-
-
-def count_lines(path: Path | str) -> int | None:
-    """Lines of a file (for a progress bar's total); None for standard input."""
-    if str(path) == "-":
-        return None
-    with open(path, "rb") as handle:
-        return sum(1 for line in handle if line.strip())
 
 
 def tag_rows(tagger: "Tagger", pairs: Iterable[tuple[str, str]], min_score: float | None = None,

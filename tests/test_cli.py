@@ -114,7 +114,7 @@ def test_predict_bad_input_lines(tiny_head, tmp_path):
     failed = CliRunner().invoke(main, ["predict", "--head", str(tiny_head), "--input", str(latin)])
     assert failed.exit_code != 0 and "line 1: not valid UTF-8" in failed.output
     # a missing file or a folder is named before the backbone loads, never a traceback
-    for wrong, reason in ((tmp_path / "absent.jsonl", ": no such file"), (tmp_path, " is a folder; give a JSONL file")):
+    for wrong, reason in ((tmp_path / "absent.jsonl", ": no such file"), (tmp_path, " is a folder; give a file")):
         failed = CliRunner().invoke(main, ["predict", "--head", str(tiny_head), "--input", str(wrong)])
         assert failed.exit_code == 1 and failed.output.startswith(f"Error: --input {wrong}{reason}")
         assert "Loading" not in failed.output and len(failed.output.splitlines()) == 1
