@@ -418,6 +418,7 @@ def show_tagged(row: dict) -> None:
                                                    "for the run].")
 @option(PredictConfig, "mapping", type=PATH,
         help="Write surrogate -> original (fake, hash) here as JSON, readable by you only: it is personal data.")
+@option(PredictConfig, "html", type=PATH, help="Also write a web page of the texts with their entities highlighted.")
 @skip_invalid_option
 @overwrite_option("an existing --output (or --mapping) file", "never one of the inputs")
 @quiet_option
@@ -437,7 +438,7 @@ def predict(**options):
     config = build(PredictConfig, options)
     terminal = config.text is not None and config.output is None
     result = run_predict(config, emit=show_tagged if terminal else echo_json)
-    if config.output is not None:
+    if config.output is not None or config.html is not None:
         echo_summary("predict: done", result.summary())
     warn(*filter(None, [result.skipped_note()]))
 

@@ -15,6 +15,7 @@ from evaluation.configs import EvaluateConfig
 from evaluation.metrics import confused_pairs, entity_metrics, error_examples
 from evaluation.plots import plot_comparison, plot_confusion_matrix, plot_per_class_f1, plot_threshold_curve
 from evaluation.report import headline_figures, render_comparison, render_report
+from evaluation.report_html import render_report_html
 from extract.cache_format import features_fingerprint
 from extract.cache_reader import CacheReader
 from extract.errors import PiiTaggerError
@@ -188,6 +189,8 @@ def evaluate(config: EvaluateConfig) -> EvaluateResult:
 def write_head_outputs(folder: Path, metrics: dict, examples_per_class: int = 3) -> None:
     atomic_write_json(folder / "metrics.json", metrics)
     atomic_write_text(folder / "report.md", render_report(metrics, examples_per_kind=examples_per_class))
+    head = Path((metrics.get("head") or {}).get("path", "head")).name
+    atomic_write_text(folder / "report.html", render_report_html(metrics, f"{head}: {metrics.get('split', 'report')}"))
     confusion = metrics["type_confusion"]
     plot_confusion_matrix(np.array(confusion["matrix"]), confusion["names"], folder / "confusion_matrix.png",
                           title="Entity types, token level (rows: gold, normalized)")

@@ -90,6 +90,7 @@ class PredictConfig:
     operators: tuple[str, ...] = ()
     salt_file: Path | None = None  # the salt of `hash`; None: $PII_TAGGER_SALT, else random for the run
     mapping: Path | None = None  # write surrogate -> original (fake, hash) here as JSON, mode 0600
+    html: Path | None = None  # also write the texts with their entities highlighted, as a web page
     device: str = "auto"  # cuda when available, else cpu
     dtype: str = "auto"  # the head's cache dtype when this device runs it natively
     allow_other_backbone: bool = False  # accept other weights of the same shape than the head's

@@ -7,10 +7,12 @@ group by group, so memory stays bounded however long the input is.
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Callable, Iterable, Iterator
 
 from tqdm.auto import tqdm
@@ -23,6 +25,7 @@ from head.checkpoint import load_head
 from head.configs import PredictConfig
 from head.documents import (DELIMITERS, RowWriter, count_records, input_format, output_format, read_records,
                             table_column)
+from head.html_view import PAGE_END, page_start, text_section
 from head.operators import Redactor, parse_operators, read_salt
 from head.tagger import Tagger, labels_to_keep
 
@@ -37,13 +40,15 @@ class PredictResult:
     read_report: ReadReport = field(default_factory=ReadReport)  # input lines skipped, and why
     salt: str | None = None  # where `hash`'s salt came from, when a hash operator ran
     mapping: Path | None = None  # the surrogate -> original file written, if any
+    html: Path | None = None  # the web page written, if any
 
     def summary(self) -> list[tuple[str, str]]:
         """(name, value) rows for the command's closing summary."""
         return [("texts", str(self.texts)), ("spans", str(self.spans)), ("threshold", f"{self.threshold:.3f}"),
                 *([("hash salt", self.salt)] if self.salt else []),
-                ("wrote", str(self.output) + (f", {self.mapping} (surrogate -> original: personal data, mode 0600)"
-                                              if self.mapping else ""))]
+                ("wrote", ", ".join([str(self.output)] + ([str(self.html)] if self.html else [])
+                                    + ([f"{self.mapping} (surrogate -> original: personal data, mode 0600)"]
+                                       if self.mapping else [])))]
 
     def skipped_note(self) -> str | None:
         """One line on the input lines skipped as invalid, or None."""
@@ -75,9 +80,10 @@ def predict(config: PredictConfig, emit: Callable[[dict], None] | None = None) -
     backbone = local_backbone(loaded.backbone_source(config.model)[0])
     if config.output is not None:
         check_output_file(config.output, config.overwrite, "output", inputs=[config.input, config.head, *backbone])
-    if config.mapping is not None:
-        check_output_file(config.mapping, config.overwrite, "mapping",
-                          inputs=[config.input, config.head, config.output, *backbone])
+    for setting in ("mapping", "html"):
+        if getattr(config, setting) is not None:
+            check_output_file(getattr(config, setting), config.overwrite, setting,
+                              inputs=[config.input, config.head, config.output, *backbone])
     labels_to_keep(loaded.scheme.entity_types, config.labels or None)  # before the backbone loads
     operators = parse_operators(config.operators, loaded.scheme.entity_types, "operators")
     salt, salt_source = read_salt(config.salt_file)
@@ -86,7 +92,7 @@ def predict(config: PredictConfig, emit: Callable[[dict], None] | None = None) -
                                     dtype=config.dtype, batch_tokens=config.batch_tokens,
                                     allow_other_backbone=config.allow_other_backbone)
     result = PredictResult(threshold=tagger.loaded.threshold if config.min_score is None else config.min_score,
-                           output=config.output, input=config.input, mapping=config.mapping,
+                           output=config.output, input=config.input, mapping=config.mapping, html=config.html,
                            salt=salt_source if any(op.name == "hash" for op in operators.values()) else None)
     if config.text is not None:
         records, total = iter([("1", config.text, None)]), 1
@@ -105,18 +111,25 @@ def predict(config: PredictConfig, emit: Callable[[dict], None] | None = None) -
     rows = tag_rows(tagger, pairs(), config.min_score, config.labels or None, progress=config.progress, total=total,
                     redactor=redactor)
 
-    def write_all(writer: RowWriter | None) -> None:
+    document = read_as == "text" and config.input is not None
+    with contextlib.ExitStack() as stack:
+        page = stack.enter_context(atomic_open(config.html)) if config.html is not None else None
+        if page is not None:
+            page.write(page_start(f"PII found in {config.input or 'the text'}"))
+        if config.output is not None:
+            handle = stack.enter_context(atomic_open(config.output, newline="" if write_as in DELIMITERS else None))
+            writer = RowWriter(handle, write_as, document=document, column=column)
+        else:
+            writer = None if write_as == "jsonl" else RowWriter(sys.stdout, write_as, document=document, column=column)
         for row in rows:
             result.texts, result.spans = result.texts + 1, result.spans + len(row["spans"])
             table_row = table_rows.popleft()
             emit(row) if writer is None else writer.write(row, table_row)
-
-    document = read_as == "text" and config.input is not None
-    if config.output is not None:
-        with atomic_open(config.output, newline="" if write_as in DELIMITERS else None) as handle:
-            write_all(RowWriter(handle, write_as, document=document, column=column))
-    else:
-        write_all(None if write_as == "jsonl" else RowWriter(sys.stdout, write_as, document=document, column=column))
+            if page is not None:
+                page.write(text_section(row.get("id", result.texts), row["text"],
+                                        [SimpleNamespace(**span) for span in row["spans"]]))
+        if page is not None:
+            page.write(PAGE_END)
     if config.mapping is not None:
         with atomic_open(config.mapping, mode=0o600) as handle:  # originals: personal data, the owner's only
             json.dump(redactor.mapping, handle, ensure_ascii=False, indent=2)

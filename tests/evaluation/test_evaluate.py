@@ -3,6 +3,7 @@ label mapping."""
 
 from __future__ import annotations
 
+import html
 import json
 import shutil
 
@@ -30,6 +31,13 @@ def test_evaluate_writes_metrics_report_and_plots(tiny_cache, tiny_head, tmp_pat
     report = (out / "report.md").read_text()
     assert f"{metrics['entity']['strict']['overall']['f1']:.3f}" in report
     assert result.runs[0].metrics == metrics
+    page = (out / "report.html").read_text()  # the same errors, highlighted in their context
+    for label, entry in metrics["errors"].items():
+        for kind in ("missed", "spurious"):
+            for example in entry[kind]:
+                marked = example["context"].split("⟦")[1].split("⟧")[0]  # the entity as the context shows it
+                assert (f'<mark data-label="{label}" title="{label} ({kind})" class="{kind}"' in page
+                        and f">{html.escape(marked)}</mark>" in page)
 
 
 def test_several_heads_give_a_comparison(tiny_cache, tiny_head, tmp_path):
