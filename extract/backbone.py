@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from pathlib import Path
 
 import torch
@@ -113,6 +115,26 @@ def quantize_int8(model: nn.Module) -> int:
     if not replaced:
         raise PiiTaggerError(f"`quantize` int8: {type(model).__name__} has no nn.Linear layers in its blocks")
     return replaced
+
+
+@contextlib.contextmanager
+def quiet_transformers():
+    """transformers' own warnings and progress bars off while a backbone loads (ours say what matters)."""
+    from transformers.utils import logging as hf_logging
+
+    import transformers.modeling_gguf_pytorch_utils as gguf_utils
+
+    verbosity, bars, gguf_bar = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled(), gguf_utils.tqdm
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    gguf_utils.tqdm = functools.partial(gguf_bar, disable=True)  # a plain tqdm, outside the switch above
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        gguf_utils.tqdm = gguf_bar
+        if bars:
+            hf_logging.enable_progress_bar()
 
 
 def load_model_config(config: BackboneConfig):

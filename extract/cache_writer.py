@@ -251,7 +251,8 @@ class CacheWriter:
         manifest_path = self.root / MANIFEST
         if self.root.exists() and not self.root.is_dir():
             raise UnsafeOutputError(f"`out` {self.root} exists and is not a folder")
-        if self.root.exists() and any(self.root.iterdir()):
+        # A folder holding only a lock is another `extract` starting: taking the lock says so.
+        if self.root.exists() and any(p.name != LOCK for p in self.root.iterdir()):
             if folder_kind(self.root) != "cache":
                 raise UnsafeOutputError(
                     f"`out` {self.root} exists, is not empty and is not a cache written by `extract`; "

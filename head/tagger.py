@@ -10,12 +10,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
+import dataclasses
+import warnings
+
 import numpy as np
 import torch
 
-from extract.errors import PiiTaggerError, MissingInputError
-from extract.backbone import BackboneConfig, LayerCapture, cpu_has_native_bf16, load_backbone, resolve_device
-from extract.backbone import load_model_config
+from extract.errors import MissingInputError, PiiTaggerError, PiiTaggerNotice
+from extract.backbone import (BackboneConfig, LayerCapture, cpu_has_native_bf16, load_backbone, load_model_config,
+                              quantize_int8, quiet_transformers, resolve_device, resolve_dtype)
+from extract.converted import converted_folder, finished, save_converted
 from extract.cache_format import pointer_from_lengths
 from extract.forward import forward_batches
 from extract.records import Span, check_text
@@ -87,6 +91,32 @@ def _backbone_config(loaded: LoadedHead, model: str | None, gguf_file: str | Non
                           trust_remote_code=trust_remote_code, quantize=quantize)
 
 
+def _converted_or(config: BackboneConfig, device) -> BackboneConfig:
+    """The converted copy of a GGUF backbone when one is ready (`extract/converted.py`), else `config`.
+
+    The copy's config remembers the GGUF it came from (`converted_from`), so the head's weights
+    check still reads the GGUF file's digest."""
+    if not config.gguf_file:
+        return config
+    folder = converted_folder(config.model, config.gguf_file, resolve_dtype(config.dtype, device))
+    return dataclasses.replace(config, model=str(folder), gguf_file=None) if finished(folder) else config
+
+
+def _load_network(config: BackboneConfig, device, tokenizer):
+    """The backbone in eval mode; a GGUF file loaded the slow way is kept converted for next time."""
+    if not config.gguf_file:
+        network, _, input_device = load_backbone(config, device)
+        return network, input_device
+    warnings.warn(f"converting {config.gguf_file} once (seconds to a minute); later loads reuse the converted "
+                  "copy kept in the user cache folder", PiiTaggerNotice, stacklevel=3)
+    network, dtype, input_device = load_backbone(dataclasses.replace(config, quantize=None), device)
+    save_converted(network, tokenizer, converted_folder(config.model, config.gguf_file, dtype),
+                   f"{config.model}/{config.gguf_file}")
+    if config.quantize == "int8":
+        quantize_int8(network)
+    return network, input_device
+
+
 def text_groups(texts: Iterable[str], group_tokens: int = GROUP_TOKENS) -> Iterator[list[str]]:
     """Consecutive texts in groups of about `group_tokens` tokens (estimated): bounded memory."""
     group: list[str] = []
@@ -139,16 +169,20 @@ class Tagger:
         """
         loaded = head_dir if isinstance(head_dir, LoadedHead) else load_head(head_dir)
         config = _backbone_config(loaded, model, gguf_file, revision, device, dtype, trust_remote_code)
+        source = _converted_or(config, resolve_device(device))  # a GGUF backbone converted before: seconds
         where = f"the backbone {config.model!r}" + (" named in the head's checkpoint" if model is None else "")
-        try:
-            tokenizer = load_tokenizer(config.model, gguf_file=config.gguf_file, revision=config.revision,
-                                       trust_remote_code=trust_remote_code)
-        except (OSError, FileNotFoundError, ValueError) as err:
-            raise MissingInputError(f"cannot load {where}: {err}. Set `model` to a name or folder (and `gguf_file` "
-                                    "for a GGUF checkpoint) to point at it") from None
-        loaded.check_tokenizer(tokenizer, where)
-        loaded.check_backbone(load_model_config(config), config.model, config.gguf_file, where, allow_other_backbone)
-        model_obj, _, input_device = load_backbone(config, resolve_device(device))
+        with quiet_transformers():
+            try:
+                tokenizer = load_tokenizer(source.model, gguf_file=source.gguf_file, revision=source.revision,
+                                           trust_remote_code=trust_remote_code)
+            except (OSError, FileNotFoundError, ValueError) as err:
+                raise MissingInputError(f"cannot load {where}: {err}. Set `model` to a name or folder (and "
+                                        "`gguf_file` for a GGUF checkpoint) to point at it") from None
+            loaded.check_tokenizer(tokenizer, where)
+            # The weights checked are the original's (a converted copy's digest is the GGUF file's).
+            loaded.check_backbone(load_model_config(source), config.model, config.gguf_file, where,
+                                  allow_other_backbone)
+            model_obj, input_device = _load_network(source, resolve_device(device), tokenizer)
         return cls(loaded, model_obj, tokenizer, input_device, batch_tokens)
 
     def features(self, tokenized: list[TokenizedText]) -> tuple[np.ndarray, np.ndarray]:

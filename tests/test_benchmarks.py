@@ -77,3 +77,16 @@ def test_serve_load_reports_requests_per_second_and_latencies_beside_predict(tin
         assert run["requests"] == 8 and run["requests_per_s"] > 0 and 0 < run["p50_ms"] <= run["p95_ms"]
         assert run["ratio_to_predict"] == pytest.approx(run["requests_per_s"] / report["predict_texts_per_s"])
     assert "requests/s" in result.output and "x predict's throughput" in result.output
+
+
+def test_predict_start_times_cold_and_warm_starts_against_the_import(tiny_head, tmp_path):
+    import predict_start
+
+    figures = tmp_path / "start.json"
+    result = CliRunner().invoke(predict_start.main, ["--head", str(tiny_head), "--repeats", "1", "--n", "4",
+                                                     "--json-out", str(figures)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(figures.read_text())
+    assert 0 < report["import_s"] and 0 < report["warm_s"] and report["texts_per_s"] > 0
+    assert report["warm_over_import"] == pytest.approx(report["warm_s"] / report["import_s"])
+    assert "x the import (target <= 3)" in result.output

