@@ -62,7 +62,7 @@ class ServeConfig:
     # Texts of concurrent requests that arrive within this many milliseconds share one forward
     # pass (benchmarks/serve_load.py measures it against one pass per request).
     batch_wait_ms: float = 5.0
-    # Padded positions per forward pass: on a 2-core CPU 2048 tags 1 KB texts ~6x faster than 4096
+    # Padded positions per forward pass: on a 2-core CPU 2048 tags 1 KB texts 1.1-1.4x faster than 4096
     # (benchmarks/serve_load.py); raise it on a GPU.
     batch_tokens: int = 2048
     device: str = "auto"  # cuda when available, else cpu
