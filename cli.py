@@ -472,23 +472,30 @@ def score(**options):
 
 @main.command("export-hf")
 @option(ExportConfig, "head", type=PATH, required=True,
-        help="Head folder from `fit-head` (last layer, plain context, no neighbour features).")
+        help="Head folder from `fit-head` (any: middle layers, echo or neighbours go through its own code).")
 @option(ExportConfig, "out", type=PATH, required=True, help="Folder for the transformers checkpoint.")
 @backbone_override_options
 @overwrite_option("an existing export folder")
 def export_hf(**options):
-    """Write a transformers *ForTokenClassification checkpoint: the backbone plus the head as `score`.
+    """Write a transformers token-classification checkpoint: the backbone plus the head.
+
+    A head on the last layer alone becomes a plain *ForTokenClassification model; any other (middle
+    layers, echo context, neighbour features) ships its own modeling code: load it with
+    trust_remote_code=True. Decoding (Viterbi, word scores, span rules, the threshold) stays with
+    predict: the pipeline aggregates tokens its own way.
 
     \b
     Example:
-      python cli.py export-hf --head head-last --out pii-model
+      python cli.py export-hf --head demo-work/head-middle --out pii-model
       python -c "from transformers import pipeline; print(pipeline('token-classification', model='pii-model',
-                 aggregation_strategy='simple')('Call Jean Dupont'))"
+                 trust_remote_code=True, aggregation_strategy='simple')('Call Jean Dupont'))"
     """
     from head.export import export_hf as run_export
     result = run_export(build(ExportConfig, options))
     echo_summary("export-hf: done", [("model", f"{result.model_class} with {result.labels} labels"),
-                                     ("wrote", f"{result.out}/ (config.json, model.safetensors, tokenizer)")])
+                                     ("wrote", f"{result.out}/ (config.json, model.safetensors, tokenizer"
+                                               + (", modeling_pii_tagger.py)" if "remote" in result.model_class
+                                                  else ")"))])
 
 
 @main.command()

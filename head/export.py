@@ -6,6 +6,8 @@ works with `pipeline("token-classification")` and gives the same logits as the h
 
 from __future__ import annotations
 
+import importlib.util
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +40,69 @@ def folded_weights(loaded: LoadedHead) -> tuple[np.ndarray, np.ndarray]:
     return weight.astype(np.float32), bias.astype(np.float32)
 
 
+def exportable_problems(loaded: LoadedHead) -> list[str]:
+    """Why `*ForTokenClassification` cannot express the head (then its own modeling code does)."""
+    try:
+        check_exportable(loaded)
+    except PiiTaggerError as err:
+        return [str(err)]
+    return []
+
+
+def export_with_code(loaded: LoadedHead, name: str, kwargs: dict, tokenizer, config: ExportConfig) -> ExportResult:
+    """The head, its standardization and the blocks it reads, as `PiiTaggerForTokenClassification`
+    (head/hf_code/modeling_pii_tagger.py, copied beside the weights: `trust_remote_code=True`)."""
+    from transformers import AutoModel
+
+    from extract.tokens import InputFormat, SegmentBuilder
+
+    spec, head = loaded.spec, loaded.head
+    backbone = loaded.features_fingerprint["backbone"]
+    fmt = InputFormat.from_json(loaded.features_fingerprint["input_format"])
+    builder = SegmentBuilder(tokenizer, fmt)
+    depth = int(backbone["num_layers"])
+    keep = depth if max(spec.layers) == depth else max(spec.layers)  # blocks the head reads, no more
+    network = AutoModel.from_pretrained(name, dtype=torch.float32, **kwargs)
+    network.layers = network.layers[:keep]
+    network.config.num_hidden_layers = keep
+    code = _load_code()
+    labels = list(loaded.scheme.labels)
+    hf_config = code.PiiTaggerConfig(
+        backbone=network.config.to_dict(), layers=list(spec.layers), final_layer=depth,
+        echo_head=builder.echo_head, echo_middle=builder.echo_middle, prefix_special=builder.prefix_special,
+        suffix_special=builder.suffix_special, window=builder.window, stride=fmt.stride, echo=fmt.context == "echo",
+        context_window=spec.context_window, context_both_sides=spec.context_both_sides,
+        hidden_size=int(backbone["hidden_size"]),
+        feature_float16=loaded.meta.get("cache", {}).get("feature_dtype", "float16") == "float16",
+        outside_bias=float(loaded.outside_bias), num_labels=len(labels), id2label=dict(enumerate(labels)),
+        label2id={label: i for i, label in enumerate(labels)},
+        auto_map={"AutoConfig": "modeling_pii_tagger.PiiTaggerConfig",
+                  "AutoModelForTokenClassification": "modeling_pii_tagger.PiiTaggerForTokenClassification"})
+    hf_config.backbone.pop("quantization_config", None)
+    model = code.PiiTaggerForTokenClassification(hf_config)
+    model.backbone.load_state_dict(network.state_dict())
+    with torch.no_grad():
+        model.mean.copy_(torch.from_numpy(head.mean_))
+        model.scale.copy_(torch.from_numpy(head.scale_))
+        model.score.weight.copy_(torch.from_numpy(head.coef_))
+        model.score.bias.copy_(torch.from_numpy(head.intercept_))
+    with output_folder(config.out, config.overwrite, kind="export") as staging:
+        model.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        shutil.copy(CODE, staging / CODE.name)
+    return ExportResult(Path(config.out), "PiiTaggerForTokenClassification (trust_remote_code)", len(labels))
+
+
+CODE = Path(__file__).with_name("hf_code") / "modeling_pii_tagger.py"
+
+
+def _load_code():
+    spec = importlib.util.spec_from_file_location("modeling_pii_tagger", CODE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def check_exportable(loaded: LoadedHead) -> None:
     """`*ForTokenClassification.score` reads the final normed state of each token, nothing else."""
     num_layers = loaded.features_fingerprint["backbone"]["num_layers"]
@@ -66,7 +131,6 @@ def export_hf(config: ExportConfig) -> ExportResult:
     name, gguf, revision = loaded.backbone_source(model, gguf_file)
     check_disjoint(out, [config.head, *local_backbone(name)])
     check_can_write(out, config.overwrite, kind="export")
-    check_exportable(loaded)
     kwargs = hub_kwargs(gguf, revision)
     labels = list(loaded.scheme.labels)
     try:
@@ -77,6 +141,8 @@ def export_hf(config: ExportConfig) -> ExportResult:
                                 "(and `gguf_file`) to point at it") from None
     loaded.check_tokenizer(tokenizer, f"the backbone {name!r}")
     loaded.check_backbone(model_config, name, gguf, f"the backbone {name!r}", config.allow_other_backbone)
+    if exportable_problems(loaded):  # middle layers, echo, neighbours: the model that reads them
+        return export_with_code(loaded, name, kwargs, tokenizer, config)
     model_config.num_labels = len(labels)
     model_config.id2label = dict(enumerate(labels))
     model_config.label2id = {label: i for i, label in enumerate(labels)}

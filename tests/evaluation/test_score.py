@@ -27,7 +27,7 @@ def test_score_on_a_gold_file_equals_evaluate_on_its_cache(prepared_dir, tiny_ca
     evaluated = evaluate(EvaluateConfig(cache=tiny_cache, heads=(tiny_head,), split="test", out=tmp_path / "eval"))
     assert comparable(scored.metrics) == comparable(evaluated.runs[0].metrics)
     assert scored.metrics["entity"]["strict"]["overall"]["pred"] > 0  # not an empty comparison
-    for name in ("metrics.json", "report.md", "confusion_matrix.png", "per_class_f1.png", "threshold_curve.png"):
+    for name in ("metrics.json", "report.md", "report.html", "confusion_matrix.png", "per_class_f1.png", "threshold_curve.png"):
         assert (tmp_path / "score" / name).stat().st_size > 0, name
 
 

@@ -1,6 +1,6 @@
 """`export-hf`: the exported transformers checkpoint gives the head's logits, and in
-`pipeline("token-classification")` finds the entities the head finds; heads it cannot express are
-refused.
+`pipeline("token-classification")` finds the entities the head finds; heads that read middle layers,
+the echo context or neighbours export with their own modeling code (`trust_remote_code=True`).
 
 The pipeline's "simple" aggregation is greedy decoding of each token with the lenient BIO reading
 (`I-X` after `O` opens an entity), so it matches a head that decodes greedily token by token; its
@@ -49,19 +49,45 @@ def test_export_hf_gives_the_heads_logits_and_runs_in_a_pipeline(last_layer_head
     assert entities and {e["entity_group"] for e in entities} <= set(loaded.scheme.entity_types)
 
 
-def test_export_refuses_heads_a_token_classifier_cannot_express(tiny_head, tmp_path):
-    with pytest.raises(ValueError, match=r"reads layers \[1, 2\].*last layer alone \(layers -1 in fit-head\)"):
-        export_hf(ExportConfig(head=tiny_head, out=tmp_path / "out"))
-    assert not (tmp_path / "out").exists()
+def exported_logits_match(head: Path, out: Path, text: str) -> int:
+    """Export `head` with its own modeling code; its per-token logits equal the head's on `text`.
+    Returns the number of text tokens compared."""
+    from transformers import AutoModelForTokenClassification, AutoTokenizer, pipeline
+
+    from extract.tokens import tokenize_texts
+
+    result = export_hf(ExportConfig(head=head, out=out))
+    assert "trust_remote_code" in result.model_class and (out / "modeling_pii_tagger.py").is_file()
+    model = AutoModelForTokenClassification.from_pretrained(out, trust_remote_code=True).eval()
+    tokenizer = AutoTokenizer.from_pretrained(out, trust_remote_code=True)
+    tagger = Tagger.from_pretrained(head, dtype="float32")
+    with torch.no_grad():
+        logits = model(**tokenizer(text, return_tensors="pt")).logits[0].numpy()
+    tokenized, _ = tokenize_texts(tagger.tokenizer, [text])
+    features, ptr = tagger.features(tokenized)
+    expected = tagger.loaded.head.decision_function(features, ptr)  # [T, C]
+    expected[:, 0] -= tagger.loaded.outside_bias
+    first = len(tagger.builder.prefix_special)
+    np.testing.assert_allclose(logits[first:first + len(expected)], expected, rtol=1e-4, atol=1e-4)
+    entities = pipeline("token-classification", model=str(out), trust_remote_code=True,
+                        aggregation_strategy="simple")(text)
+    assert {e["entity_group"] for e in entities} <= set(tagger.loaded.scheme.entity_types)
+    return len(expected)
 
 
-def test_context_window_head_trains_and_export_refuses_it(tiny_cache, tmp_path):
-    fit_head(FitConfig(cache=tiny_cache, out=tmp_path / "cw", layers="-1", context_window=2, lrs=(1e-2,),
-                       hp=Hyperparameters(epochs=2), progress=False))
+def test_a_middle_layers_head_exports_with_its_own_code_and_gives_its_logits(tiny_head, tmp_path):
+    assert load_head(tiny_head).spec.layers == [1, 2]  # a middle layer and the final normed one
+    exported_logits_match(tiny_head, tmp_path / "out", "Bonjour, je suis Marie Curie, marie.curie@example.fr")
+
+
+def test_echo_and_context_window_heads_export_too_over_several_windows(echo_head, tiny_cache, tmp_path):
+    text = " ".join(f"Appelez Jean Dupont au 06 12 34 56 {i:02d}, ou jean{i}@exemple.fr." for i in range(12))
+    assert exported_logits_match(echo_head, tmp_path / "echo", text) > 160  # more than one echo window
+    fit_head(FitConfig(cache=tiny_cache, out=tmp_path / "cw", layers="-1", context_window=2,
+                       context_both_sides=True, lrs=(1e-2,), hp=Hyperparameters(epochs=2), progress=False))
     loaded = load_head(tmp_path / "cw")
-    assert loaded.spec.context_window == 2 and loaded.head.coef_.shape[1] == 3 * 64
-    with pytest.raises(ValueError, match="`context_window`"):
-        export_hf(ExportConfig(head=tmp_path / "cw", out=tmp_path / "out"))
+    assert loaded.spec.context_window == 2 and loaded.head.coef_.shape[1] == 5 * 64
+    exported_logits_match(tmp_path / "cw", tmp_path / "cw-out", text)
 
 
 @pytest.fixture(scope="module")
