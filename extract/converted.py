@@ -47,7 +47,7 @@ def save_converted(network, tokenizer, folder: Path, source: str) -> None:
         tokenizer.save_pretrained(staging)
         (staging / DONE).write_text(source + "\n", encoding="utf-8")
         os.replace(staging, folder)
-    except OSError as err:
+    except (OSError, ValueError, RuntimeError) as err:  # a full disk, or a model transformers will not save
         shutil.rmtree(staging, ignore_errors=True)
         warnings.warn(f"cannot keep a converted copy of {source} in {folder.parent} ({err}); the next load "
                       "converts the GGUF file again", PiiTaggerNotice, stacklevel=2)

@@ -161,7 +161,7 @@ def _open_text(path) -> TextIO:
         return sys.stdin
     if not Path(path).is_file():
         raise MissingInputError(f"`input` {path}: no such file")
-    return open(path, encoding="utf-8", newline="")
+    return open(path, encoding="utf-8-sig", newline="")  # Excel's "CSV UTF-8" starts with a BOM
 
 
 def _name(path) -> str:

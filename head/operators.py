@@ -182,11 +182,21 @@ class Redactor:
                 surrogate = self._make_fake(label, value, language)
                 if surrogate != value and surrogate not in taken:
                     break
+            else:  # nothing new could be made ("0", a value with no letter or digit): hidden, never kept
+                surrogate = "*" * max(1, len(value))
+                while surrogate in taken:
+                    surrogate += "*"
             self._surrogates[key] = surrogate
             self.mapping[surrogate] = value
         return self._surrogates[key]
 
     def _make_fake(self, label: str, value: str, language: str) -> str:
+        try:
+            return self._format_keeping_fake(label, value, language)
+        except (ValueError, AttributeError, TypeError):  # a value no format rule expected: its shape at least
+            return shape_like(value, self._random)
+
+    def _format_keeping_fake(self, label: str, value: str, language: str) -> str:
         if label == "CREDITCARDNUMBER":
             return luhn_like(value, self._random)
         if label == "IBAN":
@@ -216,7 +226,7 @@ def shape_like(value: str, rng: random.Random, keep: int = 0) -> str:
     for i, char in enumerate(value[keep:], start=keep):
         if char.isdigit():
             out[i] = str(rng.randrange(10))
-        elif char.isalpha() and char.isascii():
+        elif char.isalpha():  # any script: an accented or Cyrillic letter kept would leak the value
             letter = chr(rng.randrange(26) + ord("a"))
             out[i] = letter.upper() if char.isupper() else letter
     return "".join(out)
@@ -246,7 +256,7 @@ def luhn_like(value: str, rng: random.Random) -> str:
 
 def iban_like(value: str, rng: random.Random) -> str:
     """An IBAN of the same country, length and grouping whose mod-97 check digits hold."""
-    compact = [char for char in value if not char.isspace()]
+    compact = [char for char in value if char.isascii() and char.isalnum()]
     if len(compact) < 5 or not "".join(compact[:2]).isalpha():
         return shape_like(value, rng)
     body = shape_like("".join(compact[4:]), rng)
@@ -254,12 +264,12 @@ def iban_like(value: str, rng: random.Random) -> str:
     number = int("".join(str(int(char, 36)) for char in rearranged))
     new = "".join(compact[:2]) + f"{98 - number % 97:02d}" + body
     out, k = [], 0
-    for char in value:  # the original grouping
-        if char.isspace():
-            out.append(char)
-        else:
+    for char in value:  # the original grouping: spaces, dashes
+        if char.isascii() and char.isalnum():
             out.append(new[k])
             k += 1
+        else:
+            out.append(char)
     return "".join(out)
 
 

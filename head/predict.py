@@ -46,7 +46,8 @@ class PredictResult:
         """(name, value) rows for the command's closing summary."""
         return [("texts", str(self.texts)), ("spans", str(self.spans)), ("threshold", f"{self.threshold:.3f}"),
                 *([("hash salt", self.salt)] if self.salt else []),
-                ("wrote", ", ".join([str(self.output)] + ([str(self.html)] if self.html else [])
+                ("wrote", ", ".join([str(self.output)] + ([f"{self.html} (the original texts, mode 0600)"]
+                                                          if self.html else [])
                                     + ([f"{self.mapping} (surrogate -> original: personal data, mode 0600)"]
                                        if self.mapping else [])))]
 
@@ -113,7 +114,8 @@ def predict(config: PredictConfig, emit: Callable[[dict], None] | None = None) -
 
     document = read_as == "text" and config.input is not None
     with contextlib.ExitStack() as stack:
-        page = stack.enter_context(atomic_open(config.html)) if config.html is not None else None
+        # The page shows the original text: personal data, readable by its owner only.
+        page = stack.enter_context(atomic_open(config.html, mode=0o600)) if config.html is not None else None
         if page is not None:
             page.write(page_start(f"PII found in {config.input or 'the text'}"))
         if config.output is not None:

@@ -92,3 +92,10 @@ def test_bad_options_and_files_stop_before_the_backbone_loads(tiny_head, tmp_pat
         (tmp_path / "n.txt").write_text("hello")
         result = CliRunner().invoke(main, ["predict", "--head", str(tiny_head), *args])
         assert result.exit_code != 0 and message in result.output.replace("`", ""), (args, result.output)
+
+
+def test_a_csv_saved_by_excel_with_a_bom_is_read(tmp_path):
+    table = tmp_path / "excel.csv"
+    table.write_bytes("\ufefftext,id\nCall Mary,1\n".encode("utf-8"))
+    assert table_column(table, "csv", None) == "text"
+    assert [t for _, t, _ in read_records(table, "csv")] == ["Call Mary"]

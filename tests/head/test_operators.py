@@ -146,3 +146,13 @@ def test_overlapping_spans_are_hidden_as_one_and_nothing_shows_twice():
     assert [redacted[i["start"]:i["end"]] for i in items] == ["[USERNAME_1]", "[PASSWORD_1]"]
     masked, _ = Redactor(parse_operators(["mask"])).redact(text, spans, "en")
     assert masked == "-'****𝔘 **** and more" and len(masked) == len(text)
+
+
+def test_fake_never_returns_a_value_and_keeps_odd_formats_alive():
+    redactor = Redactor(parse_operators(["fake"]), seed=2)
+    for label, value in [("ACCOUNTNUMBER", "Владимир"), ("USERNAME", "José García"), ("ZIPCODE", "0"),
+                         ("SSN", "--"), ("IBAN", "FR76-3000-6000-0112-3456-7890-189")]:
+        fake = redactor._fake(label, value, "en")
+        assert fake != value and not any(c in value for c in fake if c.isalpha() and not c.isascii())
+    dashed = redactor._fake("IBAN", "DE89-3704-0044-0532-0130-00", "en")
+    assert iban_valid(dashed.replace("-", "")) and dashed.count("-") == 5
