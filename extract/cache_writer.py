@@ -19,7 +19,7 @@ import numpy as np
 from extract.cache_format import FORMAT_VERSION, LOCK, MANIFEST, STRING_COLUMNS, STRINGS_DIGEST, TMP_SUFFIX, comparable, \
     diff_fingerprints, fingerprint_hash, layer_dataset, pointer_from_lengths, shard_name, strings_digest
 from extract.errors import PiiTaggerError, UnsafeOutputError
-from extract.files import (atomic_write_json, check_free_space, check_not_current_folder, check_writable,
+from extract.files import (MARKER, atomic_write_json, check_free_space, check_not_current_folder, check_writable,
                            folder_kind, raise_write_error, read_json, write_marker)
 from extract.leftovers import clean_leftovers, hidden_prefix
 from extract.records import Record
@@ -165,6 +165,9 @@ def finished_shard(folder: Path, plan: ShardPlan, fingerprint_id: str) -> bool:
             and int(attrs.get("examples", -1)) == plan.last - plan.first and int(attrs.get("tokens", -1)) == plan.tokens)
 
 
+STARTING = (LOCK, MARKER)  # all a cache folder holds while `extract` starts it (and the marker's temp file)
+
+
 def cache_complete(root: Path) -> bool:
     """Whether the cache at `root` says every shard is written (a missing or unreadable manifest: no)."""
     try:
@@ -251,7 +254,11 @@ class CacheWriter:
         manifest_path = self.root / MANIFEST
         if self.root.exists() and not self.root.is_dir():
             raise UnsafeOutputError(f"`out` {self.root} exists and is not a folder")
-        # A folder holding only a lock is another `extract` starting: taking the lock says so.
+        if (self.root / LOCK).is_file() and all(p.name in STARTING or p.name.startswith(f".{MARKER}.")
+                                                 for p in self.root.iterdir()):
+            # Another `extract` is creating this cache: its lock exists before its marker is whole, and
+            # taking the lock says "in use" rather than "not a cache". (Only our own files are there.)
+            self._lock = CacheLock(self.root).acquire()
         if self.root.exists() and any(p.name != LOCK for p in self.root.iterdir()):
             if folder_kind(self.root) != "cache":
                 raise UnsafeOutputError(
@@ -260,7 +267,7 @@ class CacheWriter:
                     + "choose another output folder")
         check_writable(self.root if self.root.exists() else self.root.parent)
         self.root.mkdir(parents=True, exist_ok=True)
-        self._lock = CacheLock(self.root).acquire()
+        self._lock = self._lock or CacheLock(self.root).acquire()
         clean_leftovers(self.root, cache_complete)  # an old cache that a killed `overwrite` had moved aside
         if manifest_path.is_file() and overwrite:
             check_not_current_folder(self.root)
