@@ -26,6 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
+from extract.checksums import iban_valid
 from extract.errors import MissingInputError, PiiTaggerError
 from extract.files import read_utf8
 from extract.records import Record, Span
@@ -95,10 +96,8 @@ def _middle_name(text: str, span: Span, previous) -> str | None:
 def _account_number(text: str, span: Span, previous) -> str | None:
     # Some corpora file IBANs under a generic account label; the project tells them apart.
     compact = re.sub(r"[\s-]", "", text[span.start:span.end]).upper()
-    if _IBAN.fullmatch(compact):
-        digits = "".join(str(int(c, 36)) for c in compact[4:] + compact[:4])
-        if int(digits) % 97 == 1:
-            return "IBAN"
+    if _IBAN.fullmatch(compact) and iban_valid(compact):
+        return "IBAN"
     return "ACCOUNTNUMBER"
 
 

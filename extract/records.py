@@ -81,6 +81,11 @@ class ReadReport:
     trimmed_spans: int = 0  # spans whose surrounding whitespace was removed
     formats: Counter = field(default_factory=Counter)  # detected format -> lines
 
+    def skip(self, reason: str) -> None:
+        """Count one line skipped as invalid, for `reason`."""
+        self.skipped += 1
+        self.reasons[reason] += 1
+
     def skipped_reasons(self, top: int = 5) -> str:
         """The most frequent reasons lines were skipped, for a summary: '3x malformed JSON; 1x ...'."""
         return "; ".join(f"{n}x {why}" for why, n in self.reasons.most_common(top))
@@ -139,8 +144,7 @@ def read_corpus(
             except ValueError as err:
                 if not skip_invalid:
                     raise CorpusError(path, number, str(err)) from None
-                report.skipped += 1
-                report.reasons[_reason_kind(str(err))] += 1
+                report.skip(_reason_kind(str(err)))
                 continue
             report.formats[fmt] += 1
             report.trimmed_spans += trimmed
@@ -177,14 +181,21 @@ def read_corpora(paths: Iterable[Path | str], *, skip_invalid: bool = False,
     return records, report
 
 
+def json_value(line: str, what: str) -> object:
+    """A line's JSON value; one nested too deeply for Python's parser is a bad line (naming `what` it
+    should have been), not a RecursionError."""
+    try:
+        return json.loads(line)
+    except RecursionError:
+        raise PiiTaggerError(f"malformed JSON (nested too deeply to be {what})") from None
+
+
 def parse_line(line: str, *, default_id: str, default_language: str | None) -> tuple[Record, str, int]:
     """One JSONL line -> (record, detected format name, number of spans trimmed)."""
     try:
-        obj = json.loads(line)
+        obj = json_value(line, "a corpus record")
     except json.JSONDecodeError as err:
         raise PiiTaggerError(f"malformed JSON ({err.msg} at column {err.colno})") from None
-    except RecursionError:
-        raise PiiTaggerError("malformed JSON (nested too deeply to be a corpus record)") from None
     if not isinstance(obj, dict):
         raise PiiTaggerError(f"expected a JSON object, got {type(obj).__name__}")
 

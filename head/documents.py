@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterator, TextIO
 
 from extract.errors import MissingInputError, PiiTaggerError
-from extract.records import ReadReport, check_text, decode_line
+from extract.records import ReadReport, check_text, decode_line, json_value
 
 FORMATS = ("jsonl", "text", "csv", "tsv")
 SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".txt": "text", ".text": "text", ".md": "text",
@@ -96,7 +96,7 @@ def _jsonl_records(path, text_field: str, skip_invalid: bool, report: ReadReport
                 line = decode_line(raw)
                 if not line.strip():
                     continue
-                obj = _parse_json(line)
+                obj = json_value(line, "a text")
                 text = _field(obj, text_field)
                 check_text(text, "the text")
             except ValueError as err:  # json.JSONDecodeError is a ValueError, and so is PiiTaggerError
@@ -116,14 +116,6 @@ def _field(obj, text_field: str) -> str:
     if not isinstance(text, str):
         raise PiiTaggerError(f"expected a JSON string or an object with a `{text_field}` string")
     return text
-
-
-def _parse_json(line: str):
-    """A JSON value; one nested too deeply for Python's parser is a bad line, not a crash."""
-    try:
-        return json.loads(line)
-    except RecursionError:
-        raise PiiTaggerError("malformed JSON (nested too deeply to hold a text)") from None
 
 
 def _table_records(path, fmt: str, column: str | None, skip_invalid: bool, report: ReadReport | None):
@@ -152,8 +144,7 @@ def _bad(path, number: int, reason: str, skip_invalid: bool, report: ReadReport 
     if not skip_invalid:
         raise PiiTaggerError(f"{_name(path)}, line {number}: {reason} (or use `skip_invalid`)")
     if report is not None:
-        report.skipped += 1
-        report.reasons[reason] += 1
+        report.skip(reason)
 
 
 def _open_text(path) -> TextIO:

@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
+from extract.checksums import luhn_completed, mod97
 from extract.errors import MissingInputError, PiiTaggerError
 
 OPERATORS = ("replace", "mask", "hash", "redact", "keep", "fake")
@@ -243,14 +244,10 @@ def luhn_like(value: str, rng: random.Random) -> str:
     """A card number of the same shape and first digit whose Luhn checksum holds."""
     fake = shape_like(value, rng, keep=1)
     positions = [i for i, char in enumerate(fake) if char.isdigit()]
-    digits = [int(fake[i]) for i in positions]
-    if len(digits) < 2:
+    if len(positions) < 2:
         return fake
-    total = sum(d if k % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2)
-                for k, d in enumerate(reversed(digits[:-1]), start=1))
-    check = (10 - total % 10) % 10
     out = list(fake)
-    out[positions[-1]] = str(check)
+    out[positions[-1]] = luhn_completed("".join(fake[i] for i in positions[:-1]))[-1]
     return "".join(out)
 
 
@@ -260,9 +257,7 @@ def iban_like(value: str, rng: random.Random) -> str:
     if len(compact) < 5 or not "".join(compact[:2]).isalpha():
         return shape_like(value, rng)
     body = shape_like("".join(compact[4:]), rng)
-    rearranged = body + "".join(compact[:2]).upper() + "00"
-    number = int("".join(str(int(char, 36)) for char in rearranged))
-    new = "".join(compact[:2]) + f"{98 - number % 97:02d}" + body
+    new = "".join(compact[:2]) + f"{98 - mod97(body + ''.join(compact[:2]).upper() + '00'):02d}" + body
     out, k = [], 0
     for char in value:  # the original grouping: spaces, dashes
         if char.isascii() and char.isalnum():
@@ -271,17 +266,3 @@ def iban_like(value: str, rng: random.Random) -> str:
         else:
             out.append(char)
     return "".join(out)
-
-
-def iban_valid(value: str) -> bool:
-    compact = "".join(value.split()).upper()
-    if len(compact) < 5 or not compact.isalnum():
-        return False
-    rearranged = compact[4:] + compact[:4]
-    return int("".join(str(int(char, 36)) for char in rearranged)) % 97 == 1
-
-
-def luhn_valid(value: str) -> bool:
-    digits = [int(char) for char in value if char.isdigit()]
-    total = sum(d if k % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2) for k, d in enumerate(reversed(digits)))
-    return len(digits) >= 2 and total % 10 == 0

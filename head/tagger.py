@@ -91,20 +91,25 @@ def _backbone_config(loaded: LoadedHead, model: str | None, gguf_file: str | Non
                           trust_remote_code=trust_remote_code, quantize=quantize)
 
 
+def _local_gguf(config: BackboneConfig) -> bool:
+    """Whether the backbone is a GGUF file on this machine (the kind kept converted)."""
+    return bool(config.gguf_file) and (Path(config.model).expanduser() / config.gguf_file).is_file()
+
+
 def _converted_or(config: BackboneConfig, device) -> BackboneConfig:
     """The converted copy of a GGUF backbone when one is ready (`extract/converted.py`), else `config`.
 
     The copy's config remembers the GGUF it came from (`converted_from`), so the head's weights
     check still reads the GGUF file's digest."""
-    if not config.gguf_file or not (Path(config.model).expanduser() / config.gguf_file).is_file():
-        return config  # a hub GGUF: transformers fetches and converts it
+    if not _local_gguf(config):
+        return config  # no GGUF, or a hub one: transformers fetches and converts it
     folder = converted_folder(config.model, config.gguf_file, resolve_dtype(config.dtype, device))
     return dataclasses.replace(config, model=str(folder), gguf_file=None) if finished(folder) else config
 
 
 def _load_network(config: BackboneConfig, device, tokenizer):
     """The backbone in eval mode; a GGUF file loaded the slow way is kept converted for next time."""
-    if not config.gguf_file or not (Path(config.model).expanduser() / config.gguf_file).is_file():
+    if not _local_gguf(config):
         network, _, input_device = load_backbone(config, device)
         return network, input_device
     warnings.warn(f"converting {config.gguf_file} once (seconds to a minute); later loads reuse the converted "

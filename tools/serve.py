@@ -7,7 +7,6 @@ entities, POST /anonymize the redacted text, GET / a page that highlights what w
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import queue
 import secrets
@@ -312,7 +311,7 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         announced = dict(scope.get("headers") or []).get(b"content-length")
         if announced is not None and (not announced.isdigit() or int(announced) > self.max_bytes):
-            return await self._too_large(send)
+            return await self._too_large(scope, receive, send)
         body, more = b"", True
         while more:
             message = await receive()
@@ -322,7 +321,7 @@ class BodyLimit:
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > self.max_bytes:
-                return await self._too_large(send)
+                return await self._too_large(scope, receive, send)
         replayed = False
 
         async def replay():
@@ -334,11 +333,8 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _too_large(self, send):
-        payload = json.dumps({"error": f"the request body is over {self.max_bytes} bytes (max_bytes)"}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
-        await send({"type": "http.response.body", "body": payload})
+    async def _too_large(self, scope, receive, send):
+        await error_response(413, f"the request body is over {self.max_bytes} bytes (max_bytes)")(scope, receive, send)
 
 
 class AccessLog:

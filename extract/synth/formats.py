@@ -12,6 +12,7 @@ import string
 from functools import cache
 from typing import TYPE_CHECKING
 
+from extract.checksums import luhn_completed, mod97
 from extract.synth.text import digits, draw_shape, group, strip_accents
 from extract.synth.values import Rows, checked_lists, column, options_by_key
 
@@ -114,10 +115,6 @@ def phone(fill: Fill, style: str | None) -> str:
     line = digits(rng, 4)
     return rng.choice((f"({area}) {exchange}-{line}", f"{area}-{exchange}-{line}", f"+1 {area} {exchange} {line}",
                        f"{area}.{exchange}.{line}", f"({area}) {exchange}-{line}"))
-
-
-def mod97(text: str) -> int:
-    return int("".join(str(int(c, 36)) for c in text)) % 97
 
 
 def _bban(rng: random.Random, shape: str) -> str:
@@ -231,15 +228,6 @@ def ssn(fill: Fill, person: Person, style: str | None) -> str:
     area = rng.choice([a for a in range(1, 900) if a != 666])
     number = f"{area:03d}-{rng.randint(1, 99):02d}-{rng.randint(1, 9999):04d}"
     return number.replace("-", "") if style == "compact" or (style is None and rng.random() < 0.1) else number
-
-
-def luhn_completed(partial: str) -> str:
-    """`partial` followed by the Luhn check digit."""
-    total = 0
-    for i, digit in enumerate(reversed(partial)):
-        value = int(digit) * (2 if i % 2 == 0 else 1)
-        total += value - 9 if value > 9 else value
-    return partial + str((10 - total % 10) % 10)
 
 
 def card(fill: Fill, style: str | None) -> str:

@@ -136,3 +136,15 @@ def test_pipeline_entities_equal_the_heads_greedy_spans(exported):
         # name); a group of whitespace or punctuation alone is no entity to it.
         theirs.append([tuple(s) for s in trim_punctuation(text, [s for s in spans if s.start < s.end])])
     assert theirs == ours
+
+
+def test_the_exported_code_plans_windows_as_the_cache_did():
+    """modeling_pii_tagger.py runs without this project's code, so it carries its own copy."""
+    from extract.tokens import plan_windows
+    from head.export import _load_code
+
+    copy = _load_code().plan_windows
+    for n in range(0, 300, 7):
+        for window, stride in ((64, 16), (70, 33), (128, 127)):
+            for centred in (False, True):
+                assert copy(n, window, stride, centred) == plan_windows(n, window, stride, centred=centred)

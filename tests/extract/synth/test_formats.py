@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from extract.synth.formats import ean_check, luhn_completed, mod97
+from extract.checksums import luhn_completed, mod97
+from extract.synth.formats import ean_check
 from tests.extract.synth.conftest import by_language, span_texts
 
 FR_PHONE = re.compile(r"0[1-9]( \d\d){4}|0[1-9](\.\d\d){4}|0[1-9]\d{8}|\+33 [1-9]( \d\d){4}")
