@@ -27,7 +27,7 @@ from extract.prepare import SPLIT_BY, PrepareConfig
 from extract.schema import SPLITS
 from extract.synth import SynthConfig
 from extract.tokens import CONTEXTS
-from head.configs import CLASS_WEIGHTS, THRESHOLD_METRICS, ExportConfig, FitConfig, Hyperparameters, PredictConfig
+from head.configs import CLASS_WEIGHTS, OPERATING_POINTS, ExportConfig, FitConfig, Hyperparameters, PredictConfig
 from head.decoding import AGGREGATIONS, DECODERS
 from head.documents import FORMATS
 from head.operators import OPERATORS, SALT_ENV
@@ -103,6 +103,8 @@ backbone_override_options = stack(
                                                               "(same shape)."),
 )
 head_option = click.option("--head", type=PATH, required=True, help="Head folder from `fit-head`.")
+OPERATING_POINT_HELP = ("The head's O bias, span threshold and rule layer, chosen on val by fit-head: recall hides the "
+                        "most at a precision floor, precise has the best character F1 [default: the head's, recall].")
 HEAD_DTYPE_HELP = "Backbone compute dtype (auto: the head's cache dtype where this device runs it natively)."
 
 
@@ -308,8 +310,9 @@ def _grid_help(what: str, values: tuple[float, ...]) -> str:
 @option(FitConfig, "word_scores", type=click.Choice(("auto", *AGGREGATIONS)),
         help="How a word's sub-token scores combine (spans never cut a word); auto: chosen on val; "
              "token: decode tokens apart.")
-@option(FitConfig, "threshold_metric", type=click.Choice(THRESHOLD_METRICS),
-        help="The span score threshold maximises this val detection F-beta (stored in the head).")
+@option(FitConfig, "precision_floor", type=click.FloatRange(0, 1),
+        help="The default (recall) operating point hides the most val characters at this character precision "
+             "or above.")
 @option(FitConfig, "standardize", "--standardize/--no-standardize",
         help="Standardize features with the train mean/std.")
 @option(FitConfig, "max_memory", help="Above this the train features are streamed.")
@@ -409,6 +412,7 @@ def show_tagged(row: dict) -> None:
 @option(PredictConfig, "min_score", type=float,
         help="Drop spans scoring below this (mean token probability) [default: the head's threshold, chosen "
              "on val; then the spans are exactly those evaluate counts]; 0 keeps every span.")
+@option(PredictConfig, "operating_point", type=click.Choice(OPERATING_POINTS), help=OPERATING_POINT_HELP)
 @option(PredictConfig, "labels", callback=comma_list, default=None,
         help="Keep only these entity types, e.g. EMAIL,PHONENUMBER.")
 @option(PredictConfig, "operators", "--operator", multiple=True,
@@ -448,6 +452,7 @@ def predict(**options):
 @option(ScoreConfig, "data", "--data", multiple=True, required=True, type=PATH,
         help="A labelled JSONL file in any format `prepare` reads (repeatable).")
 @option(ScoreConfig, "label_map", help=f"Rename the files' labels onto the head's: {LABEL_MAP_HELP}.")
+@option(ScoreConfig, "operating_point", type=click.Choice(OPERATING_POINTS), help=OPERATING_POINT_HELP)
 @option(ScoreConfig, "out", type=PATH, help="Report folder [default: HEAD/score-STEM].")
 @backbone_override_options
 @compute_options(ScoreConfig, HEAD_DTYPE_HELP)

@@ -13,7 +13,8 @@ import numpy as np
 
 from evaluation.configs import EvaluateConfig
 from evaluation.metrics import confused_pairs, entity_metrics, error_examples
-from evaluation.plots import plot_comparison, plot_confusion_matrix, plot_per_class_f1, plot_threshold_curve
+from evaluation.plots import (plot_comparison, plot_confusion_matrix, plot_operating_points, plot_per_class_f1,
+                              plot_threshold_curve)
 from evaluation.report import headline_figures, render_comparison, render_report
 from evaluation.report_html import render_report_html
 from extract.cache_format import features_fingerprint
@@ -25,7 +26,7 @@ from extract.records import Record
 from extract.token_metrics import token_metrics, type_confusion
 from head.checkpoint import LoadedHead, load_head
 from head.decoding import DECODERS, BlockTagging, ScoredSpan
-from head.validation import threshold_curve
+from head.validation import candidate_thresholds, char_curve, span_char_tallies, threshold_curve
 
 
 @dataclass
@@ -120,6 +121,8 @@ def prediction_metrics(predictions: Predictions, loaded: LoadedHead, gold_scheme
         "word_scores": loaded.word_scores,
         "outside_bias": loaded.outside_bias,
         "threshold": loaded.threshold,
+        "rules": loaded.rules,
+        "operating_point": loaded.operating_point,
         "head": {"path": str(loaded.path), "layers": loaded.spec.layers, "best_trial": loaded.meta.get("best_trial"),
                  "best_epoch": loaded.meta.get("best_epoch"), "context_window": loaded.spec.context_window,
                  "features_fingerprint": loaded.features_fingerprint},
@@ -136,11 +139,30 @@ def prediction_metrics(predictions: Predictions, loaded: LoadedHead, gold_scheme
     return metrics, notes
 
 
+def point_figures(predictions: Predictions, loaded: LoadedHead) -> dict:
+    """One operating point on a split: its settings, character figures, strict F1 and character
+    precision/recall curve over span thresholds (at its O bias and rule setting)."""
+    records = predictions.records
+    texts, gold, ignored = [r.text for r in records], [list(r.spans) for r in records], [list(r.ignored) for r in records]
+    kept = [[s.span for s in spans if s.score >= loaded.threshold] for spans in predictions.spans]
+    entity = entity_metrics(gold, kept, [r.language for r in records], texts=texts, ignored=ignored)
+    tallies = span_char_tallies(texts, gold, ignored, predictions.spans)
+    return {"outside_bias": loaded.outside_bias, "threshold": loaded.threshold, "rules": loaded.rules,
+            "char": entity["char"]["overall"], "strict_f1": entity["strict"]["overall"]["f1"],
+            "char_curve": char_curve(tallies, candidate_thresholds(predictions.spans))}
+
+
 def evaluate_head(reader: CacheReader, loaded: LoadedHead, split: str, decode: str | None = None,
                   examples_per_class: int = 3, allow_other_backbone: bool = False) -> tuple[dict, list[str]]:
-    """Every metric of one head on one split of the cache, as a JSON-ready dict."""
+    """Every metric of one head on one split of the cache, as a JSON-ready dict, and each of its
+    operating points' figures."""
     predictions = predictions_from_cache(reader, loaded, split, decode, allow_other_backbone)
     metrics, notes = prediction_metrics(predictions, loaded, reader.scheme, split, decode, examples_per_class)
+    metrics["operating_points"] = {
+        name: point_figures(predictions if name == loaded.operating_point
+                            else predictions_from_cache(reader, loaded.at_point(name), split, decode,
+                                                        allow_other_backbone), loaded.at_point(name))
+        for name in loaded.operating_points}
     metrics["cache"] = {"path": str(reader.path), "fingerprint_id": reader.fingerprint_id,
                         "backbone": reader.fingerprint["backbone"]["name_or_path"],
                         "features_fingerprint": features_fingerprint(reader.fingerprint)}
@@ -197,6 +219,8 @@ def write_head_outputs(folder: Path, metrics: dict, examples_per_class: int = 3)
     plot_per_class_f1(metrics["entity"], folder / "per_class_f1.png")
     if metrics.get("threshold_curve"):
         plot_threshold_curve(metrics["threshold_curve"], folder / "threshold_curve.png", chosen=metrics["threshold"])
+    if metrics.get("operating_points"):
+        plot_operating_points(metrics["operating_points"], folder / "operating_points.png")
 
 
 def _unique_names(names: list[str]) -> list[str]:

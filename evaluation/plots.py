@@ -200,6 +200,38 @@ def plot_threshold_curve(points: Sequence[dict], path, chosen: float | None = No
         plt.close(fig)
 
 
+@labels_as_written
+def plot_operating_points(points: dict, path) -> Path:
+    """Character precision against recall over span thresholds, one curve per operating point (at
+    its O bias and rule setting), each point marked where its threshold lies.
+
+    `points` maps a name to {"threshold", "char_curve": [{"threshold", "precision", "recall"}, ...]}.
+    """
+    if not isinstance(points, dict) or not points:
+        raise PiiTaggerError("points is empty: expected {name: {'threshold', 'char_curve'}}")
+    fig, ax = plt.subplots(figsize=(6.4, 5))
+    try:
+        for name, point in points.items():
+            curve = sorted(point.get("char_curve") or [], key=lambda row: row["threshold"])
+            if not curve:
+                raise PiiTaggerError(f"points[{name!r}] has no char_curve")
+            recall = np.array([row["recall"] for row in curve])
+            precision = np.array([row["precision"] for row in curve])
+            line, = ax.plot(recall, precision, marker="." if len(curve) <= 40 else None, label=f"{name} (curve)")
+            nearest = int(np.argmin(np.abs(np.array([row["threshold"] for row in curve]) - point["threshold"])))
+            ax.plot(recall[nearest], precision[nearest], marker="o", markersize=9, linestyle="none",
+                    color=line.get_color(), label=f"{name}: P {precision[nearest]:.3f}, R {recall[nearest]:.3f}")
+        ax.set_xlabel("character recall (hidden / to hide)")
+        ax.set_ylabel("character precision")
+        ax.set_title("Operating points: what is hidden, over span thresholds")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="lower left")
+        fig.tight_layout()
+        return save_figure(fig, path)
+    finally:
+        plt.close(fig)
+
+
 def _per_class(entity_metrics: dict, mode: str) -> dict:
     if not isinstance(entity_metrics, dict) or not isinstance(entity_metrics.get(mode), dict):
         raise PiiTaggerError(f"entity_metrics must be the output of entity_metrics() with a {mode!r} entry")

@@ -20,15 +20,19 @@ HEADLINE = (
     ("char_recall", "Redaction recall (characters)", ("entity", "char", "overall", "recall")),
     ("char_f1", "Redaction F1 (characters)", ("entity", "char", "overall", "f1")),
     ("char_f5", "Redaction F5 (characters)", ("entity", "char", "overall", "f5")),
+    ("partial_leak_rate", "Partial leaks (entities partly hidden, some character visible)",
+     ("entity", "char", "overall", "partial_leak_rate")),
     ("token_macro_f1_without_o", "Token macro F1 (without O)", ("token", "without_o", "macro", "f1")),
     ("token_accuracy", "Token accuracy", ("token", "accuracy")),
 )
+LOWER_IS_BETTER = frozenset({"partial_leak_rate"})  # headline keys whose best value is the smallest
 # What the headline's modes mean, under its table: a reader must know what "1.0" would take.
 MODES_NOTE = (
     "Strict: same label, start and end. Overlap: same label, a shared character. Detection: a "
     "shared character, any label. Overlap and detection pair each gold and each predicted span "
     "at most once. Redaction: label-blind, over non-whitespace characters (what is hidden against "
-    "what should be)."
+    "what should be).\nPartial leaks: gold entities partly hidden with some character still "
+    "visible, as a share of gold entities (a wholly missed one is not counted there)."
 )
 MAX_CONTEXT_CHARS = 160
 MAX_ENTITY_CHARS = 60
@@ -52,11 +56,17 @@ def summary_rows(metrics: dict) -> list[tuple[str, str]]:
     if char:
         overall = char["overall"]
         rows.append(("redaction", f"character P {overall['precision']:.3f}, R {overall['recall']:.3f}, "
-                                  f"F1 {overall['f1']:.4f}, F5 {overall['f5']:.4f} (label-blind)"))
+                                  f"F1 {overall['f1']:.4f}, F5 {overall['f5']:.4f} (label-blind), partial leaks "
+                                  f"{overall.get('partial_leak_rate', 0.0):.1%}"))
     rows += [("detection", f"F1 {entity['detection']['overall']['f1']:.4f}, "
                            f"F5 {entity['detection']['overall']['f5']:.4f} (one-to-one, label-blind)"),
              ("token macro F1", f"{metrics['token']['without_o']['macro']['f1']:.4f} (without O)"),
              ("threshold", f"spans scoring under {metrics['threshold']:.3f} dropped (chosen on val)")]
+    for name, point in (metrics.get("operating_points") or {}).items():
+        char = point["char"]
+        rows.append((f"{name} point", f"O bias {point['outside_bias']:g}, threshold {point['threshold']:.3f}, rules "
+                                      f"{'on' if point['rules'] else 'off'}: character P {char['precision']:.3f} "
+                                      f"R {char['recall']:.3f}, partial leaks {char['partial_leak_rate']:.1%}"))
     return rows
 
 
@@ -104,8 +114,8 @@ def render_report(metrics: dict, *, examples_per_kind: int = 3) -> str:
         lines += [
             "## Per language", "",
             "| Language | Gold | Pred | Strict P | Strict R | Strict F1 | Overlap F1 | Detection F1 | Detection F5 "
-            "| Char P | Char R | Char F1 | Char F5 |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| Char P | Char R | Char F1 | Char F5 | Partial leaks |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for language in languages:
             s = _dig(entity, ("strict", "per_language", language)) or {}
@@ -116,7 +126,8 @@ def render_report(metrics: dict, *, examples_per_kind: int = 3) -> str:
                 f"| {_cell(language)} | {s.get('gold', MISSING)} | {s.get('pred', MISSING)} | "
                 f"{_fmt(s.get('precision'))} | {_fmt(s.get('recall'))} | {_fmt(s.get('f1'))} | "
                 f"{_fmt(o.get('f1'))} | {_fmt(d.get('f1'))} | {_fmt(d.get('f5'))} | "
-                f"{_fmt(c.get('precision'))} | {_fmt(c.get('recall'))} | {_fmt(c.get('f1'))} | {_fmt(c.get('f5'))} |"
+                f"{_fmt(c.get('precision'))} | {_fmt(c.get('recall'))} | {_fmt(c.get('f1'))} | {_fmt(c.get('f5'))} | "
+                f"{_fmt(c.get('partial_leak_rate'))} |"
             )
         lines.append("")
 
@@ -140,17 +151,23 @@ def render_report(metrics: dict, *, examples_per_kind: int = 3) -> str:
     char_per_label = _dig(entity, ("char", "per_label")) or {}
     if char_per_label:
         lines += [
-            "## Redaction recall per gold label (characters, label-blind)", "",
-            "Share of each label's non-whitespace characters that some prediction hides, whatever its label.", "",
-            "| Gold label | Characters | Hidden | Recall |", "|---|---:|---:|---:|",
+            "## Redaction per gold label (characters, label-blind)", "",
+            "Share of each label's non-whitespace characters that some prediction hides, whatever its label; "
+            "its entities with at least one character hidden (found), and those partly hidden with some character "
+            "still visible (partial leaks).", "",
+            "| Gold label | Characters | Hidden | Recall | Entities | Found | Partial leaks |",
+            "|---|---:|---:|---:|---:|---:|---:|",
         ]
         by_size = sorted(char_per_label, key=lambda label: (-int((char_per_label[label] or {}).get("gold_chars", 0)),
                                                             label))
         for label in by_size:
             row = char_per_label[label] or {}
             lines.append(f"| {_cell(label)} | {row.get('gold_chars', MISSING)} | {row.get('hit_chars', MISSING)} | "
-                         f"{_fmt(row.get('recall'))} |")
+                         f"{_fmt(row.get('recall'))} | {row.get('entities', MISSING)} | {_fmt(row.get('found_rate'))} | "
+                         f"{_fmt(row.get('partial_leak_rate'))} |")
         lines.append("")
+
+    lines += _operating_points(metrics)
 
     pairs = metrics.get("confused_pairs") or []
     if pairs:
@@ -174,7 +191,7 @@ def render_comparison(runs: Sequence[tuple[str, dict]]) -> str:
     figures = [headline_figures(metrics) for _, metrics in runs]
     for key, title, _ in HEADLINE:
         values = [f[key] for f in figures]
-        best = max((v for v in values if v is not None), default=None)
+        best = (min if key in LOWER_IS_BETTER else max)((v for v in values if v is not None), default=None)
         cells = [f"**{_fmt(v)}**" if v is not None and v == best and len(runs) > 1 else _fmt(v) for v in values]
         lines.append(f"| {title} | " + " | ".join(cells) + " |")
     lines += ["", "Best value per row in bold. " + MODES_NOTE, ""]
@@ -200,6 +217,25 @@ def render_comparison(runs: Sequence[tuple[str, dict]]) -> str:
 def classes_by_support(per_class: dict) -> list[str]:
     """Class names, most gold entities first (ties by name)."""
     return sorted(per_class, key=lambda label: (-int((per_class[label] or {}).get("gold", 0)), label))
+
+
+def _operating_points(metrics: dict) -> list[str]:
+    """The head's operating points on this split, side by side (see operating_points.png)."""
+    points = metrics.get("operating_points") or {}
+    if not points:
+        return []
+    lines = ["## Operating points", "",
+             f"Chosen on val by fit-head; this report is at `{_cell(metrics.get('operating_point', 'default'))}`. "
+             "The curves of character precision against recall over span thresholds are in operating_points.png.", "",
+             "| Point | O bias | Threshold | Rules | Char P | Char R | Char F1 | Partial leaks | Strict F1 |",
+             "|---|---:|---:|---|---:|---:|---:|---:|---:|"]
+    for name, point in points.items():
+        char = point.get("char") or {}
+        lines.append(f"| {_cell(name)} | {point.get('outside_bias', MISSING)} | {_fmt(point.get('threshold'))} | "
+                     f"{'on' if point.get('rules') else 'off'} | {_fmt(char.get('precision'))} | "
+                     f"{_fmt(char.get('recall'))} | {_fmt(char.get('f1'))} | {_fmt(char.get('partial_leak_rate'))} | "
+                     f"{_fmt(point.get('strict_f1'))} |")
+    return lines + [""]
 
 
 def _provenance(metrics: dict) -> list[str]:

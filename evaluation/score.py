@@ -21,6 +21,7 @@ from extract.files import check_can_write, check_disjoint, output_folder
 from extract.label_maps import load_label_map
 from extract.labels import LabelScheme, encode
 from extract.records import ReadReport, Record, read_corpora
+from head.checkpoint import load_head
 from head.tagger import Tagger, text_groups
 
 
@@ -73,7 +74,8 @@ def score(config: ScoreConfig) -> ScoreResult:
     check_can_write(out, config.overwrite, kind="score")
     label_map = load_label_map(config.label_map) if config.label_map else None
     records, report = read_corpora(config.data, skip_invalid=config.skip_invalid, label_map=label_map)
-    tagger = Tagger.from_pretrained(config.head, config.model, gguf_file=config.gguf_file, device=config.device,
+    loaded = load_head(config.head).at_point(config.operating_point)  # before the backbone loads
+    tagger = Tagger.from_pretrained(loaded, config.model, gguf_file=config.gguf_file, device=config.device,
                                     dtype=config.dtype, batch_tokens=config.batch_tokens,
                                     allow_other_backbone=config.allow_other_backbone)
     gold_scheme = gold_scheme_of(records, tagger.loaded.scheme.scheme)

@@ -197,18 +197,30 @@ class CharCounts(_Rates):
     gold_chars: int = 0  # non-whitespace characters inside gold spans (recall denominator)
     pred_chars: int = 0  # non-whitespace characters inside predicted spans (precision denominator)
     hit_chars: int = 0  # characters inside both (numerator of both)
+    entities: int = 0  # gold entities with a character to hide (partial-leak denominator)
+    partial: int = 0  # of those, partly hidden with some character still visible (a partial leak)
+    missed: int = 0  # of those, not one character hidden
 
     def add(self, other: "CharCounts") -> None:
         self.gold_chars += other.gold_chars
         self.pred_chars += other.pred_chars
         self.hit_chars += other.hit_chars
+        self.entities += other.entities
+        self.partial += other.partial
+        self.missed += other.missed
 
     def tallies(self) -> tuple[int, int, int, int]:
         return self.hit_chars, self.pred_chars, self.hit_chars, self.gold_chars
 
+    @property
+    def partial_leak_rate(self) -> float:
+        """Gold entities partly hidden but still showing a character, as a share of gold entities."""
+        return self.partial / self.entities if self.entities else 0.0
+
     def to_json(self) -> dict:
-        return {**self.rates(), "gold_chars": self.gold_chars, "pred_chars": self.pred_chars,
-                "hit_chars": self.hit_chars}
+        return {**self.rates(), "partial_leak_rate": self.partial_leak_rate, "gold_chars": self.gold_chars,
+                "pred_chars": self.pred_chars, "hit_chars": self.hit_chars, "entities": self.entities,
+                "partial": self.partial, "missed": self.missed}
 
 
 @dataclass
@@ -217,17 +229,34 @@ class LabelCharCounts:
 
     gold_chars: int = 0  # characters of gold spans of this label
     hit_chars: int = 0  # of those, characters inside a predicted span of any label
+    entities: int = 0  # gold entities of this label with a character to hide
+    partial: int = 0  # of those, partly hidden with some character still visible
+    missed: int = 0  # of those, not one character hidden
 
     def add(self, other: "LabelCharCounts") -> None:
         self.gold_chars += other.gold_chars
         self.hit_chars += other.hit_chars
+        self.entities += other.entities
+        self.partial += other.partial
+        self.missed += other.missed
 
     @property
     def recall(self) -> float:
         return self.hit_chars / self.gold_chars if self.gold_chars else 1.0
 
+    @property
+    def partial_leak_rate(self) -> float:
+        return self.partial / self.entities if self.entities else 0.0
+
+    @property
+    def found_rate(self) -> float:
+        """Entities with at least one character hidden, as a share of this label's entities."""
+        return 1.0 - self.missed / self.entities if self.entities else 1.0
+
     def to_json(self) -> dict:
-        return {"gold_chars": self.gold_chars, "hit_chars": self.hit_chars, "recall": self.recall}
+        return {"gold_chars": self.gold_chars, "hit_chars": self.hit_chars, "recall": self.recall,
+                "entities": self.entities, "partial": self.partial, "missed": self.missed,
+                "partial_leak_rate": self.partial_leak_rate, "found_rate": self.found_rate}
 
 
 def char_counts(text: str, gold: Sequence[Span], pred: Sequence[Span],
@@ -262,14 +291,16 @@ def char_scores(text: str, gold: Sequence[Span], pred: Sequence[Span],
         countable &= ~_cover(ignored, n)
     gold_mask, pred_mask = _cover(gold, n), _cover(pred, n)  # [n], [n]
     hidden = pred_mask & countable  # [n]
+    # Prefix sums: the countable (and hidden) characters of [s, e) are cum[e] - cum[s].
+    countable_before = np.concatenate(([0], np.cumsum(countable, dtype=np.int64)))  # [n + 1]
+    hidden_before = np.concatenate(([0], np.cumsum(hidden, dtype=np.int64)))  # [n + 1]
+    leaks = _entity_leaks(gold, countable_before, hidden_before)
     overall = CharCounts(
         gold_chars=int(np.count_nonzero(gold_mask & countable)),
         pred_chars=int(np.count_nonzero(hidden)),
         hit_chars=int(np.count_nonzero(gold_mask & hidden)),
+        **leaks.pop(None),
     )
-    # Prefix sums: the countable (and hidden) characters of [s, e) are cum[e] - cum[s].
-    countable_before = np.concatenate(([0], np.cumsum(countable, dtype=np.int64)))  # [n + 1]
-    hidden_before = np.concatenate(([0], np.cumsum(hidden, dtype=np.int64)))  # [n + 1]
     by_label: dict[str, list[Span]] = defaultdict(list)
     for span in gold:
         by_label[span.label].append(span)
@@ -279,8 +310,29 @@ def char_scores(text: str, gold: Sequence[Span], pred: Sequence[Span],
         per_label[label] = LabelCharCounts(
             gold_chars=int((countable_before[ends] - countable_before[starts]).sum()),
             hit_chars=int((hidden_before[ends] - hidden_before[starts]).sum()),
+            **leaks[label],
         )
     return overall, per_label
+
+
+def _entity_leaks(gold: Sequence[Span], countable_before: np.ndarray, hidden_before: np.ndarray) -> dict:
+    """{label: {"entities", "partial", "missed"}} over gold entities, and the same for all under None.
+
+    An entity counts when it has a character to hide (not all whitespace or ignored); it is a
+    partial leak when some but not all of those characters are hidden, missed when none is.
+    """
+    tallies: dict = defaultdict(lambda: {"entities": 0, "partial": 0, "missed": 0})
+    tallies[None]  # present even for a text without gold
+    for span in gold:
+        to_hide = int(countable_before[span.end] - countable_before[span.start])
+        if to_hide == 0:
+            continue
+        hidden = int(hidden_before[span.end] - hidden_before[span.start])
+        for key in (None, span.label):
+            tallies[key]["entities"] += 1
+            tallies[key]["partial"] += 0 < hidden < to_hide
+            tallies[key]["missed"] += hidden == 0
+    return tallies
 
 
 def _cover(ranges, n: int) -> np.ndarray:

@@ -6,6 +6,8 @@ it was trained on, the hyperparameters and the curves, so a head can be checked 
 
 from __future__ import annotations
 
+import dataclasses
+
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +43,25 @@ class LoadedHead:
     threshold: float  # spans scoring below it are dropped; chosen on val by fit-head
     outside_bias: float  # taken from O's log-probability before decoding; chosen on val by fit-head
     meta: dict  # the whole head.json
+    rules: bool = False  # validated matches (head/rules.py) add or widen spans; chosen on val by fit-head
+    operating_point: str = "default"  # which stored point gives threshold, O bias and rules
+
+    @property
+    def operating_points(self) -> dict:
+        """The points fit-head chose on val, by name ({} for heads from before them)."""
+        return self.meta.get("decoding", {}).get("operating_points", {})
+
+    def at_point(self, name: str | None) -> "LoadedHead":
+        """This head at the operating point `name` (None: the head's default)."""
+        if name is None:
+            return self
+        points = self.operating_points
+        if name not in points:
+            known = ", ".join(points) or "none: this head predates them, its single point applies"
+            raise PiiTaggerError(f"`operating_point`: {name!r} is not a point of this head (it has {known})")
+        point = points[name]
+        return dataclasses.replace(self, threshold=float(point["threshold"]), outside_bias=float(point["outside_bias"]),
+                                   rules=bool(point["rules"]), operating_point=name)
 
     @property
     def features_fingerprint(self) -> dict:
@@ -66,7 +87,7 @@ class LoadedHead:
         """
         log_probs = self.head.predict_log_proba(features, ptr)  # [T, C]
         return tag_block(log_probs, ptr, texts, offsets, self.scheme, decode or self.decode, self.word_scores,
-                         self.outside_bias)
+                         self.outside_bias, self.rules)
 
     def check_tokenizer(self, tokenizer, where: str) -> None:
         """Refuse a backbone whose tokenizer differs from the one the head was trained with."""
@@ -196,4 +217,14 @@ def load_head(folder: Path | str, device: str = "cpu") -> LoadedHead:
         raise PiiTaggerError(f"`head` {folder}: the span threshold {threshold!r} is not a number in [0, 1]")
     if not isinstance(outside_bias, (int, float)) or not np.isfinite(outside_bias):
         raise PiiTaggerError(f"`head` {folder}: the O bias {outside_bias!r} is not a finite number")
-    return LoadedHead(folder, head, scheme, spec, decode, word_scores, float(threshold), float(outside_bias), meta)
+    rules, point = decoding.get("rules", False), decoding.get("operating_point", "default")
+    if not isinstance(rules, bool):
+        raise PiiTaggerError(f"`head` {folder}: the rule layer setting {rules!r} is not true or false")
+    for name, stored in (decoding.get("operating_points") or {}).items():
+        if not (isinstance(stored, dict) and isinstance(stored.get("rules"), bool)
+                and isinstance(stored.get("threshold"), (int, float)) and 0.0 <= stored["threshold"] <= 1.0
+                and isinstance(stored.get("outside_bias"), (int, float)) and np.isfinite(stored["outside_bias"])):
+            raise PiiTaggerError(f"`head` {folder}: the operating point {name!r} is damaged ({stored!r}); train "
+                                 "the head again with `cli.py fit-head`")
+    return LoadedHead(folder, head, scheme, spec, decode, word_scores, float(threshold), float(outside_bias), meta,
+                      rules, point)

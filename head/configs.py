@@ -10,7 +10,9 @@ from pathlib import Path
 from extract.errors import PiiTaggerError
 
 CLASS_WEIGHTS = ("none", "balanced")
-THRESHOLD_METRICS = ("f5", "f1")  # detection F-beta maximised when choosing: F5 for redaction (recall first)
+# The operating points fit-head chooses on val and stores in the head, the default first: "recall"
+# hides the most characters above a precision floor, "precise" has the best character F1.
+OPERATING_POINTS = ("recall", "precise")
 
 
 @dataclass(kw_only=True)
@@ -58,7 +60,9 @@ class FitConfig:
     # How a word's sub-tokens' scores combine (spans never cut a word): "auto" picks first, mean
     # or max on val after training; "token" decodes tokens apart (spans may then cut a word).
     word_scores: str = "auto"
-    threshold_metric: str = "f5"  # the span score threshold maximises this val detection F-beta (redaction: recall first)
+    # The default operating point hides as many characters as it can while the val character
+    # precision stays at or above this (a missed value costs a redactor more than a false alarm).
+    precision_floor: float = 0.97
     max_memory: str = "8GB"  # above this the train features are streamed shard by shard
     device: str = "auto"  # cuda when available, else cpu
     overwrite: bool = False  # replace an existing head folder
@@ -84,6 +88,9 @@ class PredictConfig:
     # Spans scoring below this are dropped; None: the head's threshold, chosen on val by fit-head,
     # so the spans are exactly those `evaluate` counts. 0 keeps every span.
     min_score: float | None = None
+    # Which of the head's operating points (O bias, span threshold, rule layer) to apply; None: the
+    # head's default ("recall"). Heads from before operating points have one, their own.
+    operating_point: str | None = None
     labels: tuple[str, ...] = ()  # keep only these entity types; empty: all of the head's
     # What becomes of each span in `masked_text` (head/operators.py): "NAME" for every label,
     # "LABEL=NAME" for one, "default=NAME" for the rest; empty: [LABEL_n] placeholders.

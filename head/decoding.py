@@ -16,6 +16,7 @@ import numpy as np
 from extract.errors import NonFiniteError, PiiTaggerError
 from extract.labels import LabelScheme, decode, same_word, trim_offsets
 from extract.records import Span
+from head.rules import rule_spans
 from head.span_rules import clean_spans
 
 DECODERS = ("greedy", "viterbi")
@@ -236,6 +237,27 @@ def _scored_part(cleaned: Span, decoded: Span) -> Span:
     return Span(start, end, cleaned.label) if start < end else decoded
 
 
+RULE_SCORE = 1.0  # a span a validator found or widened: a checksum or a strict shape, kept at any threshold
+
+
+def merge_rule_spans(spans: Sequence[ScoredSpan], found: Sequence[Span]) -> list[ScoredSpan]:
+    """The head's spans with the rule layer's (`head.rules`): a validated match adds a span, or widens
+    the spans it overlaps into one that covers them all (the label of the longest); none is deleted."""
+    merged = sorted(spans, key=lambda s: (s.start, s.end))
+    for match in found:
+        touching = [s for s in merged if s.start < match.end and match.start < s.end]
+        if not touching:
+            label = match.label
+        else:
+            label = max(touching, key=lambda s: (s.end - s.start, -s.start)).label
+            merged = [s for s in merged if s not in touching]
+        start = min([match.start, *(s.start for s in touching)])
+        end = max([match.end, *(s.end for s in touching)])
+        merged.append(ScoredSpan(start, end, label, RULE_SCORE))
+        merged.sort(key=lambda s: (s.start, s.end))
+    return merged
+
+
 def _biased(scores: np.ndarray, outside_bias: float) -> np.ndarray:
     """Scores [N, C] with `outside_bias` taken from the O column (label 0)."""
     if not outside_bias:
@@ -247,13 +269,13 @@ def _biased(scores: np.ndarray, outside_bias: float) -> np.ndarray:
 
 def tag_block(log_probs: np.ndarray, ptr: np.ndarray, texts: Sequence[str], offsets: np.ndarray,
               scheme: LabelScheme, decode_method: str = "viterbi", aggregate: str = "first",
-              outside_bias: float = 0.0) -> BlockTagging:
+              outside_bias: float = 0.0, rules: bool = False) -> BlockTagging:
     """Labels, scored spans and word-consistent token labels for a block of examples.
 
     log_probs: [T, C] for the tokens of all examples; ptr: [E+1]; offsets: raw [T, 2].
     `outside_bias` is subtracted from the O label's log-probability before decoding: above 0 the
     decoder opens entities it was less sure of (recall for precision); span scores stay the
-    head's own probabilities.
+    head's own probabilities. With `rules`, validated matches (`head.rules`) add or widen spans.
     """
     if aggregate not in AGGREGATIONS:
         raise PiiTaggerError(f"unknown word aggregation {aggregate!r} (expected one of: {', '.join(AGGREGATIONS)})")
@@ -276,5 +298,6 @@ def tag_block(log_probs: np.ndarray, ptr: np.ndarray, texts: Sequence[str], offs
         # Scored over the tokens the head labelled: a widened span's extra tokens carry p(O).
         decoded = [_scored_part(c, d) for c, d in pairs]  # guard: widened-spans-scored-as-decoded
         scores = span_scores(text, offsets[rows], chosen[rows], decoded)
-        spans.append([ScoredSpan(s.start, s.end, s.label, float(score)) for s, score in zip(found, scores)])
+        scored = [ScoredSpan(s.start, s.end, s.label, float(score)) for s, score in zip(found, scores)]
+        spans.append(merge_rule_spans(scored, rule_spans(text)) if rules else scored)  # guard: rule-layer
     return BlockTagging(labels, log_probs, spans)

@@ -28,7 +28,7 @@ from head.model import TokenHead
 from head.plots import plot_training_curves
 from head.trainer import TrialResult, best_trial, check_trials, class_weights_from_counts, \
     train_trials
-from head.validation import THRESHOLD_METRICS, ValidationSet, choose_decoding
+from head.validation import ValidationSet, choose_decoding
 
 
 @dataclass
@@ -62,9 +62,9 @@ class FitResult:
         return [
             ("best", f"{self.best.trial.name}, epoch {self.best.best_epoch}: "
                      f"val strict span F1 {self.best.best['span_f1']:.4f}"),
-            ("decoding", f"{decoding['decode']}, word scores {decoding['word_scores']}, O bias "
-                         f"{decoding['outside_bias']:g}, span threshold {decoding['threshold']:.3f} (best val "
-                         f"detection {decoding['threshold_metric'].upper()})"),
+            ("decoding", f"{decoding['decode']}, word scores {decoding['word_scores']}"),
+            *[(f"{name} point", point_summary(point, decoding["precision_floor"] if name == "recall" else None))
+              for name, point in decoding["operating_points"].items()],
             *([("dropped", f"diverged (non-finite weights or loss): {diverged_names(self.results)}")]
               if any(r.diverged_at is not None for r in self.results) else []),
             ("data", f"{self.train_tokens} train tokens, layers {self.layers}, {self.mode}"),
@@ -85,9 +85,8 @@ def _check(config: FitConfig) -> None:
     if config.word_scores not in ("auto", *AGGREGATIONS):
         raise PiiTaggerError(f"`word_scores`: unknown value {config.word_scores!r} (expected one of: auto, "
                              f"{', '.join(AGGREGATIONS)})")
-    if config.threshold_metric not in THRESHOLD_METRICS:
-        raise PiiTaggerError(f"`threshold_metric`: unknown value {config.threshold_metric!r} (expected one of: "
-                             f"{', '.join(THRESHOLD_METRICS)})")
+    if not 0.0 <= config.precision_floor <= 1.0:
+        raise PiiTaggerError(f"`precision_floor` must be in [0, 1], got {config.precision_floor}")
 
 
 def train_label_counts(reader: CacheReader) -> np.ndarray:
@@ -158,7 +157,7 @@ def fit_head(config: FitConfig) -> FitResult:
                              "lower the learning rate (`lrs`)")
     # Before the decoding is chosen on it and before anything is written.
     check_finite_tensors({"weight": best.weight, "bias": best.bias}, f"fit-head: the best trial ({best.trial.name})")
-    decoding = choose_decoding(valset, best, config.word_scores, config.threshold_metric)
+    decoding = choose_decoding(valset, best, config.word_scores, config.precision_floor)
     head = TokenHead.from_trial(best, standardizer, config.hp, spec)
     epoch_seconds = [point["train_seconds"] for point in max(results, key=lambda r: len(r.curve)).curve]
     meta = head_metadata(config, reader, spec, best, results, "in memory" if in_memory else "streaming")
@@ -170,6 +169,17 @@ def fit_head(config: FitConfig) -> FitResult:
                              staging / "training_curve.png")
     return FitResult(Path(config.out), best, results, layers, meta["data_mode"], train_tokens,
                      time.perf_counter() - started, epoch_seconds, meta["decoding"])
+
+
+def point_summary(point: dict, floor: float | None) -> str:
+    """One operating point in a line: its settings and its val character figures."""
+    val = point["val_char"]
+    aim = "best val character F1" if floor is None else (
+        f"most val character recall at precision >= {floor:g}" if point["floor_reached"]
+        else f"no point reaches precision {floor:g} on val: the most precise")
+    return (f"O bias {point['outside_bias']:g}, span threshold {point['threshold']:.3f}, rules "
+            f"{'on' if point['rules'] else 'off'}: val character P {val['precision']:.3f} R {val['recall']:.3f}, "
+            f"partial leaks {val['partial_leak_rate']:.1%} ({aim})")
 
 
 def diverged_names(results: list[TrialResult]) -> str:

@@ -1,11 +1,16 @@
-"""What a predicted span may cover: unpaired punctuation trimmed from its ends, a sentence's full
-stop left out, a value written without spaces widened to its whole run. One rule set, applied
-identically by fit-head's validation, evaluate, predict and score (through `tag_block`).
+"""What a predicted span may cover: a value written without spaces widened to its whole run, a
+multi-word value grown to its natural extent (a firm's legal suffix, "Flat 2", "16 et 17 avril"),
+a title's name, unpaired punctuation and a sentence's full stop left out. One rule set, data in
+`span_extents.json`, applied identically by fit-head's validation, evaluate, predict and score
+(through `tag_block`).
 """
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 from extract.records import Span
@@ -23,24 +28,122 @@ _NO_FINAL_STOP = frozenset({"IPV4", "IPV6", "URL", "EMAIL", "PHONENUMBER", "IBAN
                             "ACCOUNTNUMBER", "SSN", "ZIPCODE", "AMOUNT", "BUILDINGNUMBER", "AGE"})
 
 
-# Types written without spaces, in a few characters: a span that stops inside such a run stops inside
-# the value ("34.70." of "34.70.62.39"), so it is widened to the whole run.
-_WHOLE_RUN = {"IPV4": re.compile(r"[0-9.]"), "EMAIL": re.compile(r"[A-Za-z0-9._%+@-]")}
+_EXTENTS_FILE = Path(__file__).with_name("span_extents.json")
+
+
+@dataclass(frozen=True)
+class _Extents:
+    """How far a span reaches (head/span_extents.json), compiled once."""
+
+    whole_run: frozenset  # types written without spaces: the whole run of non-space characters
+    numeric_only: frozenset  # of those, widened only over a run of figures and separators
+    numeric_run: re.Pattern
+    breakers: str  # non-space characters that end a run anyway
+    colon_inside: frozenset  # types whose runs go on through ':'
+    code_symbols: str  # inside a run, they make it a code whatever the span's type
+    sentence_end: str
+    sentence_start: str
+    right: dict  # label -> [pattern matched at the span's end]
+    right_only_after: dict  # label -> pattern the span's text must end with for `right` to apply
+    left: dict  # label -> [pattern matched just before the span's start]
+    title_word: re.Pattern
+    title_labels: tuple  # (label of the first of two words, label of the last)
+
+
+def _load_extents(path: Path = _EXTENTS_FILE) -> _Extents:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    run = data["whole_run"]
+
+    def patterns(section: dict) -> dict:
+        return {label: [re.compile(p) for p in items] for label, items in section.items() if not label.startswith("_")}
+
+    return _Extents(
+        whole_run=frozenset(run["labels"]), numeric_only=frozenset(run["numeric_only"]),
+        numeric_run=re.compile(run["numeric_run"]), breakers=run["breakers"],
+        colon_inside=frozenset(run["colon_inside"]), code_symbols=run["code_symbols"],
+        sentence_end=run["sentence_end"], sentence_start=run["sentence_start"],
+        right=patterns(data["right"]), left=patterns(data["left"]),
+        right_only_after={label: re.compile(p) for label, p in data["right_only_after"].items()
+                          if not label.startswith("_")},
+        title_word=re.compile(data["after_title"]["word"]), title_labels=tuple(data["after_title"]["labels"]))
+
+
+EXTENTS = _load_extents()
+_MAX_GROWTH = 8  # right or left patterns applied at most this many times to one span
+_LOOK_BEHIND = 40  # characters before a span that left patterns may read
+
+
+def _is_run_char(char: str, breakers: str) -> bool:
+    return not char.isspace() and char not in breakers
 
 
 def _whole_run(text: str, span: Span, low: int, high: int) -> tuple[int, int]:
-    """`span`'s bounds widened to the run of its type's characters around it, within [low, high)."""
+    """`span`'s bounds widened to the run of non-space characters around it, within [low, high),
+    for types written without spaces and for any span inside a run that holds a code symbol;
+    sentence punctuation at the run's ends stays out (unless the head's own span held it)."""
+    rules = EXTENTS
+    breakers = rules.breakers + ("" if span.label in rules.colon_inside else ":")
     start, end = span.start, span.end
-    allowed = _WHOLE_RUN.get(span.label)
-    if allowed is None:
-        return start, end
-    while start > low and allowed.match(text[start - 1]):
+    while start > low and _is_run_char(text[start - 1], breakers):
         start -= 1
-    while end < high and allowed.match(text[end]):
+    while end < high and _is_run_char(text[end], breakers):
         end += 1
-    while start < end - 1 and text[start] == ".":  # neither an address nor an e-mail starts with a dot
+    while end > span.end and text[end - 1] in rules.sentence_end:
+        end -= 1
+    while start < span.start and text[start] in rules.sentence_start:
         start += 1
+    while start < min(end - 1, span.start) and text[start] == ".":  # neither an address nor an e-mail starts with a dot
+        start += 1
+    if (start, end) == (span.start, span.end):
+        return start, end
+    run = text[start:end]
+    if span.label in rules.whole_run:
+        if span.label not in rules.numeric_only or rules.numeric_run.match(run):
+            return start, end
+    if any(symbol in run[1:-1] for symbol in rules.code_symbols):
+        return start, end
+    return span.start, span.end
+
+
+def _grown(text: str, label: str, start: int, end: int, low: int, high: int) -> tuple[int, int]:
+    """[start, end) grown over the words its type's patterns add on either side, within [low, high)."""
+    only_after = EXTENTS.right_only_after.get(label)
+    for _ in range(_MAX_GROWTH):
+        if only_after is not None and not only_after.search(text, start, end):
+            break
+        found = next((m for p in EXTENTS.right.get(label, ()) if (m := p.match(text, end)) and m.end() <= high), None)
+        if found is None:
+            break
+        end = found.end()
+    for _ in range(_MAX_GROWTH):
+        window = max(low, start - _LOOK_BEHIND)
+        found = next((m for p in EXTENTS.left.get(label, ()) if (m := p.search(text, window, start))), None)
+        if found is None or found.start() == start:
+            break
+        start = found.start()
     return start, end
+
+
+def _names_after_titles(text: str, kept: list[tuple[Span, Span]]) -> list[tuple[Span, Span]]:
+    """A title's name: up to two capitalised words right after a PREFIX span that no span covers."""
+    out: list[tuple[Span, Span]] = []
+    for i, (cleaned, decoded) in enumerate(kept):
+        out.append((cleaned, decoded))
+        if cleaned.label != "PREFIX":
+            continue
+        high = kept[i + 1][0].start if i + 1 < len(kept) else len(text)
+        words, position = [], cleaned.end
+        while len(words) < 2 and position < high and text[position] == " ":
+            word = EXTENTS.title_word.match(text, position + 1)
+            if word is None or word.end() > high:
+                break
+            words.append(word.span())
+            position = word.end()
+        # One word right before another span ("Mr John [Smith]") is the first of two names.
+        before_span = bool(words) and i + 1 < len(kept) and high - position <= 1
+        labels = EXTENTS.title_labels[:len(words)] if before_span else EXTENTS.title_labels[-len(words):]
+        out.extend((Span(s, e, label), decoded) for (s, e), label in zip(words, labels))  # guard: title-name
+    return out
 
 
 def _is_final_stop(text: str, start: int, end: int, label: str) -> bool:
@@ -49,12 +152,14 @@ def _is_final_stop(text: str, start: int, end: int, label: str) -> bool:
 
 
 def clean_spans(text: str, spans: Sequence[Span]) -> list[tuple[Span, Span]]:
-    """(cleaned span, the decoded span it came from) for each span `trim_punctuation` keeps."""
+    """(cleaned span, the decoded span it came from) for each span `trim_punctuation` keeps, and for
+    the name after a title (its decoded span is the title's)."""
     kept: list[tuple[Span, Span]] = []
     for i, span in enumerate(spans):
         low = kept[-1][0].end if kept else 0
         high = spans[i + 1].start if i + 1 < len(spans) else len(text)
         start, end = _whole_run(text, span, low, high)  # guard: whole-run-widened
+        start, end = _grown(text, span.label, start, end, low, high)  # guard: extents-grown
         own = span.label in _OWN_PUNCTUATION
         while start < end:
             last = text[end - 1]
@@ -78,14 +183,14 @@ def clean_spans(text: str, spans: Sequence[Span]) -> list[tuple[Span, Span]]:
             break
         if start < end:
             kept.append((Span(start, end, span.label), span))
-    return kept
+    return _names_after_titles(text, kept)
 
 
 def trim_punctuation(text: str, spans: Sequence[Span]) -> list[Span]:
     """Spans without unpaired punctuation (and the spaces it leaves) at either end; empty ones dropped.
 
     Spans of types whose values may end in punctuation (`_OWN_PUNCTUATION`) keep theirs, but for
-    a final full stop where the type never ends in one (`_NO_FINAL_STOP`). A span of an address
-    type written without spaces is first widened to its whole run (`_WHOLE_RUN`).
+    a final full stop where the type never ends in one (`_NO_FINAL_STOP`). A span is first widened
+    to its whole run and grown to its natural extent (`span_extents.json`).
     """
     return [cleaned for cleaned, _ in clean_spans(text, spans)]

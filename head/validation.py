@@ -1,5 +1,6 @@
 """What fit-head measures on val: every epoch's span F1 (early stopping, the best trial), then the
-word scores, O bias and span threshold that the head keeps and that evaluate and predict apply.
+word scores and the operating points (O bias, span threshold, rule layer) that the head keeps and
+that evaluate and predict apply.
 """
 
 from __future__ import annotations
@@ -12,17 +13,18 @@ import torch
 from extract.cache_reader import SplitData
 from extract.errors import PiiTaggerError
 from extract.records import Span
-from extract.span_metrics import CharCounts, char_counts, score_corpus
+from extract.span_metrics import CharCounts, char_counts, check_ignored, score_corpus
 from extract.token_metrics import token_metrics
-from head.configs import THRESHOLD_METRICS
+from head.configs import OPERATING_POINTS
 from head.data import FeatureSpec, Standardizer, head_inputs
-from head.decoding import BlockTagging, ScoredSpan, tag_block
+from head.decoding import BlockTagging, ScoredSpan, merge_rule_spans, tag_block
+from head.rules import rule_spans
 from head.trainer import TrialResult, Validation
 
 WORD_SCORE_CHOICES = ("first", "mean", "max")  # what "auto" tries on val: every way that keeps words whole
 # O biases tried on val (subtracted from the O log-probability before decoding): 0 is the head as
 # trained; more opens entities the head was less sure of.
-OUTSIDE_BIASES = (0.0, 0.5, 1.0, 2.0, 3.0)
+OUTSIDE_BIASES = (0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0)
 MAX_CANDIDATES = 200  # thresholds tried: every distinct span score, thinned to this many quantiles
 
 
@@ -46,17 +48,6 @@ def threshold_curve(scored: Sequence[Sequence[ScoredSpan]], gold: Sequence[Seque
                        "f1": counts.f1, "f5": counts.fbeta(5.0),
                        "predicted": sum(len(spans) for spans in kept)})
     return points
-
-
-def choose_threshold(points: list[dict], metric: str = "f5") -> float:
-    """The threshold with the best `metric` on val; the lowest such one on ties (recall first)."""
-    if metric not in THRESHOLD_METRICS:
-        raise PiiTaggerError(f"`threshold_metric`: unknown value {metric!r} (expected one of: "
-                             f"{', '.join(THRESHOLD_METRICS)})")
-    if not points:
-        return 0.0
-    best = max(point[metric] for point in points)
-    return min(point["threshold"] for point in points if point[metric] == best)
 
 
 class ValidationSet:
@@ -107,19 +98,101 @@ class ValidationSet:
         return Validation(score, lambda: iter([self.inputs]))
 
 
-def choose_decoding(valset: ValidationSet, best: TrialResult, word_scores: str, metric: str,
+def span_char_tallies(texts: Sequence[str], gold: Sequence[Sequence[Span]], ignored: Sequence,
+                      scored: Sequence[Sequence[ScoredSpan]]) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """(characters to hide, and per predicted span: its score, its characters, those of them to hide).
+
+    Over non-whitespace characters outside ignored regions, as `char_counts` counts them; the
+    spans of one text do not overlap, so any threshold's character counts are sums over the spans
+    it keeps."""
+    gold_total, scores, chars, hits = 0, [], [], []
+    for text, gold_spans, ranges, spans in zip(texts, gold, ignored, scored):
+        countable = np.array([not c.isspace() for c in text], dtype=bool)  # [n]
+        for start, end in check_ignored(ranges, gold_spans):
+            countable[start:end] = False
+        to_hide = np.zeros(len(text), dtype=bool)  # [n]
+        for span in gold_spans:
+            to_hide[span.start:span.end] = True
+        to_hide &= countable
+        gold_total += int(to_hide.sum())
+        countable_before = np.r_[0, np.cumsum(countable)]  # [n + 1]
+        hit_before = np.r_[0, np.cumsum(to_hide)]  # [n + 1]
+        for span in spans:
+            scores.append(span.score)
+            chars.append(countable_before[span.end] - countable_before[span.start])
+            hits.append(hit_before[span.end] - hit_before[span.start])
+    return gold_total, np.array(scores, dtype=np.float64), np.array(chars, np.int64), np.array(hits, np.int64)
+
+
+def char_curve(tallies: tuple[int, np.ndarray, np.ndarray, np.ndarray], thresholds: np.ndarray) -> list[dict]:
+    """Label-blind character precision, recall, F1 and F5 of the spans kept at each threshold."""
+    gold_total, scores, chars, hits = tallies
+    order = np.argsort(scores)
+    sorted_scores = scores[order]
+    # Spans kept at t are those from the first score >= t: suffix sums of the sorted spans.
+    chars_from = np.r_[np.cumsum(chars[order][::-1])[::-1], 0]  # [S + 1]
+    hits_from = np.r_[np.cumsum(hits[order][::-1])[::-1], 0]
+    points = []
+    for threshold in thresholds:
+        first = int(np.searchsorted(sorted_scores, threshold, side="left"))
+        counts = CharCounts(gold_chars=gold_total, pred_chars=int(chars_from[first]), hit_chars=int(hits_from[first]))
+        points.append({"threshold": float(threshold), **counts.rates()})
+    return points
+
+
+def choose_operating_points(curves: dict[tuple[float, bool], list[dict]], precision_floor: float) -> dict:
+    """The two points fit-head stores, from val curves keyed (O bias, rules on).
+
+    `recall`: the highest character recall whose character precision reaches `precision_floor`
+    (none does: the most precise point); `precise`: the best character F1. Ties go to higher
+    precision, then the smaller bias, rules off and the lower threshold."""
+    points = [{"outside_bias": bias, "rules": rules, **point}
+              for (bias, rules), curve in curves.items() for point in curve]
+    if not points:
+        raise PiiTaggerError("no operating point to choose from: the validation curves are empty")
+
+    def tie(point: dict) -> tuple:
+        return point["precision"], -point["outside_bias"], not point["rules"], -point["threshold"]
+
+    above = [p for p in points if p["precision"] >= precision_floor]
+    recall = max(above, key=lambda p: (p["recall"], *tie(p))) if above else max(points, key=tie)
+    precise = max(points, key=lambda p: (p["f1"], *tie(p)))
+    return {name: _point_json(point, reached=name != "recall" or bool(above))
+            for name, point in zip(OPERATING_POINTS, (recall, precise))}
+
+
+def _point_json(point: dict, reached: bool) -> dict:
+    return {"outside_bias": point["outside_bias"], "threshold": point["threshold"], "rules": point["rules"],
+            "val_char": {key: point[key] for key in ("precision", "recall", "f1", "f5")}, "floor_reached": reached}
+
+
+def choose_decoding(valset: ValidationSet, best: TrialResult, word_scores: str, precision_floor: float,
                     outside_biases: tuple[float, ...] = OUTSIDE_BIASES) -> dict:
-    """After training, for the chosen trial, on val: the word aggregation (by strict span F1), the O
-    bias (by character-level redaction F1: what is hidden against what should be, balanced) and the
-    span threshold (by detection F-beta `metric`); all are stored in the head and used everywhere."""
+    """After training, for the chosen trial, on val: the word aggregation (by strict span F1), then
+    the operating points (`choose_operating_points`) over O biases, span thresholds and the rule
+    layer on or off, by label-blind character precision and recall: what a redactor hides."""
     log_probs = valset.log_probs(best.weight, best.bias)
     candidates = WORD_SCORE_CHOICES if word_scores == "auto" else (word_scores,)
     tried = {how: valset.metrics(log_probs, how) for how in candidates}
     chosen = max(candidates, key=lambda how: (tried[how]["span_f1"], tried[how]["token_macro_f1"]))
-    taggings = {bias: valset.tag(log_probs, chosen, bias) for bias in outside_biases}
-    char_f1 = {bias: valset.char_f1(tagging) for bias, tagging in taggings.items()}
-    bias = min(b for b in outside_biases if char_f1[b] == max(char_f1.values()))  # the smallest on ties
-    curve = threshold_curve(taggings[bias].spans, valset.gold, valset.ignored)
+    found = [rule_spans(text) for text in valset.texts]  # the same for every bias
+    scored: dict[tuple[float, bool], list] = {}
+    for bias in outside_biases:
+        spans = valset.tag(log_probs, chosen, bias).spans
+        scored[(bias, False)] = spans
+        scored[(bias, True)] = [merge_rule_spans(s, f) for s, f in zip(spans, found)]
+    tallies = {key: span_char_tallies(valset.texts, valset.gold, valset.ignored, spans) for key, spans in scored.items()}
+    curves = {key: char_curve(t, candidate_thresholds(scored[key])) for key, t in tallies.items()}
+    points = choose_operating_points(curves, precision_floor)
+    for name, point in points.items():
+        kept = [[s.span for s in spans if s.score >= point["threshold"]]
+                for spans in scored[(point["outside_bias"], point["rules"])]]
+        counts = CharCounts()
+        for text, gold, pred, ignored in zip(valset.texts, valset.gold, kept, valset.ignored):
+            counts.add(char_counts(text, gold, pred, ignored))
+        point["val_char"]["partial_leak_rate"] = counts.partial_leak_rate
+    default = points[OPERATING_POINTS[0]]
     return {"word_scores": chosen, "word_scores_val_span_f1": {how: m["span_f1"] for how, m in tried.items()},
-            "outside_bias": bias, "outside_bias_val_char_f1": {str(b): f1 for b, f1 in char_f1.items()},
-            "threshold": choose_threshold(curve, metric), "threshold_metric": metric, "threshold_curve_val": curve}
+            "operating_point": OPERATING_POINTS[0], "precision_floor": precision_floor, "operating_points": points,
+            "outside_bias": default["outside_bias"], "threshold": default["threshold"], "rules": default["rules"],
+            "char_curves_val": {name: curves[(p["outside_bias"], p["rules"])] for name, p in points.items()}}

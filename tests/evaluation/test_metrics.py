@@ -186,21 +186,48 @@ def test_per_language_and_per_label_character_figures():
     # overall: gold 38, hidden 27, hit 21: P = 21/27 = 7/9, R = 21/38.
     assert char["per_language"]["en"] == pytest.approx(
         {"gold_chars": 20, "pred_chars": 16, "hit_chars": 16, "precision": 1.0, "recall": 0.8,
-         "f1": 2 * 0.8 / 1.8, "f5": 26 * 0.8 / (25 + 0.8)})
+         "f1": 2 * 0.8 / 1.8, "f5": 26 * 0.8 / (25 + 0.8),
+         # Jean and Dupont hidden whole; the phone shows "56 78": 1 partial leak of 3 entities.
+         "entities": 3, "partial": 1, "missed": 0, "partial_leak_rate": 1 / 3})
     fr = char["per_language"]["fr"]
     assert (fr["gold_chars"], fr["pred_chars"], fr["hit_chars"]) == (18, 11, 5)
     assert (fr["precision"], fr["recall"]) == pytest.approx((5 / 11, 5 / 18))
     overall = char["overall"]
     assert (overall["gold_chars"], overall["pred_chars"], overall["hit_chars"]) == (38, 27, 21)
     assert (overall["precision"], overall["recall"]) == pytest.approx((7 / 9, 21 / 38))
+    # fr: Marie whole, the address missed whole (not a partial leak): 1 partial of 5 entities.
+    assert (overall["entities"], overall["partial"], overall["missed"]) == (5, 1, 1)
+    assert overall["partial_leak_rate"] == pytest.approx(1 / 5)
     # Per gold label, any predicted label hides: FIRSTNAME 4 + 5 of 9, LASTNAME 6 of 6 (under the
     # merged FIRSTNAME span), PHONE 6 of 10, ADDRESS 0 of 13.
     assert char["per_label"] == {
-        "ADDRESS": {"gold_chars": 13, "hit_chars": 0, "recall": 0.0},
-        "FIRSTNAME": {"gold_chars": 9, "hit_chars": 9, "recall": 1.0},
-        "LASTNAME": {"gold_chars": 6, "hit_chars": 6, "recall": 1.0},
-        "PHONE": {"gold_chars": 10, "hit_chars": 6, "recall": 0.6},
+        "ADDRESS": {"gold_chars": 13, "hit_chars": 0, "recall": 0.0, "entities": 1, "partial": 0, "missed": 1,
+                    "partial_leak_rate": 0.0, "found_rate": 0.0},
+        "FIRSTNAME": {"gold_chars": 9, "hit_chars": 9, "recall": 1.0, "entities": 2, "partial": 0, "missed": 0,
+                      "partial_leak_rate": 0.0, "found_rate": 1.0},
+        "LASTNAME": {"gold_chars": 6, "hit_chars": 6, "recall": 1.0, "entities": 1, "partial": 0, "missed": 0,
+                     "partial_leak_rate": 0.0, "found_rate": 1.0},
+        "PHONE": {"gold_chars": 10, "hit_chars": 6, "recall": 0.6, "entities": 1, "partial": 1, "missed": 0,
+                  "partial_leak_rate": 1.0, "found_rate": 1.0},
     }
+
+
+def test_partial_leaks_count_whitespace_and_ignored_characters_out():
+    text = "pw: Summer2024!Blue ok, rue  X"
+    password, street = Span(4, 19, "PASSWORD"), Span(24, 30, "STREET")
+    assert text[password.start:password.end] == "Summer2024!Blue"
+    # "Summer2024" hidden, "!Blue" visible: a partial leak. The street's hidden "rue" plus its two
+    # spaces leaves "X" visible: partial too, unless "X" is an ignored region, where only
+    # characters to hide count.
+    pred = [Span(4, 14, "DATE"), Span(24, 29, "STREET")]
+    char = entity_metrics([[password, street]], [pred], ["en"], texts=[text])["char"]["overall"]
+    assert (char["entities"], char["partial"], char["missed"]) == (2, 2, 0)
+    char = entity_metrics([[password, Span(24, 27, "STREET")]], [pred], ["en"], texts=[text],
+                          ignored=[[(29, 30)]])["char"]["overall"]
+    assert (char["entities"], char["partial"], char["partial_leak_rate"]) == (2, 1, 0.5)
+    # A gold span of whitespace and ignored characters only has nothing to hide: not an entity.
+    char = entity_metrics([[Span(27, 29, "STREET")]], [[]], ["en"], texts=[text])["char"]["overall"]
+    assert (char["entities"], char["partial_leak_rate"]) == (0, 0.0)
 
 
 def test_entity_metrics_keeps_its_keys_and_passes_ignored_regions_on():

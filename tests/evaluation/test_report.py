@@ -42,7 +42,8 @@ def test_report_contains_headline_numbers_and_per_class_rows():
     en = metrics["entity"]["char"]["per_language"]["en"]
     assert en["precision"] != en["recall"]  # so a swapped column shows
     en_row = next(line for line in report.splitlines() if line.startswith("| en |"))
-    assert en_row.endswith(f"| {en['precision']:.3f} | {en['recall']:.3f} | {en['f1']:.3f} | {en['f5']:.3f} |")
+    assert en_row.endswith(f"| {en['precision']:.3f} | {en['recall']:.3f} | {en['f1']:.3f} | {en['f5']:.3f} | "
+                           f"{en['partial_leak_rate']:.3f} |")
     assert "| FIRSTNAME | EMAIL | 1 |" in report  # the confused pair
     assert "⟦06 12 34 56 78⟧" in report  # the missed phone, in context
     assert "runs/head-a/head.pt" in report and "SmolLM2-135M" in report and "viterbi" in report

@@ -118,8 +118,10 @@ def test_merged_first_and_last_name():
     assert (counts.precision, counts.recall, counts.f1, counts.fbeta(5.0)) == (1.0, 1.0, 1.0, 1.0)
     by_label = char_recall_per_label(TEXT, gold, pred)
     assert {label: row.to_json() for label, row in by_label.items()} == {
-        "FIRSTNAME": {"gold_chars": 4, "hit_chars": 4, "recall": 1.0},
-        "LASTNAME": {"gold_chars": 6, "hit_chars": 6, "recall": 1.0},
+        "FIRSTNAME": {"gold_chars": 4, "hit_chars": 4, "recall": 1.0, "entities": 1, "partial": 0, "missed": 0,
+                      "partial_leak_rate": 0.0, "found_rate": 1.0},
+        "LASTNAME": {"gold_chars": 6, "hit_chars": 6, "recall": 1.0, "entities": 1, "partial": 0, "missed": 0,
+                     "partial_leak_rate": 0.0, "found_rate": 1.0},
     }
 
 
@@ -291,10 +293,17 @@ def test_char_counts_equal_a_per_character_count(data):
     gold, pred = spans("AB"), spans("AC")
     inside = lambda spans, i: any(s.start <= i < s.end for s in spans)  # noqa: E731
     countable = [not c.isspace() for c in text]
+    # Per gold entity: its characters to hide and, of those, the hidden ones.
+    entities = [(sum(countable[i] for i in range(s.start, s.end)),
+                 sum(countable[i] and inside(pred, i) for i in range(s.start, s.end))) for s in gold]
+    entities = [(to_hide, hidden) for to_hide, hidden in entities if to_hide]
     expected = CharCounts(
         gold_chars=sum(countable[i] and inside(gold, i) for i in range(n)),
         pred_chars=sum(countable[i] and inside(pred, i) for i in range(n)),
         hit_chars=sum(countable[i] and inside(gold, i) and inside(pred, i) for i in range(n)),
+        entities=len(entities),
+        partial=sum(0 < hidden < to_hide for to_hide, hidden in entities),
+        missed=sum(hidden == 0 for _, hidden in entities),
     )
     assert char_counts(text, gold, pred) == expected
     by_label = char_recall_per_label(text, gold, pred)

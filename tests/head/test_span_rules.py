@@ -60,3 +60,65 @@ def test_widening_never_runs_into_the_next_span():
 def test_values_that_end_in_their_own_punctuation_are_kept(value, label):
     padded = f"x {value} y"
     assert trim_punctuation(padded, [Span(2, 2 + len(value), label)]) == [Span(2, 2 + len(value), label)]
+
+
+@pytest.mark.parametrize("text, span, expected", [
+    # whole values: a span that stops inside a value written without spaces covers all of it
+    ("I reset my password to Summer2024!Blue yesterday.", (23, 33, "DATE"), ["Summer2024!Blue"]),  # a code symbol inside
+    ("login xX_dragon_Xx now", (9, 18, "USERNAME"), ["xX_dragon_Xx"]),
+    ("follow @anna.travels.nyc!", (12, 19, "USERNAME"), ["@anna.travels.nyc"]),
+    ("born 1985-05-12.", (10, 15, "DATE"), ["1985-05-12"]),  # a numeric date, not the sentence's full stop
+    ("at 2021-03-05T14:22:09Z ok", (3, 13, "DATE"), ["2021-03-05T14:22:09Z"]),
+    ("ip 2001:db8::1 ok", (8, 14, "IPV6"), ["2001:db8::1"]),
+    ("see https://x.org/a/ now", (4, 18, "URL"), ["https://x.org/a/"]),  # the final slash is the URL's
+    ("pwd=Secret!9 ok", (4, 10, "PASSWORD"), ["Secret!9"]),  # '=' ends the run: the key is not the value
+    ("user: jdoe.", (6, 10, "USERNAME"), ["jdoe"]),  # ':' too, for types whose values never hold one
+    ("12B rue", (0, 2, "BUILDINGNUMBER"), ["12B"]),
+    ("le 3 mars, puis", (3, 4, "DATE"), ["3"]),  # words are not widened across punctuation
+    ("de 16h30 à", (3, 5, "TIME"), ["16"]),  # nor a time written with letters
+    ("d'Alice ok", (2, 7, "FIRSTNAME"), ["Alice"]),  # a French elision is not part of a name
+    ("price $500 now", (7, 10, "AMOUNT"), ["500"]),  # a currency stays outside AMOUNT
+])
+def test_values_written_without_spaces_are_hidden_whole(text, span, expected):
+    assert [text[s.start:s.end] for s in trim_punctuation(text, [Span(*span)])] == expected
+
+
+@pytest.mark.parametrize("text, span, expected", [
+    ("les 16 et 17 avril 1997,", (10, 23, "DATE"), "16 et 17 avril 1997"),
+    ("on 3, 4 and 5 May", (12, 17, "DATE"), "3, 4 and 5 May"),
+    ("at Acme Resources Limited today", (3, 7, "COMPANYNAME"), "Acme Resources Limited"),
+    ("Barclays plc.", (0, 8, "COMPANYNAME"), "Barclays plc"),
+    ("chez Durand SARL,", (5, 11, "COMPANYNAME"), "Durand SARL"),
+    ("Senior Project Coordinator here", (7, 14, "JOBTITLE"), "Senior Project Coordinator"),
+    ("Flat 2, 10 Main St", (0, 4, "SECONDARYADDRESS"), "Flat 2"),
+    ("Appartement 4B, 1er étage", (0, 11, "SECONDARYADDRESS"), "Appartement 4B"),
+    ("12 bis rue", (0, 2, "BUILDINGNUMBER"), "12 bis"),
+    ("London SW1A 1AA.", (7, 11, "ZIPCODE"), "SW1A 1AA"),
+    ("CA 94105-1234 USA", (3, 8, "ZIPCODE"), "94105-1234"),
+    ("Acme Logistics and more", (0, 4, "COMPANYNAME"), "Acme Logistics"),
+    ("the Flat was", (4, 8, "STREET"), "Flat"),  # other types do not grow
+    ("room 12 Main", (0, 7, "SECONDARYADDRESS"), "room 12"),  # grows only after its head word
+])
+def test_multi_word_values_reach_their_natural_extent(text, span, expected):
+    assert [text[s.start:s.end] for s in trim_punctuation(text, [Span(*span)])] == [expected]
+
+
+def test_growing_never_runs_into_the_next_span():
+    text = "Acme Group Ltd"
+    spans = trim_punctuation(text, [Span(0, 4, "COMPANYNAME"), Span(5, 10, "CITY")])
+    assert [(text[s.start:s.end], s.label) for s in spans] == [("Acme", "COMPANYNAME"), ("Group", "CITY")]
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    ("Mr Price called", [(0, 2, "PREFIX")], [("Mr", "PREFIX"), ("Price", "LASTNAME")]),
+    ("M. Jean Dupont est venu", [(0, 2, "PREFIX")], [("M.", "PREFIX"), ("Jean", "FIRSTNAME"), ("Dupont", "LASTNAME")]),
+    ("Dr Anne Smith Jones", [(0, 2, "PREFIX")], [("Dr", "PREFIX"), ("Anne", "FIRSTNAME"), ("Smith", "LASTNAME")]),
+    ("Mr Price called", [(0, 2, "PREFIX"), (3, 8, "LASTNAME")], [("Mr", "PREFIX"), ("Price", "LASTNAME")]),
+    ("Mr John Smith", [(0, 2, "PREFIX"), (8, 13, "LASTNAME")],
+     [("Mr", "PREFIX"), ("John", "FIRSTNAME"), ("Smith", "LASTNAME")]),  # up to the next span only
+    ("M. le maire", [(0, 2, "PREFIX")], [("M.", "PREFIX")]),  # not a name
+    ("Dr. called", [(0, 3, "PREFIX")], [("Dr.", "PREFIX")]),
+])
+def test_the_name_after_a_title_is_hidden_with_it(text, spans, expected):
+    found = trim_punctuation(text, [Span(*s) for s in spans])
+    assert [(text[s.start:s.end], s.label) for s in found] == expected

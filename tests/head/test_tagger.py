@@ -102,7 +102,7 @@ def test_label_filter_and_min_score(tagger, tiny_cache):
     texts = [r.text for r in CacheReader(tiny_cache).read_split("val").records]
     everything = tagger.tag(texts, min_score=0.0)
     labels = sorted({s.label for t in everything for s in t.spans})
-    kept = tagger.tag(texts, labels=labels[:1])
+    kept = tagger.tag(texts, min_score=0.0, labels=labels[:1])
     assert {s.label for t in kept for s in t.spans} == {labels[0]}
     cut = float(np.median([s.score for t in everything for s in t.spans]))  # no span of this head scores 0.9
     confident = tagger.tag(texts, min_score=cut)

@@ -1,15 +1,17 @@
-"""The span-score threshold chosen on val: the precision/recall curve and its choice, by hand."""
+"""What fit-head chooses on val, by hand: the detection curve, the character curve over span
+thresholds, and the two operating points (recall above a precision floor, best character F1)."""
 
 from __future__ import annotations
 
 import pytest
 
 from extract.records import Span
+from extract.span_metrics import char_counts
 from head.decoding import ScoredSpan
-from head.validation import choose_threshold, threshold_curve
+from head.validation import char_curve, choose_operating_points, span_char_tallies, threshold_curve
 
 
-def test_the_threshold_curve_and_its_choice_by_hand():
+def test_the_detection_curve_by_hand():
     gold = [[Span(0, 4, "A")], [Span(0, 3, "B")], []]
     scored = [[ScoredSpan(0, 4, "A", 0.9)], [ScoredSpan(0, 3, "B", 0.4)], [ScoredSpan(5, 9, "A", 0.2)]]
     points = {round(p["threshold"], 2): p for p in threshold_curve(scored, gold)}
@@ -17,17 +19,55 @@ def test_the_threshold_curve_and_its_choice_by_hand():
     assert (points[0.2]["precision"], points[0.2]["recall"]) == (2 / 3, 1.0)  # a span scoring 0.2 is kept at 0.2
     assert (points[0.4]["precision"], points[0.4]["recall"]) == (1.0, 1.0)
     assert (points[0.9]["precision"], points[0.9]["recall"]) == (1.0, 0.5)
-    assert choose_threshold(list(points.values()), "f1") == choose_threshold(list(points.values()), "f5") == 0.4
 
 
-def test_f5_keeps_low_scoring_hits_that_f1_would_drop():
-    # Three entities; hits score 0.9, 0.4 and 0.1, three false alarms score 0.3, 0.2 and 0.15.
-    gold = [[Span(0, 1, "A")], [Span(0, 1, "A")], [Span(0, 1, "A")], [], [], []]
-    scored = [[ScoredSpan(0, 1, "A", 0.9)], [ScoredSpan(0, 1, "A", 0.4)], [ScoredSpan(0, 1, "A", 0.1)],
-              [ScoredSpan(0, 1, "A", 0.3)], [ScoredSpan(0, 1, "A", 0.2)], [ScoredSpan(0, 1, "A", 0.15)]]
-    points = threshold_curve(scored, gold)
-    # At 0: P 3/6, R 1, F1 .667, F5 26 * .5 / (25 * .5 + 1) = .963; at .4: P 1, R 2/3, F1 .8, F5 .675.
-    assert choose_threshold(points, "f1") == 0.4
-    assert choose_threshold(points, "f5") == 0.0
-    with pytest.raises(ValueError, match="`threshold_metric`"):
-        choose_threshold(points, "f2")
+def test_the_character_curve_by_hand_and_as_char_counts_count():
+    texts = ["Jean Dupont ok", "tel 06 12", "nothing here"]
+    gold = [[Span(0, 4, "FIRSTNAME"), Span(5, 11, "LASTNAME")], [Span(4, 9, "PHONENUMBER")], []]
+    ignored = [[], [], [(8, 12)]]  # "here": counts on neither side
+    scored = [[ScoredSpan(0, 11, "FIRSTNAME", 0.9)],  # "Jean Dupont": 10 characters, all to hide
+              [ScoredSpan(0, 6, "PHONENUMBER", 0.5)],  # "tel 06": 5 characters, 2 to hide
+              [ScoredSpan(0, 7, "CITY", 0.2), ScoredSpan(8, 12, "CITY", 0.1)]]  # a false alarm; one ignored
+    tallies = span_char_tallies(texts, gold, ignored, scored)
+    assert tallies[0] == 14  # 4 + 6 + 4 characters to hide
+    curve = {p["threshold"]: p for p in char_curve(tallies, [0.0, 0.2, 0.5, 0.9, 1.0])}
+    # At 0 and 0.2: hidden 10 + 5 + 7 = 22, rightly 12; at 0.5: 15, 12; at 0.9: 10, 10; at 1: nothing.
+    assert (curve[0.0]["precision"], curve[0.0]["recall"]) == pytest.approx((12 / 22, 12 / 14))
+    assert {**curve[0.2], "threshold": 0.0} == curve[0.0]  # the span dropped at 0.2 lay in an ignored region
+    assert (curve[0.5]["precision"], curve[0.5]["recall"]) == pytest.approx((12 / 15, 12 / 14))
+    assert (curve[0.9]["precision"], curve[0.9]["recall"]) == pytest.approx((1.0, 10 / 14))
+    assert (curve[1.0]["precision"], curve[1.0]["recall"]) == (0.0, 0.0)
+    for threshold, point in curve.items():  # the same as counting the kept spans' characters
+        counts = [char_counts(t, g, [s.span for s in spans if s.score >= threshold], i)
+                  for t, g, i, spans in zip(texts, gold, ignored, scored)]
+        hit, pred = sum(c.hit_chars for c in counts), sum(c.pred_chars for c in counts)
+        assert point["precision"] == pytest.approx(hit / pred if pred else 0.0)
+
+
+def _curve(*points):
+    return [{"threshold": t, "precision": p, "recall": r, "f1": 2 * p * r / (p + r), "f5": 0.0} for t, p, r in points]
+
+
+def test_the_recall_point_has_the_most_recall_above_the_floor_and_the_precise_one_the_best_f1():
+    curves = {
+        (0.0, False): _curve((0.0, 0.99, 0.90), (0.5, 0.995, 0.85)),
+        (2.0, False): _curve((0.0, 0.96, 0.95), (0.5, 0.975, 0.93)),
+        (2.0, True): _curve((0.0, 0.955, 0.97), (0.5, 0.972, 0.94)),
+        (6.0, True): _curve((0.0, 0.80, 0.99)),
+    }
+    points = choose_operating_points(curves, precision_floor=0.97)
+    recall, precise = points["recall"], points["precise"]
+    assert (recall["outside_bias"], recall["rules"], recall["threshold"]) == (2.0, True, 0.5)  # R .94 at P .972
+    assert recall["floor_reached"] and recall["val_char"]["recall"] == 0.94
+    assert (precise["outside_bias"], precise["rules"], precise["threshold"]) == (2.0, True, 0.0)  # F1 .962
+    # A floor no point reaches: the most precise point, said so.
+    unreachable = choose_operating_points(curves, precision_floor=0.999)["recall"]
+    assert (unreachable["outside_bias"], unreachable["threshold"], unreachable["floor_reached"]) == (0.0, 0.5, False)
+
+
+def test_ties_go_to_precision_then_the_smaller_bias_and_rules_off():
+    same = _curve((0.0, 0.98, 0.95))
+    points = choose_operating_points({(1.0, True): same, (1.0, False): same, (0.5, True): same}, 0.97)
+    assert (points["recall"]["outside_bias"], points["recall"]["rules"]) == (0.5, True)
+    points = choose_operating_points({(1.0, True): same, (1.0, False): same}, 0.97)
+    assert points["recall"]["rules"] is False and points["precise"]["rules"] is False
