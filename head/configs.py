@@ -11,7 +11,7 @@ from extract.errors import PiiTaggerError
 
 CLASS_WEIGHTS = ("none", "balanced")
 # The operating points fit-head chooses on val and stores in the head, the default first: "recall"
-# hides the most characters above a precision floor, "precise" has the best character F1.
+# has the best character F5 above a precision floor, "precise" the best character F1.
 OPERATING_POINTS = ("recall", "precise")
 
 
@@ -60,8 +60,8 @@ class FitConfig:
     # How a word's sub-tokens' scores combine (spans never cut a word): "auto" picks first, mean
     # or max on val after training; "token" decodes tokens apart (spans may then cut a word).
     word_scores: str = "auto"
-    # The default operating point hides as many characters as it can while the val character
-    # precision stays at or above this (a missed value costs a redactor more than a false alarm).
+    # The default operating point has the best val character F5 (recall first: a missed value costs
+    # a redactor more than a false alarm) among those whose character precision reaches this.
     precision_floor: float = 0.97
     max_memory: str = "8GB"  # above this the train features are streamed shard by shard
     device: str = "auto"  # cuda when available, else cpu

@@ -299,5 +299,6 @@ def tag_block(log_probs: np.ndarray, ptr: np.ndarray, texts: Sequence[str], offs
         decoded = [_scored_part(c, d) for c, d in pairs]  # guard: widened-spans-scored-as-decoded
         scores = span_scores(text, offsets[rows], chosen[rows], decoded)
         scored = [ScoredSpan(s.start, s.end, s.label, float(score)) for s, score in zip(found, scores)]
-        spans.append(merge_rule_spans(scored, rule_spans(text)) if rules else scored)  # guard: rule-layer
+        scored = merge_rule_spans(scored, rule_spans(text)) if rules else scored  # guard: rule-layer
+        spans.append(scored)
     return BlockTagging(labels, log_probs, spans)

@@ -175,8 +175,8 @@ def point_summary(point: dict, floor: float | None) -> str:
     """One operating point in a line: its settings and its val character figures."""
     val = point["val_char"]
     aim = "best val character F1" if floor is None else (
-        f"most val character recall at precision >= {floor:g}" if point["floor_reached"]
-        else f"no point reaches precision {floor:g} on val: the most precise")
+        f"best val character F5 at precision >= {floor:g}" if point["floor_reached"]
+        else f"no point reaches precision {floor:g} on val: the best F5")
     return (f"O bias {point['outside_bias']:g}, span threshold {point['threshold']:.3f}, rules "
             f"{'on' if point['rules'] else 'off'}: val character P {val['precision']:.3f} R {val['recall']:.3f}, "
             f"partial leaks {val['partial_leak_rate']:.1%} ({aim})")

@@ -151,10 +151,25 @@ def _is_final_stop(text: str, start: int, end: int, label: str) -> bool:
             and (label in _NO_FINAL_STOP or (label == "DATE" and text[end - 2].isdigit())))
 
 
+def _split_at_line_breaks(text: str, spans: Sequence[Span]) -> list[Span]:
+    """Spans cut at line breaks: no value runs over one (an address's lines are spans of their own)."""
+    pieces: list[Span] = []
+    for span in spans:
+        start = span.start
+        while (newline := text.find("\n", start, span.end)) != -1:
+            if newline > start:
+                pieces.append(Span(start, newline, span.label))
+            start = newline + 1
+        if start < span.end:
+            pieces.append(Span(start, span.end, span.label))
+    return pieces
+
+
 def clean_spans(text: str, spans: Sequence[Span]) -> list[tuple[Span, Span]]:
     """(cleaned span, the decoded span it came from) for each span `trim_punctuation` keeps, and for
     the name after a title (its decoded span is the title's)."""
     kept: list[tuple[Span, Span]] = []
+    spans = _split_at_line_breaks(text, spans)  # guard: no-span-across-lines
     for i, span in enumerate(spans):
         low = kept[-1][0].end if kept else 0
         high = spans[i + 1].start if i + 1 < len(spans) else len(text)

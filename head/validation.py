@@ -143,8 +143,9 @@ def char_curve(tallies: tuple[int, np.ndarray, np.ndarray, np.ndarray], threshol
 def choose_operating_points(curves: dict[tuple[float, bool], list[dict]], precision_floor: float) -> dict:
     """The two points fit-head stores, from val curves keyed (O bias, rules on).
 
-    `recall`: the highest character recall whose character precision reaches `precision_floor`
-    (none does: the most precise point); `precise`: the best character F1. Ties go to higher
+    `recall`: the best character F5 (recall weighs 25 times precision) among the points whose
+    character precision reaches `precision_floor` (where none does, among all); `precise`: the
+    best character F1. Ties go to higher
     precision, then the smaller bias, rules off and the lower threshold."""
     points = [{"outside_bias": bias, "rules": rules, **point}
               for (bias, rules), curve in curves.items() for point in curve]
@@ -155,7 +156,7 @@ def choose_operating_points(curves: dict[tuple[float, bool], list[dict]], precis
         return point["precision"], -point["outside_bias"], not point["rules"], -point["threshold"]
 
     above = [p for p in points if p["precision"] >= precision_floor]
-    recall = max(above, key=lambda p: (p["recall"], *tie(p))) if above else max(points, key=tie)
+    recall = max(above or points, key=lambda p: (p["f5"], p["recall"], *tie(p)))
     precise = max(points, key=lambda p: (p["f1"], *tie(p)))
     return {name: _point_json(point, reached=name != "recall" or bool(above))
             for name, point in zip(OPERATING_POINTS, (recall, precise))}

@@ -81,8 +81,9 @@ def tiny_head(tiny_cache, tmp_path_factory) -> Path:
     from head.fit import FitConfig, fit_head
 
     out = tmp_path_factory.mktemp("head") / "head"
+    # A random backbone reaches no real precision floor: at 0.97 its recall point finds almost nothing.
     fit_head(FitConfig(cache=tiny_cache, out=out, lrs=(3e-3, 1e-2), hp=Hyperparameters(epochs=4, batch_tokens=512),
-                       progress=False))
+                       precision_floor=0.5, progress=False))
     return out
 
 

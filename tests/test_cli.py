@@ -5,6 +5,7 @@ clean line, bad input lines named."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import click
@@ -43,7 +44,7 @@ def test_prepare_command_line(synth_dir, tmp_path):
     assert prepared.exit_code == 0, prepared.output
     out = data / "token_classification"  # the default --out
     assert (out / "label_mappings.json").is_file() and (out / "dataset_stats.json").is_file()
-    assert "prepare: done" in prepared.output and "split by  template" in prepared.output
+    assert "prepare: done" in prepared.output and re.search(r"split by +template", prepared.output)
     summary = prepared.output.splitlines()
     languages = {split: [json.loads(line)["language"] for line in (out / f"{split}.jsonl").read_text().splitlines()]
                  for split in ("train", "val", "test")}

@@ -40,9 +40,17 @@ _BBAN_ALPHABETS = {"n": string.digits, "a": string.ascii_uppercase, "c": string.
 
 @cache
 def contact_lists() -> dict[str, Rows]:
-    """templates/_values/contact.txt: mail providers, phone shapes, free mail domains, password words."""
+    """templates/_values/contact.txt: mail providers, phone shapes, free mail domains, the words of
+    passwords and handles."""
     return checked_lists("contact", {"mail providers": (1,), "phone formats": (1,), "free mail domains": (2,),
-                                     "password words": (1,)})
+                                     "password words": (1,), "password seasons": (1,), "keyboard walks": (1,),
+                                     "passphrase words": (1,), "leet letters": (2,), "handle words": (1,),
+                                     "handle hobbies": (1,), "handle places": (1,)})
+
+
+@cache
+def _leet_letters() -> dict[str, tuple[str, ...]]:
+    return options_by_key(contact_lists()["leet letters"])
 
 
 @cache
@@ -159,12 +167,24 @@ def ean_check(body: str) -> str:
     return str((10 - total % 10) % 10)
 
 
+@cache
+def _national_id_shapes() -> tuple[str, ...]:
+    """templates/_values/identity.txt: shapes of other countries' identity numbers ('DDMMYY-###A')."""
+    return column(checked_lists("identity", {"national id shapes": (2,)})["national id shapes"], 1)
+
+
+_CODED_NATIONAL_IDS = ("ahv", "steuer", "dni", "nie", "bsn", "pesel", "sin", "aadhaar", "cpf", "be", "se", "dk", "tc",
+                       "cn", "cf")
+
+
 def _world_national_id(rng: random.Random, person: Person) -> str:
     """Identity numbers of other countries, in the shapes their owners write them."""
     b = person.birth
     yymmdd, ddmmyy = f"{b.year % 100:02d}{b.month:02d}{b.day:02d}", f"{b.day:02d}{b.month:02d}{b.year % 100:02d}"
-    kind = rng.choice(("ahv", "steuer", "dni", "nie", "bsn", "pesel", "sin", "aadhaar", "cpf", "be", "se", "dk", "tc",
-                       "cn", "cf"))
+    kind = rng.choice(_CODED_NATIONAL_IDS + ("shape",) * len(_national_id_shapes()))
+    if kind == "shape":  # Irish PPS, Finnish HETU, Korean RRN, Mexican CURP ...
+        shape = rng.choice(_national_id_shapes()).replace("YYMMDD", yymmdd).replace("DDMMYY", ddmmyy)
+        return draw_shape(rng, shape)
     if kind == "ahv":  # Switzerland: 756.1234.5678.97
         body = "756" + digits(rng, 9)
         number = body + ean_check(body)
@@ -209,13 +229,23 @@ def ssn(fill: Fill, person: Person, style: str | None) -> str:
     if style == "intl" or (style is None and rng.random() < WORLD_ID_SHARE):
         return _world_national_id(rng, person)
     if fill.fr:
-        # NIR: sex, birth year and month, department, commune, order number, then a mod-97 key.
-        department = rng.choice([f"{d:02d}" for d in range(1, 96) if d != 20])
+        # NIR: sex, birth year and month, place of birth (department and commune; overseas 97x and a
+        # two-digit commune; 99 and a country code when born abroad), order number, then the mod-97 key.
+        place = rng.random()
+        if place < 0.08:
+            birthplace = f"99{rng.randint(100, 499)}"
+        elif place < 0.12:
+            birthplace = f"97{rng.randint(1, 6)}{rng.randint(1, 99):02d}"
+        else:
+            birthplace = rng.choice([f"{d:02d}" for d in range(1, 96) if d != 20]) + f"{rng.randint(1, 999):03d}"
         body = (f"{1 if person.gender == 'm' else 2}{person.birth.year % 100:02d}{person.birth.month:02d}"
-                f"{department}{rng.randint(1, 999):03d}{rng.randint(1, 999):03d}")
+                f"{birthplace}{rng.randint(1, 999):03d}")
         key = 97 - int(body) % 97
-        if style == "compact" or (style is None and rng.random() < 0.35):
+        form = style or rng.choices(("compact", "spaced", "key apart"), weights=(30, 55, 15))[0]
+        if form == "compact":
             return f"{body}{key:02d}"
+        if form == "key apart":  # "1850578006084 36": forms give the key its own two boxes
+            return f"{body} {key:02d}"
         return f"{body[0]} {body[1:3]} {body[3:5]} {body[5:7]} {body[7:10]} {body[10:13]} {key:02d}"
     if fill.gb:  # National Insurance number
         first = rng.choice("ABCEGHJKLMNOPRSTWXYZ")
@@ -258,16 +288,64 @@ def account_number(fill: Fill) -> str:
     return str(rng.randint(10 ** 9, 10 ** 12 - 1))
 
 
+# Shapes of passwords (weights), as people make them: "Sunset#4821k" (word, symbol, digits), random
+# characters, "Summer2024!Blue" (season or word, year, symbol, word), "P@ssw0rd#2021" and "Tr0ub4dor&3"
+# (leetspeak), "xX_dragon_Xx" (gamer tag), "!Qaz2wsx" (keyboard walk), "correct-horse-battery-staple"
+# and "blue.moon.river.42" (passphrase). Their words are in templates/_values/contact.txt.
+PASSWORD_SHAPES = {"word": 18, "random": 16, "season": 18, "leet": 16, "gamer": 6, "walk": 10, "phrase": 16}
+_PASSWORD_ALNUM = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+_PASSWORD_SPECIALS = "#$&*@_-+=!?"
+# Sentence punctuation never ends a password (a span edge there would read as the sentence's), and only
+# '!' of it may start one ("!Qaz2wsx"): see the span edge rules of templates/README.md.
+_PASSWORD_NO_END = ",;:!?.()[]"
+
+
+def _leet(rng: random.Random, word: str) -> str:
+    """'Password' -> 'P@ssw0rd', 'motdepasse' -> 'm0td3p@ss3': most replaceable letters replaced."""
+    table = _leet_letters()
+    return "".join(rng.choice(table[c.lower()]) if c.lower() in table and rng.random() < 0.7 else c for c in word)
+
+
 def password(fill: Fill) -> str:
-    """Never ends on punctuation and holds no '%' or quotes, so no span edge looks like prose."""
-    rng = fill.rng
-    alnum = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    specials = "#$&*@_-+=!?"
-    if rng.random() < 0.5:
-        word = rng.choice(column(contact_lists()["password words"]))
-        return f"{word}{rng.choice(specials)}{rng.randint(10, 9999)}{rng.choice(alnum)}"
-    middle = "".join(rng.choice(alnum + specials) for _ in range(rng.randint(8, 12)))
-    return rng.choice(alnum) + middle + rng.choice(specials) + rng.choice(alnum)
+    """Never ends on sentence punctuation and holds no '%', quotes, spaces or brackets."""
+    rng, lists = fill.rng, contact_lists()
+    alnum, specials = _PASSWORD_ALNUM, _PASSWORD_SPECIALS
+    word = lambda: rng.choice(column(lists["password words"]))  # noqa: E731
+    year = lambda: str(rng.randint(1975, fill.today.year + 1))  # noqa: E731
+    shape = rng.choices(list(PASSWORD_SHAPES), weights=list(PASSWORD_SHAPES.values()))[0]
+    if shape == "word":
+        value = f"{word()}{rng.choice(specials)}{rng.randint(10, 9999)}{rng.choice(alnum)}"
+    elif shape == "random":
+        middle = "".join(rng.choice(alnum + specials) for _ in range(rng.randint(8, 12)))
+        value = rng.choice(alnum) + middle + rng.choice(specials) + rng.choice(alnum)
+    elif shape == "season":  # "Summer2024!Blue", "Blue#House2021", "Hiver2023*"
+        stem = rng.choice(column(lists["password seasons"])) if rng.random() < 0.6 else word()
+        value = rng.choice((f"{stem}{year()}{rng.choice(specials)}{word()}",
+                            f"{stem}{rng.choice(specials)}{word()}{year()}",
+                            f"{stem}{year()[-2:]}{rng.choice('#$&*@_-+=')}",
+                            f"{stem.lower()}{year()}{rng.choice(specials)}{word()}"))
+    elif shape == "leet":  # "P@ssw0rd#2021", "Tr0ub4dor&3", "m0t2p@sse"
+        stem = _leet(rng, word() if rng.random() < 0.7 else word().lower())
+        value = rng.choice((f"{stem}{rng.choice(specials)}{year()}", f"{stem}{rng.choice('&#*+')}{rng.randint(1, 99)}",
+                            f"{stem}{rng.randint(1, 9)}", stem + rng.choice(alnum)))
+    elif shape == "gamer":  # "xX_dragon_Xx", "xXShadow99Xx"
+        stem = rng.choice(column(lists["handle words"]))
+        other = rng.choice(column(lists["handle words"]))
+        value = rng.choice((f"xX_{stem}_Xx", f"xX{stem.capitalize()}{rng.randint(1, 99)}Xx",
+                            f"xX_{_leet(rng, stem)}_Xx", f"{stem}_{other}{rng.randint(1, 999)}"))
+    elif shape == "walk":  # "!Qaz2wsx", "1q2w3e4r$", "Azerty123!x"
+        walk = rng.choice(column(lists["keyboard walks"]))
+        value = rng.choice((f"!{walk}", f"{walk}{rng.randint(1, 999)}{rng.choice('#$&*@_-+=')}",
+                            f"{rng.choice('#$*@')}{walk}{rng.randint(1, 99)}", f"{walk}{rng.choice(specials)}{year()}"))
+    else:  # passphrase: "correct-horse-battery-staple", "blue.moon.river.42", "Maison_Soleil_1987"
+        words = rng.sample(column(lists["passphrase words"]), rng.randint(3, 4))
+        sep = rng.choice(("-", "-", ".", "_", ""))
+        if sep == "" or rng.random() < 0.3:
+            words = [w.capitalize() for w in words]
+        value = sep.join(words) + (f"{sep or '-'}{rng.randint(1, 99)}" if rng.random() < 0.4 else "")
+    while value[-1] in _PASSWORD_NO_END:
+        value += rng.choice(alnum)
+    return value
 
 
 def ipv6(rng: random.Random) -> str:

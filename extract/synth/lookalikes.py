@@ -12,7 +12,8 @@ from extract.synth.dates import months, ordinal, ordinal_fr, weekdays
 from extract.synth.formats import ean_check
 from extract.synth.money import amount_text
 from extract.synth.text import digits, hex_digits
-from extract.synth.work import products
+from extract.synth.places import country_name
+from extract.synth.work import apps, products
 
 if TYPE_CHECKING:
     from extract.synth.fill import Fill
@@ -150,6 +151,8 @@ FILLERS: dict[str, Callable[[Fill], str]] = {
     "pnr": lambda f: "".join(f.rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(6)),
     "sha": lambda f: hex_digits(f.rng, 7),
     "product": lambda f: f.rng.choice(products(f.lang)),
+    "app": lambda f: f.rng.choice(apps()),
+    "country": country_name,
     "gb": lambda f: f"{f.rng.choice((2, 4, 8, 16, 50, 100))} {'Go' if f.fr else 'GB'}",
     "kg": lambda f: f"{f.rng.randint(1, 30)} kg",
     "policy": lambda f: f"POL-{f.rng.randint(100000, 999999)}",

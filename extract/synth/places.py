@@ -14,7 +14,7 @@ from extract.errors import PiiTaggerError
 from extract.synth.dates import ordinal_fr
 from extract.synth.people import HAND_ORIGINS, origin_names, world_faker
 from extract.synth.text import draw_shape
-from extract.synth.values import NOTHING, VALUES_FOLDER, Rows, checked_lists, options
+from extract.synth.values import NOTHING, VALUES_FOLDER, Rows, checked_lists, options, options_by_key
 
 if TYPE_CHECKING:
     from extract.synth.fill import Fill
@@ -63,7 +63,33 @@ class Country:
 @cache
 def _place_lists() -> dict[str, Rows]:
     return checked_lists("places", {"countries": (8,), "regions": (2, 3, 4), "cities": (2, 3, 4),
-                                    "us places": (4,), "gb places": (3,), "fr places": (4,)})
+                                    "us places": (4,), "gb places": (3,), "fr places": (4,), "building suffixes": (3,),
+                                    "home countries": (2,)})
+
+
+@cache
+def _building_suffixes() -> dict[str, tuple[float, tuple[str, ...]]]:
+    """{locale: (share of numbers with a suffix, suffixes)}: '12B', '12 bis', '12-14'."""
+    out = {}
+    for locale, share, suffixes in _place_lists()["building suffixes"]:
+        try:
+            out[locale] = (float(share), options(suffixes))
+        except ValueError:
+            raise PiiTaggerError(f"extract/synth/templates/{VALUES_FOLDER}/places.txt: [building suffixes] share "
+                                 f"{share!r} of {locale} is not a number") from None
+    return out
+
+
+def building_number(fill: Fill, number: int) -> str:
+    """A home building number, sometimes with a letter, 'bis' or 'ter', or as a range: '12B', '4 ter', '12-14'."""
+    rng = fill.rng
+    share, suffixes = _building_suffixes().get(fill.locale, (0.0, ()))
+    if not suffixes or rng.random() >= share:
+        return str(number)
+    suffix = rng.choice(suffixes)
+    if suffix == "range":
+        return f"{number}-{number + rng.choice((2, 2, 4, 1))}"
+    return f"{number}{suffix}" if len(suffix) == 1 and suffix.isalpha() else f"{number} {suffix}"
 
 
 def _places_by_country(section: str) -> dict[str, tuple[tuple[str, str, str], ...]]:
@@ -122,6 +148,15 @@ def _fr_places() -> Rows:
 @cache
 def _fr_regions() -> tuple[str, ...]:
     return tuple(sorted({place[3] for place in _fr_places()}))
+
+
+def country_name(fill: Fill) -> str:
+    """A country in the text's language, home or abroad, for prose around PII: never labelled."""
+    rng = fill.rng
+    if rng.random() < 0.5:
+        return rng.choice(options_by_key(_place_lists()["home countries"])[fill.lang])
+    country = rng.choice(countries())
+    return country.name_fr if fill.fr else country.name_en
 
 
 def place_name(fill: Fill, names: tuple[str, str, str]) -> str:
@@ -186,7 +221,7 @@ def _home_address(fill: Fill) -> Address:
             zipcode += f"-{rng.randint(0, 9999):04d}"
         secondary = rng.choice((f"Apt {rng.randint(1, 30)}{rng.choice('ABCDEF')}", f"Apt. {rng.randint(1, 999)}",
                                 f"Suite {rng.randint(100, 990)}", f"Unit {rng.randint(1, 60)}", fake.secondary_address()))
-        number = str(int(fake.building_number()) or 1)  # Faker may give '0810'
+        number = building_number(fill, int(fake.building_number()) or 1)  # Faker may give '0810'
         return Address(number, fake.street_name(), secondary, city, state, zipcode)
     if fill.gb:
         if real:
@@ -196,7 +231,8 @@ def _home_address(fill: Fill) -> Address:
             city, county, postcode = fake.city(), fake.county(), fake.postcode()
         secondary = rng.choice((f"Flat {rng.randint(1, 40)}", f"Flat {rng.randint(1, 12)}{rng.choice('ABCD')}",
                                 f"Apartment {rng.randint(1, 80)}", f"Unit {rng.randint(1, 30)}"))
-        return Address(str(rng.randint(1, 250)), fake.street_name(), secondary, city, county, postcode)
+        number = building_number(fill, rng.randint(1, 250))
+        return Address(number, fake.street_name(), secondary, city, county, postcode)
     if real:
         city, code, department, region = rng.choice(_fr_places())
         if len(code) == 3:  # Paris, Marseille: arrondissement
@@ -209,7 +245,7 @@ def _home_address(fill: Fill) -> Address:
     else:
         city, postcode = fake.city(), fake.postcode()
         state = fake.department_name() if rng.random() < 0.6 else rng.choice(_fr_regions())
-    number = str(rng.randint(1, 140)) + (" bis" if rng.random() < 0.08 else "")
+    number = building_number(fill, rng.randint(1, 140))
     secondary = rng.choice((
         f"Bâtiment {rng.choice('ABCDE')}", f"Bât. {rng.choice('ABCD')}, {rng.randint(1, 8)}e étage",
         f"Appartement {rng.randint(1, 60)}", f"Apt {rng.randint(1, 9)}{rng.choice('ABC')}",

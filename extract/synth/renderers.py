@@ -25,6 +25,9 @@ Renderer = Callable[[Fill, int, set[str]], list[Segment]]
 # Share of e-mail local parts and user names in the shapes of many real accounts: initials,
 # capitals, digits first ("NS@aol.com", "1987KLM@outlook.com", "Jana_Novakova", "Kira83").
 ODD_HANDLE_SHARE = 0.3
+# Share of user names that are styled rather than made of the name alone: gamer tags, dotted hobby
+# handles, names wrapped in underscores ("xX_gamer_Xx", "anna.travels.nyc", "j.doe-93", "_kev_").
+STYLED_HANDLE_SHARE = 0.2
 # Share of personal e-mails at a provider of another country (gmx.de, libero.it, wp.pl, naver.com ...).
 WORLD_MAIL_SHARE = 0.3
 # Share of e-mails at the person's employer where the template says neither work nor personal.
@@ -74,10 +77,23 @@ def render_email(fill: Fill, index: int, variants: set[str]) -> list[Segment]:
     return [(f"{local}@{domain}", "EMAIL")]
 
 
+def _styled_handle(rng: random.Random, first: str, last: str, year: str) -> str:
+    """'xX_gamer_Xx', 'anna.travels.nyc', 'j.doe-93', '_kev_', 'shadow_anna77': handles with symbols."""
+    lists = contact_lists()
+    word, hobby, place = (rng.choice(column(lists[section]))
+                          for section in ("handle words", "handle hobbies", "handle places"))
+    return rng.choice((f"xX_{word}_Xx", f"xX_{first}_Xx", f"{first[0]}.{last}-{year}", f"{first}.{hobby}.{place}",
+                       f"{first}.{hobby}", f"{first}_{hobby}", f"_{first[:3]}_", f"__{first}__",
+                       f"{word}_{first}{year}", f"{first}.{last}.{place}", f"the.real.{first}",
+                       f"{first}-{last[:1]}-{year}"))
+
+
 def render_username(fill: Fill, index: int, variants: set[str]) -> list[Segment]:
     person, rng = person_of(fill, index), fill.rng
     first, last = slug(person.first) or "user", slug(person.last) or "name"
     year = f"{person.birth.year % 100:02d}"
+    if rng.random() < STYLED_HANDLE_SHARE:
+        return [(_styled_handle(rng, first, last, year), "USERNAME")]
     if rng.random() < ODD_HANDLE_SHARE:
         first_cap, last_cap = cap_slug(person.first), cap_slug(person.last)
         return [(rng.choice((f"{first_cap}_{last_cap}", f"{first_cap}.{last_cap}", f"{first_cap}{rng.randint(1, 99)}",
@@ -119,6 +135,14 @@ def _address_part(attribute: str, label: str) -> Renderer:
     def render(fill: Fill, index: int, variants: set[str]) -> list[Segment]:
         return [(cased(getattr(address_of(fill, index), attribute), variants), label)]
     return render
+
+
+def render_zipcode(fill: Fill, index: int, variants: set[str]) -> list[Segment]:
+    """`compact` drops the space of a postcode ("SW1A1AA", "1012AB", "K1A0B1"), `lower` writes it in lower case."""
+    zipcode = address_of(fill, index).zipcode
+    if "compact" in variants:
+        zipcode = zipcode.replace(" ", "")
+    return [(cased(zipcode, variants), "ZIPCODE")]
 
 
 def render_address(fill: Fill, index: int, variants: set[str]) -> list[Segment]:
@@ -286,7 +310,7 @@ PLACEHOLDERS: dict[str, Placeholder] = {
     "SECONDARYADDRESS": Placeholder(_address_part("secondary", "SECONDARYADDRESS"), _PLACE_VARIANTS),
     "CITY": Placeholder(_address_part("city", "CITY"), _PLACE_VARIANTS),
     "STATE": Placeholder(_address_part("state", "STATE"), _PLACE_VARIANTS),
-    "ZIPCODE": Placeholder(_address_part("zipcode", "ZIPCODE"), frozenset()),
+    "ZIPCODE": Placeholder(render_zipcode, frozenset({"lower", "compact"})),
     "ADDRESS": Placeholder(render_address, frozenset({"lines", "sec"})),
     "DATE": Placeholder(render_date, frozenset({"dob", "later", "today", "future", "past"}) | DATE_STYLES),
     "TIME": Placeholder(render_time, frozenset({"hm", "hms", "ampm", "h", "seq", "later"})),

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 # {NAME}, {NAME#2}, {NAME:variant+words}, {NAME#2:variant}, {~one|other|choice} or {@1:he|she}
 _PLACEHOLDER = re.compile(r"\{(~[^{}]*|@\d+:[^{}]*|[A-Za-z][A-Za-z0-9_]*(?:#\d+)?(?::[a-z0-9+_]+)?)\}")
+# '{{' and '}}' are literal braces, as in Python's str.format: '{{"user": "{USERNAME}"}}' is a JSON line.
+_ESCAPED_BRACES = ("{{", "}}")
 _TEMPLATE_ID = re.compile(r"[a-z]{2}(?:-[a-z0-9]+)+")
 _HEADER_MARK = "==="
 _HEADER_KEYS = ("locales", "children", "prose")
@@ -50,6 +52,30 @@ def _unwrap_prose(text: str) -> str:
     return "\n\n".join(" ".join(line.strip() for line in p.splitlines())
                        if max(map(len, p.splitlines()), default=0) > _PROSE_LINE_LENGTH else p
                        for p in paragraphs)
+
+
+def _scan(text: str) -> list[tuple[int, str, "str | re.Match"]]:
+    """(column, kind, piece) from left to right: kind "ph" and a placeholder's match, "text" and a literal
+    string ('{{' and '}}' made single braces), or "stray" and a brace that is no part of a placeholder."""
+    pieces: list = []
+    literal: list[str] = []
+    literal_start = position = 0
+    while position < len(text):
+        pair, char = text[position:position + 2], text[position]
+        if pair in _ESCAPED_BRACES or char not in "{}":
+            literal.append(char)
+            position += 2 if pair in _ESCAPED_BRACES else 1
+            continue
+        if literal:
+            pieces.append((literal_start, "text", "".join(literal)))
+            literal = []
+        match = _PLACEHOLDER.match(text, position) if char == "{" else None
+        pieces.append((position, "ph", match) if match else (position, "stray", char))
+        position = match.end() if match else position + 1
+        literal_start = position
+    if literal:
+        pieces.append((literal_start, "text", "".join(literal)))
+    return pieces
 
 
 class _TemplateFileParser:
@@ -142,7 +168,12 @@ class _TemplateFileParser:
     def check_line(self, number: int, template_id: str, line: str) -> bool:
         """Reject unknown placeholders, variants and stray braces; True if the line holds PII."""
         has_pii = False
-        for match in _PLACEHOLDER.finditer(line):
+        for start, kind, match in _scan(line):
+            if kind == "stray":
+                self.fail(number, f"template {template_id}, column {start + 1}: stray {match!r} "
+                                  f"(not part of a {{PLACEHOLDER}}; a literal brace is written {match * 2!r})")
+            if kind != "ph":
+                continue
             body = match.group(1)
             where = f"template {template_id}, column {match.start() + 1}"
             if body.startswith("~"):
@@ -170,20 +201,16 @@ class _TemplateFileParser:
                     self.fail(number, f"{where}: {{{body}}}: filler placeholders take no variant")
             else:
                 self.fail(number, f"{where}: unknown placeholder {{{body}}}")
-        rest = _PLACEHOLDER.sub(lambda m: " " * len(m.group(0)), line)
-        for column, char in enumerate(rest, start=1):
-            if char in "{}":
-                self.fail(number, f"template {template_id}, column {column}: stray {char!r} "
-                                  f"(not part of a {{PLACEHOLDER}})")
         return has_pii
 
 
 def _split_parts(text: str) -> tuple:
     """Literals and placeholders of an already checked template text, in order."""
     parts: list = []
-    position = 0
-    for match in _PLACEHOLDER.finditer(text):
-        parts.append(text[position:match.start()])
+    for _, kind, match in _scan(text):
+        if kind != "ph":  # text (a stray brace is refused by check_line before)
+            parts.append(match)
+            continue
         body = match.group(1)
         if body.startswith("~"):
             parts.append(("~", tuple(body[1:].split("|"))))
@@ -194,8 +221,6 @@ def _split_parts(text: str) -> tuple:
             name, _, variant = body.partition(":")
             name, _, index = name.partition("#")
             parts.append(("ph", body, name, int(index or 1), frozenset(variant.split("+")) - {""}))
-        position = match.end()
-    parts.append(text[position:])
     return tuple(part for part in parts if part != "")
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from extract.synth.people import person_of
 from extract.synth.text import cased, slug
-from extract.synth.values import Rows, checked_lists, column, options_by_key
+from extract.synth.values import NOTHING, Rows, checked_lists, column, options_by_key
 
 if TYPE_CHECKING:
     from extract.synth.fill import Fill
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 # Job titles: Faker's lists, then titles made of parts, the way business text and generated
 # data write them ("Senior Marketing Coordinator", "Central Infrastructure Manager"; "Chargée de clientèle").
 COMPOSED_JOB_SHARE = 0.5
+# Share of companies with a composed brand name ("Brightline Logistics", "Northgate Holdings Ltd", "Transports
+# Horizon SAS") rather than Faker's surname-based one: firms' names that read like job areas or places.
+COMPOSED_COMPANY_SHARE = 0.35
 # Share of job titles written in lower case where the template does not fix the case ("as a senior data analyst").
 LOWER_JOB_SHARE = 0.2
 _EN_JOB_PARTS = ("descriptor", "area", "type", "seniority", "field", "role")
@@ -35,9 +38,25 @@ class Company:
 
 @cache
 def _company_lists() -> dict[str, Rows]:
-    """templates/_values/companies.txt: legal words, domain endings, products."""
+    """templates/_values/companies.txt: legal words, domain endings, products, composed names' words, apps."""
     return checked_lists("companies", {"legal words": (1,), "domain endings": (2,), "en products": (1,),
-                                       "fr products": (1,)})
+                                       "fr products": (1,), "company stems": (1,), "en company sectors": (1,),
+                                       "fr company sectors": (1,), "company legal forms": (2,), "apps": (1,)})
+
+
+@cache
+def _legal_forms() -> dict[str, tuple[str, ...]]:
+    return options_by_key(_company_lists()["company legal forms"])
+
+
+def composed_company_name(fill: Fill) -> str:
+    """'Brightline Logistics', 'Northgate Holdings Ltd', 'Transports Horizon SAS', 'Azur Conseil'."""
+    rng, lists = fill.rng, _company_lists()
+    stem = rng.choice(column(lists["company stems"]))
+    sector = rng.choice(column(lists[f"{'fr' if fill.fr else 'en'} company sectors"]))
+    name = f"{sector} {stem}" if fill.fr and rng.random() < 0.5 else f"{stem} {sector}"
+    form = rng.choice(_legal_forms()[fill.locale])
+    return name if form == NOTHING else f"{name} {form}"
 
 
 @cache
@@ -56,9 +75,18 @@ def products(lang: str) -> tuple[str, ...]:
     return column(_company_lists()[f"{lang} products"])
 
 
+@cache
+def apps() -> tuple[str, ...]:
+    """Messaging apps and services: 'WhatsApp', 'Teams', never labelled."""
+    return column(_company_lists()["apps"])
+
+
 def new_company(fill: Fill) -> Company:
     fake, rng = fill.fake, fill.rng
-    name = fake.company()
+    if rng.random() < COMPOSED_COMPANY_SHARE:
+        name = composed_company_name(fill)
+    else:
+        name = fake.company()
     if fill.fr:
         # Faker writes 'S.A.R.L.'; the trailing period would read as sentence punctuation, and
         # French firms mostly write SARL / SAS today. A bare surname gets a legal form so it reads

@@ -32,12 +32,16 @@ def test_score_on_a_gold_file_equals_evaluate_on_its_cache(prepared_dir, tiny_ca
 
 
 def test_a_prediction_in_an_ignored_region_is_neither_hit_nor_false_alarm(tiny_cache, tiny_head, tmp_path):
-    loaded = load_head(tiny_head)
-    predictions = predictions_from_cache(CacheReader(tiny_cache), loaded, "test")
-    # A text where the head predicts a span that no gold span touches: a false alarm today.
-    record, alarm = next((r, s) for r, spans in zip(predictions.records, predictions.spans) for s in spans
-                         if s.score >= loaded.threshold and not any(g.start < s.end and s.start < g.end
-                                                                    for g in r.spans))
+    # A text where the head, at one of its points, predicts a span that no gold span touches: a false alarm today.
+    for point in load_head(tiny_head).operating_points:
+        loaded = load_head(tiny_head).at_point(point)
+        predictions = predictions_from_cache(CacheReader(tiny_cache), loaded, "test")
+        record, alarm = next(((r, s) for r, spans in zip(predictions.records, predictions.spans) for s in spans
+                              if s.score >= loaded.threshold and not any(g.start < s.end and s.start < g.end
+                                                                         for g in r.spans)), (None, None))
+        if alarm is not None:
+            break
+    assert alarm is not None, "the tiny head makes no false alarm at any of its points"
     row = {"id": record.id, "language": record.language, "text": record.text,
            "entities": [{"start": g.start, "end": g.end, "label": g.label} for g in record.spans]}
     plain = tmp_path / "plain.jsonl"
@@ -47,9 +51,10 @@ def test_a_prediction_in_an_ignored_region_is_neither_hit_nor_false_alarm(tiny_c
         {"start": alarm.start, "end": alarm.end, "label": "SECRET"}], key=lambda e: e["start"])}) + "\n")
     label_map = tmp_path / "map.json"
     label_map.write_text(json.dumps({"unknown": "keep", "map": {"SECRET": None}}))
-    before = score(ScoreConfig(head=tiny_head, data=(plain,), out=tmp_path / "a", progress=False)).metrics
+    before = score(ScoreConfig(head=tiny_head, data=(plain,), out=tmp_path / "a", operating_point=point,
+                               progress=False)).metrics
     after = score(ScoreConfig(head=tiny_head, data=(marked,), label_map=str(label_map), out=tmp_path / "b",
-                              progress=False)).metrics
+                              operating_point=point, progress=False)).metrics
     for mode in ("strict", "detection"):
         b, a = before["entity"][mode]["overall"], after["entity"][mode]["overall"]
         assert a["pred"] == b["pred"] - 1 and a["pred_matched"] == b["pred_matched"]  # not a false alarm

@@ -197,3 +197,21 @@ def test_non_finite_scores_fail_closed():
     log_probs[1, 2] = np.nan
     with pytest.raises(NonFiniteError, match="non-finite scores"):
         tag_block(log_probs, np.array([0, 2]), [text], offsets, SCHEME)
+
+
+def test_the_rule_layer_adds_and_widens_spans_and_never_deletes_one():
+    """A validated match (head/rules.py) the head missed is added; one it cut is widened; the head's
+    other spans stay, and its label stays on what it widened."""
+    tokens = ["Bob", " tel", " 06", " 12", " 34", " 56", " 78", " card", " 4111", " 1111", " 1111", " 1111"]
+    text, offsets = offsets_of(tokens)
+    probs = np.full((len(tokens), 3), 0.01)
+    probs[:, 0] = 0.98  # O everywhere ...
+    probs[0] = [0.01, 0.98, 0.01]  # ... but "Bob" (B-X)
+    probs[2] = [0.01, 0.98, 0.01]  # and "06" of the phone number, which the head cuts short
+    scheme = LabelScheme("bio", ("X",))
+    log_probs = np.log(probs / probs.sum(1, keepdims=True)).astype(np.float32)
+    plain, ruled = (tag_block(log_probs, np.array([0, len(tokens)]), [text], offsets, scheme, "viterbi", "token",
+                              rules=rules).spans[0] for rules in (False, True))
+    assert [(text[s.start:s.end], s.label) for s in plain] == [("Bob", "X"), ("06", "X")]
+    assert [(text[s.start:s.end], s.label, s.score) for s in ruled] == [
+        ("Bob", "X", plain[0].score), ("06 12 34 56 78", "X", 1.0), ("4111 1111 1111 1111", "CREDITCARDNUMBER", 1.0)]

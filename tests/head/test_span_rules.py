@@ -122,3 +122,9 @@ def test_growing_never_runs_into_the_next_span():
 def test_the_name_after_a_title_is_hidden_with_it(text, spans, expected):
     found = trim_punctuation(text, [Span(*s) for s in spans])
     assert [(text[s.start:s.end], s.label) for s in found] == expected
+
+
+def test_no_span_runs_over_a_line_break():
+    text = "tel 555-123-4567.\n\nSecond line: mary@example.com\n"
+    spans = trim_punctuation(text, [Span(4, len(text) - 1, "EMAIL")])
+    assert [text[s.start:s.end] for s in spans] == ["555-123-4567", "Second line: mary@example.com"]

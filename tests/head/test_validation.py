@@ -45,10 +45,11 @@ def test_the_character_curve_by_hand_and_as_char_counts_count():
 
 
 def _curve(*points):
-    return [{"threshold": t, "precision": p, "recall": r, "f1": 2 * p * r / (p + r), "f5": 0.0} for t, p, r in points]
+    return [{"threshold": t, "precision": p, "recall": r, "f1": 2 * p * r / (p + r), "f5": 26 * p * r / (25 * p + r)}
+            for t, p, r in points]
 
 
-def test_the_recall_point_has_the_most_recall_above_the_floor_and_the_precise_one_the_best_f1():
+def test_the_recall_point_has_the_best_f5_above_the_floor_and_the_precise_one_the_best_f1():
     curves = {
         (0.0, False): _curve((0.0, 0.99, 0.90), (0.5, 0.995, 0.85)),
         (2.0, False): _curve((0.0, 0.96, 0.95), (0.5, 0.975, 0.93)),
@@ -60,9 +61,9 @@ def test_the_recall_point_has_the_most_recall_above_the_floor_and_the_precise_on
     assert (recall["outside_bias"], recall["rules"], recall["threshold"]) == (2.0, True, 0.5)  # R .94 at P .972
     assert recall["floor_reached"] and recall["val_char"]["recall"] == 0.94
     assert (precise["outside_bias"], precise["rules"], precise["threshold"]) == (2.0, True, 0.0)  # F1 .962
-    # A floor no point reaches: the most precise point, said so.
+    # A floor no point reaches: the best F5 of all, said so.
     unreachable = choose_operating_points(curves, precision_floor=0.999)["recall"]
-    assert (unreachable["outside_bias"], unreachable["threshold"], unreachable["floor_reached"]) == (0.0, 0.5, False)
+    assert (unreachable["outside_bias"], unreachable["threshold"], unreachable["floor_reached"]) == (6.0, 0.0, False)
 
 
 def test_ties_go_to_precision_then_the_smaller_bias_and_rules_off():

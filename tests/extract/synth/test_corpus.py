@@ -42,8 +42,8 @@ def test_same_seed_gives_byte_identical_files(tmp_path):
 # Faker's own data changes between its releases, so the comparison holds for the recorded release.
 RECORDED_FAKER = "40.63.0"
 RECORDED_CORPUS = {
-    "english_synthetic.jsonl": "9ec0f09e69e0945f92802965208c733ba45e5504792bfe9e903db0b4f5444b20",
-    "french_synthetic.jsonl": "e3837fa3159e050a195ce3a6be7b00978f823be1857f1e47e75c72881b197d70",
+    "english_synthetic.jsonl": "aa1163ca5e37380ac220c412319f7ccc77535138835fbbc8579e215d80532c8f",
+    "french_synthetic.jsonl": "a0843ebdca91779f87108fb6032db58c5778dfcb81a6e472cde436c345736bc6",
 }
 
 
@@ -142,7 +142,8 @@ def test_texts_vary_in_length_and_layout(corpus):
 
 def test_french_agreement_follows_the_persons_civility():
     """{@1:né|née}: "Je soussignée Mme ...", "La requérante, Mme ...", never "Je soussigné Mme"."""
-    records = generate(SynthConfig(n_english=0, n_french=900, seed=2))
+    # enough texts for the two legal templates, among some 190 French ones, to come with both civilities
+    records = generate(SynthConfig(n_english=0, n_french=1200, seed=2))
     seen = Counter()
     for record in records:
         match = re.search(r"(Je soussignée?|Le requérant|La requérante), (M\.|Monsieur|Mme|Madame|Mlle) ", record.text)
@@ -181,7 +182,9 @@ def test_spans_are_clean(corpus):
         for span in record.spans:
             value = record.text[span.start:span.end]
             assert value and value == value.strip(), (record.id, value)
-            assert value[0] not in "\"'«»,;:!?.)]", (record.id, span.label, value)
+            # a password may open with '!' ("!Qaz2wsx"): after a space it is no sentence's punctuation
+            if not (span.label == "PASSWORD" and value[0] == "!"):
+                assert value[0] not in "\"'«»,;:!?.)]", (record.id, span.label, value)
             checked += 1
             if span.label == "PREFIX" or (span.label == "MIDDLENAME" and re.fullmatch(r"[^\W\d_]\.", value)):
                 continue  # "Mr.", "Dr.", "M.", a middle initial "J.": the period is part of them
@@ -218,7 +221,8 @@ def test_span_edges_fall_between_words(corpus):
                 assert not (text[span.end - 1].isalnum() and text[span.end].isalnum()), \
                     (record.id, span.label, text[span.start:span.end + 10])
             assert value == value.strip() and "\n" not in value, (record.id, value)
-            assert value[0] not in "\"'«»,;:!?.)]", (record.id, span.label, value)  # "(555) 123-4567" may
+            if not (span.label == "PASSWORD" and value[0] == "!"):  # "!Qaz2wsx"
+                assert value[0] not in "\"'«»,;:!?.)]", (record.id, span.label, value)  # "(555) 123-4567" may
             if not (span.label == "PREFIX" or re.fullmatch(r"[^\W\d_]\.", value)):
                 assert value[-1] not in ",;:!?.()[]\"'«»", (record.id, span.label, value)
             checked += 1

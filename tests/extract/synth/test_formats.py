@@ -59,12 +59,18 @@ def test_french_phones_and_ibans(corpus):
 
 def test_french_social_security_numbers_have_a_valid_key(corpus):
     numbers = span_texts(by_language(corpus, "fr"), "SSN")
-    nirs = [n for n in numbers if re.fullmatch(r"[12] \d\d \d\d \d\d \d{3} \d{3} \d\d|[12]\d{14}", n)]
+    nirs = [n for n in numbers if re.fullmatch(r"[12] \d\d \d\d \d\d \d{3} \d{3} \d\d|[12]\d{14}|[12]\d{12} \d\d", n)]
     assert len(nirs) >= 0.6 * len(numbers)  # the others: identity numbers of other countries
     for nir in nirs:
         digits = nir.replace(" ", "")
         assert 97 - int(digits[:13]) % 97 == int(digits[13:]), nir
     assert any(" " in n for n in nirs) and any(" " not in n for n in nirs)
+
+
+def test_french_social_security_numbers_also_come_with_the_key_apart(big_corpus):
+    numbers = span_texts(by_language(big_corpus, "fr"), "SSN")
+    apart = [n for n in numbers if re.fullmatch(r"[12]\d{12} \d\d", n)]  # "1850578006084 36", as forms box it
+    assert apart and all(97 - int(n[:13]) % 97 == int(n[14:]) for n in apart)
 
 
 def test_english_phones_ssns_and_ibans(corpus):
@@ -132,3 +138,46 @@ def test_account_ip_and_identity_numbers_vary(big_corpus):
                  r"\d{4} \d{4} \d{4}",  # Aadhaar
                  r"\d{17}[\dX]")  # Chinese resident identity card
     assert sum(any(re.fullmatch(form, s) for s in ssns) for form in world_ids) >= 4
+
+
+def _fill(locale="en_US", seed=0):
+    import random
+    from datetime import date
+
+    from faker import Faker
+
+    from extract.synth.fill import Fill
+    return Fill(locale[:2], locale, Faker(locale), random.Random(seed), date(2024, 5, 1))
+
+
+def test_passwords_come_in_the_shapes_people_make():
+    from extract.synth.formats import password
+
+    fill = _fill()
+    passwords = [password(fill) for _ in range(3000)]
+    shapes = {
+        "season, year, symbol, word": r"[A-Za-z]+(19|20)\d\d[#$&*@_\-+=!?][A-Z][a-z]+",  # Summer2024!Blue
+        "leetspeak": r"[A-Za-z]*[@$0-9][A-Za-z@$0-9!]*[a-z][A-Za-z@$0-9!]*[#&*+$@_\-=!?]?\d*",  # P@ssw0rd#2021
+        "gamer tag": r"xX_?[A-Za-z0-9@$!]+_?Xx",  # xX_dragon_Xx
+        "keyboard walk": r"!(Qaz2wsx|1qaz2wsx|Zaq12wsx|1q2w3e4r|a1z2e3r4|[Qq]werty|[Aa]zerty|Asdfgh|zxcvbn|123qwe|Qwe123|Azertyuiop)",
+        "passphrase": r"[a-z]+([-._])[a-z]+\1[a-z]+(\1[a-z]+)?(\1\d+)?",  # correct-horse-battery-staple
+    }
+    for name, shape in shapes.items():
+        assert any(re.fullmatch(shape, p) for p in passwords), name
+    assert any(re.search(r"[#$&*@_\-+=!?][A-Za-z]", p[:-1]) for p in passwords)  # symbols inside, not only at the end
+    for value in passwords:
+        assert value[-1] not in ",;:!?.()[]" and value[0] not in "\"'«»,;:?.)]", value  # '!' may open one
+        assert not re.search(r"[\s%\"'{}]", value), value
+
+
+def test_identity_numbers_of_more_countries(big_corpus):
+    from extract.synth.formats import _national_id_shapes
+
+    assert len(_national_id_shapes()) >= 10
+    ssns = span_texts(big_corpus, "SSN")
+    shapes = (r"\d{6}-\d{7}",  # Korean resident registration number
+              r"\d{6}-\d{3}[A-Z]",  # Finnish HETU
+              r"\d{7}[A-Z]{1,2}",  # Irish PPS
+              r"\d\d\.\d{3}\.\d{3}",  # Argentine DNI
+              r"[A-Z]{4}\d{6}[HM][A-Z]{5}\d\d")  # Mexican CURP
+    assert sum(any(re.fullmatch(shape, s) for s in ssns) for shape in shapes) >= 2

@@ -24,10 +24,10 @@ LOOK_ALIKES = {
 }
 
 VALUE_LOOK_ALIKES = {
-    "build": r"\b(10\.0\.\d{5}\.\d+|v?\d+\.\d+\.\d+\.\d{4})\b",
+    "build": r"(?<![+\w.])(10\.0\.\d{5}\.\d+|v?\d+\.\d+\.\d+\.\d{4})\b",  # not a phone "+38.10.4522.8448"
     "count with suffix": r"\b\d+([.,]\d)? ?[kKmM] (views|vues|shares|partages)\b",
-    "barcode": r"\b\d{13}\b(?=\))",
-    "serial": r"\bS/?N[- ]?[0-9A-Z]{8,12}\b",
+    "barcode": r"(?<=\()\d{13}(?=\))",  # "(4006381333931)"; a 13-digit identity number (Romania) is no barcode
+    "serial": r"\bS/?N[- ]?(?=[A-Z]*\d)[0-9A-Z]{8,12}\b",  # not a Dutch postcode and its town "1012 SN HEEMSTEDE"
     "quarter": r"\b[QT][1-4] \d{4}\b",
 }
 
@@ -79,3 +79,33 @@ def test_ordinary_words_from_the_issue_stay_unlabelled(corpus):
     for word in ("Quel", "Mon", "Votre", "radio", "chef-d'œuvre", "pierre", "boulanger", "martin-pêcheur", "Claire"):
         assert re.search(rf"(?<!\w){word}(?!\w)", plain["fr"]), word
     assert sum(1 for r in corpus if not r.spans and len(r.text.split()) >= 60) >= 100  # prose, not one-liners
+
+
+def test_countries_and_apps_beside_values_stay_unlabelled(corpus):
+    from extract.synth.work import apps
+
+    words = re.compile(r"\b(United Kingdom|Royaume-Uni|United States|États-Unis|"
+                       + "|".join(re.escape(app) for app in apps()) + r")\b")
+    found = Counter()
+    for record in corpus:
+        if not record.spans:
+            continue
+        for match in words.finditer(record.text):
+            found[record.language] += 1
+            for span in record.spans:
+                assert match.end() <= span.start or span.end <= match.start(), (record.id, match.group())
+    assert found["en"] >= 5 and found["fr"] >= 5, found
+
+
+def test_verbs_opening_a_line_stay_unlabelled(corpus):
+    """"Call Mary on 555-...", "Appelle Marie au 06 ...": the verb is an ordinary word, what follows is labelled."""
+    verbs = re.compile(r"(?:^|\n|: |- )(Call|Email|Text|Ring|Message|Sign|Change|Appelle|Appeler|Envoie|Envoyer|Écris|"
+                       r"Écrire|Rappelle|Signer|Changer) ")
+    found = Counter()
+    for record in corpus:
+        for match in verbs.finditer(record.text):
+            verb = match.span(1)
+            assert not any(s.start < verb[1] and verb[0] < s.end for s in record.spans), (record.id, match.group(1))
+            if any(s.start == match.end() for s in record.spans):  # "Call {FIRSTNAME}", "Email {EMAIL}"
+                found[record.language] += 1
+    assert found["en"] >= 5 and found["fr"] >= 5, found

@@ -103,3 +103,17 @@ def test_ages_come_with_their_units_outside_the_span(big_corpus):
                 assert not re.search(r"year|ans|yo|y/o", record.text[span.start:span.end]), record.id
                 ages += 1
     assert ages >= 50
+
+
+def test_user_names_also_come_styled_with_symbols(big_corpus):
+    usernames = span_texts(big_corpus, "USERNAME")
+    assert any(re.fullmatch(r"xX_\w+_Xx", u) for u in usernames)  # xX_gamer_Xx
+    assert any(re.fullmatch(r"[a-z0-9]+\.[a-z]+\.[a-z0-9]+", u) for u in usernames)  # anna.travels.nyc
+    assert any(re.fullmatch(r"_{1,2}[a-z0-9]+_{1,2}", u) for u in usernames)  # _kev_
+    assert any(re.fullmatch(r"[a-z0-9]\.[a-z0-9]+-\d\d", u) for u in usernames)  # j.doe-93
+
+
+def test_postcodes_also_come_compact_and_in_lower_case(big_corpus):
+    zips = span_texts(big_corpus, "ZIPCODE")
+    assert any(re.fullmatch(r"[a-z]{1,2}\d[a-z\d]? \d[a-z]{2}", z) for z in zips)  # sw1a 1aa
+    assert any(re.fullmatch(r"[A-Z]{1,2}\d[A-Z\d]?\d[A-Z]{2}|\d{4}[A-Z]{2}|[A-Z]\d[A-Z]\d[A-Z]\d", z) for z in zips)

@@ -125,6 +125,18 @@ def test_placeholders_are_split_into_parts(tmp_path):
                               ("ph", "DATE", "DATE", 1, frozenset()), ".")
 
 
+def test_doubled_braces_are_literal_braces(tmp_path):
+    """'{{' and '}}' write one brace, as in str.format, so a template can hold a JSON line."""
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "t.txt").write_text('=== en-a\n{{"user": "{USERNAME}", "n": {n}}}\n', encoding="utf-8")
+    (template,) = load_templates(tmp_path)["en"]
+    assert template.parts == ('{"user": "', ("ph", "USERNAME", "USERNAME", 1, frozenset()), '", "n": ',
+                              ("ph", "n", "n", 1, frozenset()), "}")
+    (tmp_path / "en" / "t.txt").write_text('=== en-a\n{{"user": "{USERNAME}"}\n', encoding="utf-8")
+    with pytest.raises(PiiTaggerError, match=r"line 2: .*column 23: stray '\}'.*written '\}\}'"):
+        load_templates(tmp_path)
+
+
 def test_unknown_language_folder_is_an_error(tmp_path):
     (tmp_path / "de").mkdir()
     with pytest.raises(PiiTaggerError, match="unsupported language"):

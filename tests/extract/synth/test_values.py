@@ -43,8 +43,8 @@ def test_fields_hold_alternatives_and_tables():
 
 def test_every_value_file_parses():
     files = sorted(VALUES_DIR.glob("*.txt"))
-    assert {f.stem for f in files} >= {"banking", "calendar", "companies", "contact", "jobs", "letters", "money",
-                                        "names", "numbers", "places"}
+    assert {f.stem for f in files} >= {"banking", "calendar", "companies", "contact", "identity", "jobs", "letters",
+                                        "money", "names", "numbers", "places"}
     for path in files:
         lists = parse_value_lists(path.read_text(encoding="utf-8"), str(path))
         assert lists and all(lists.values()), path

@@ -45,3 +45,17 @@ def test_companies_have_domains_without_legal_words(corpus):
                                                    .split("/")[0] for u in urls}
     assert domains
     assert not any(re.search(r"(^|-)(inc|llc|ltd|plc|sarl|sas)(\.|-)", d) for d in domains), domains
+
+
+def test_companies_also_have_composed_names_with_their_legal_form(corpus):
+    from extract.synth.work import _company_lists
+    from extract.synth.values import column
+
+    stems = set(column(_company_lists()["company stems"]))
+    names = span_texts(corpus, "COMPANYNAME")
+    composed = [n for n in names if any(n.startswith(stem + " ") or f" {stem}" in n for stem in stems)]
+    assert 0.15 * len(names) <= len(composed) <= 0.6 * len(names)
+    assert any(re.fullmatch(r"[A-Z][\w ]+ (Logistics|Holdings|Consulting|Solutions|Capital|Partners)( \w+)?", n)
+               for n in composed)
+    assert any(n.endswith((" Ltd", " plc", " SAS", " SARL", " Inc", " LLC")) for n in composed)  # the form inside
+    assert not any(n.endswith(".") for n in names)
