@@ -97,9 +97,8 @@ def _whole_run(text: str, span: Span, low: int, high: int) -> tuple[int, int]:
     if (start, end) == (span.start, span.end):
         return start, end
     run = text[start:end]
-    if span.label in rules.whole_run:
-        if span.label not in rules.numeric_only or rules.numeric_run.match(run):
-            return start, end
+    if span.label in rules.whole_run and (span.label not in rules.numeric_only or rules.numeric_run.match(run)):
+        return start, end
     if any(symbol in run[1:-1] for symbol in rules.code_symbols):
         return start, end
     return span.start, span.end

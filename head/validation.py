@@ -145,7 +145,7 @@ def choose_operating_points(curves: dict[tuple[float, bool], list[dict]], precis
 
     `recall`: the best character F5 (recall weighs 25 times precision) among the points whose
     character precision reaches `precision_floor` (where none does, among all); `precise`: the
-    best character F1. Ties go to higher
+    best character F1 among the points at least as precise as `recall`. Ties go to higher
     precision, then the smaller bias, rules off and the lower threshold."""
     points = [{"outside_bias": bias, "rules": rules, **point}
               for (bias, rules), curve in curves.items() for point in curve]
@@ -157,7 +157,8 @@ def choose_operating_points(curves: dict[tuple[float, bool], list[dict]], precis
 
     above = [p for p in points if p["precision"] >= precision_floor]
     recall = max(above or points, key=lambda p: (p["f5"], p["recall"], *tie(p)))
-    precise = max(points, key=lambda p: (p["f1"], *tie(p)))
+    # Never less precise than the recall point: fewer false alarms is what this point is for.
+    precise = max((p for p in points if p["precision"] >= recall["precision"]), key=lambda p: (p["f1"], *tie(p)))
     return {name: _point_json(point, reached=name != "recall" or bool(above))
             for name, point in zip(OPERATING_POINTS, (recall, precise))}
 

@@ -60,7 +60,12 @@ def test_the_recall_point_has_the_best_f5_above_the_floor_and_the_precise_one_th
     recall, precise = points["recall"], points["precise"]
     assert (recall["outside_bias"], recall["rules"], recall["threshold"]) == (2.0, True, 0.5)  # R .94 at P .972
     assert recall["floor_reached"] and recall["val_char"]["recall"] == 0.94
-    assert (precise["outside_bias"], precise["rules"], precise["threshold"]) == (2.0, True, 0.0)  # F1 .962
+    # The best F1 (.962, bias 2 with rules at 0) is less precise than the recall point; of the points at
+    # P >= .972 the recall point itself has the best F1 (.956 against .952, .943, .917).
+    assert (precise["outside_bias"], precise["rules"], precise["threshold"]) == (2.0, True, 0.5)
+    # Where a more precise point has a better F1, it is the precise one.
+    curves[(0.0, False)] = _curve((0.0, 0.99, 0.935))
+    assert choose_operating_points(curves, precision_floor=0.97)["precise"]["outside_bias"] == 0.0
     # A floor no point reaches: the best F5 of all, said so.
     unreachable = choose_operating_points(curves, precision_floor=0.999)["recall"]
     assert (unreachable["outside_bias"], unreachable["threshold"], unreachable["floor_reached"]) == (6.0, 0.0, False)

@@ -51,11 +51,11 @@ def test_demo_end_to_end_with_the_tiny_backbone(tmp_path):
     # templates well above chance: hiding nothing gives recall 0, hiding everything (or shuffled
     # labels, or a broken alignment) gives a precision of about the share of PII characters.
     share = pii_share(workdir / "data" / "token_classification" / "test.jsonl")
-    # At the precise point (best val character F1): the recall point of random features, held to a
-    # precision floor of 0.97, hides very little.
-    char = metrics["operating_points"]["precise"]["char"]
-    # (0.40 / 0.37 against a share of 0.18 when written: both bounds leave room for other CPUs' rounding.)
-    assert char["recall"] > 0.3 and char["precision"] > 1.3 * share, (char, share)
+    # Random features reach no real precision floor, and their points are cautious: the bound is on
+    # precision, with some recall (0.95 / 0.26 against a share of 0.19 when written; room for other
+    # CPUs' rounding).
+    char = metrics["entity"]["char"]["overall"]
+    assert char["recall"] > 0.15 and char["precision"] > 2.5 * share, (char, share)
     assert metrics["operating_point"] == "recall" and set(metrics["operating_points"]) == {"recall", "precise"}
     assert (workdir / "evaluation" / "head-middle" / "operating_points.png").is_file()
     head = json.loads((workdir / "head-middle" / "head.json").read_text())

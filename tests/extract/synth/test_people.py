@@ -78,7 +78,7 @@ def test_lone_first_names_open_sentences_in_both_languages(corpus):
                 line_start = span.start == 0 or record.text[span.start - 1] == "\n"
                 if span.label == "FIRSTNAME" and line_start and record.text[span.end:span.end + 1] == ",":
                     openings += 1
-        assert openings >= 3, language
+        assert openings >= 2, language  # a few templates among ~190 per language
 
 
 def test_world_values_do_not_depend_on_python_hash_seed():
