@@ -53,6 +53,8 @@ GUARDS: dict[str, tuple[object, tuple[str, ...]]] = {
                                                           "test_values_written_without_spaces_are_hidden_whole")),
     "extents-grown": (("=", "start, end"), ("test_multi_word_values_reach_their_natural_extent",)),
     "title-name": ("pass", ("test_the_name_after_a_title_is_hidden_with_it",)),
+    "same-type-joined": (("=", "kept"),
+                         ("test_neighbours_of_one_type_with_only_a_joiner_between_them_are_one_value",)),
     "no-span-across-lines": (("=", "list(spans)"), ("test_no_span_runs_over_a_line_break",)),
     "rule-layer": (("=", "scored"), ("test_the_rule_layer_adds_and_widens_spans_and_never_deletes_one",)),
     "widened-spans-scored-as-decoded": (("=", "[cleaned for cleaned, _ in pairs]"),

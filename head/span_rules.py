@@ -43,9 +43,9 @@ class _Extents:
     code_symbols: str  # inside a run, they make it a code whatever the span's type
     sentence_end: str
     sentence_start: str
-    right: dict  # label -> [pattern matched at the span's end]
-    right_only_after: dict  # label -> pattern the span's text must end with for `right` to apply
-    left: dict  # label -> [pattern matched just before the span's start]
+    right: dict  # label -> [(pattern matched at the span's end, pattern its text must match or None)]
+    left: dict  # label -> [(pattern matched just before the span's start, pattern its text must match or None)]
+    join: re.Pattern  # two spans of one type with this between them (and a character either side) become one
     title_word: re.Pattern
     title_labels: tuple  # (label of the first of two words, label of the last)
 
@@ -54,17 +54,20 @@ def _load_extents(path: Path = _EXTENTS_FILE) -> _Extents:
     data = json.loads(path.read_text(encoding="utf-8"))
     run = data["whole_run"]
 
+    def entry(item) -> tuple:
+        if isinstance(item, str):
+            return re.compile(item), None
+        return re.compile(item["pattern"]), re.compile(item["when"])
+
     def patterns(section: dict) -> dict:
-        return {label: [re.compile(p) for p in items] for label, items in section.items() if not label.startswith("_")}
+        return {label: [entry(p) for p in items] for label, items in section.items() if not label.startswith("_")}
 
     return _Extents(
         whole_run=frozenset(run["labels"]), numeric_only=frozenset(run["numeric_only"]),
         numeric_run=re.compile(run["numeric_run"]), breakers=run["breakers"],
         colon_inside=frozenset(run["colon_inside"]), code_symbols=run["code_symbols"],
         sentence_end=run["sentence_end"], sentence_start=run["sentence_start"],
-        right=patterns(data["right"]), left=patterns(data["left"]),
-        right_only_after={label: re.compile(p) for label, p in data["right_only_after"].items()
-                          if not label.startswith("_")},
+        right=patterns(data["right"]), left=patterns(data["left"]), join=re.compile(data["join"]["pattern"]),
         title_word=re.compile(data["after_title"]["word"]), title_labels=tuple(data["after_title"]["labels"]))
 
 
@@ -106,21 +109,35 @@ def _whole_run(text: str, span: Span, low: int, high: int) -> tuple[int, int]:
 
 def _grown(text: str, label: str, start: int, end: int, low: int, high: int) -> tuple[int, int]:
     """[start, end) grown over the words its type's patterns add on either side, within [low, high)."""
-    only_after = EXTENTS.right_only_after.get(label)
     for _ in range(_MAX_GROWTH):
-        if only_after is not None and not only_after.search(text, start, end):
-            break
-        found = next((m for p in EXTENTS.right.get(label, ()) if (m := p.match(text, end)) and m.end() <= high), None)
-        if found is None:
+        found = next((m for p, when in EXTENTS.right.get(label, ()) if (when is None or when.search(text[start:end]))
+                      and (m := p.match(text, end)) and m.end() <= high), None)
+        if found is None or found.end() == end:
             break
         end = found.end()
     for _ in range(_MAX_GROWTH):
         window = max(low, start - _LOOK_BEHIND)
-        found = next((m for p in EXTENTS.left.get(label, ()) if (m := p.search(text, window, start))), None)
+        found = next((m for p, when in EXTENTS.left.get(label, ()) if (when is None or when.search(text[start:end]))
+                      and (m := p.search(text, window, start))), None)
         if found is None or found.start() == start:
             break
         start = found.start()
     return start, end
+
+
+def _joined(text: str, kept: list[tuple[Span, Span]]) -> list[tuple[Span, Span]]:
+    """Neighbours of one type with only a joiner between them made one ("Jean-Pierre", "john.doe")."""
+    out: list[tuple[Span, Span]] = []
+    for cleaned, decoded in kept:
+        if out:
+            last, last_decoded = out[-1]
+            if (last.label == cleaned.label and last.end < cleaned.start
+                    and EXTENTS.join.match(text[last.end - 1:cleaned.start + 1])):
+                out[-1] = (Span(last.start, cleaned.end, last.label),
+                           Span(last_decoded.start, max(decoded.end, last_decoded.end), last.label))
+                continue
+        out.append((cleaned, decoded))
+    return out
 
 
 def _names_after_titles(text: str, kept: list[tuple[Span, Span]]) -> list[tuple[Span, Span]]:
@@ -197,6 +214,7 @@ def clean_spans(text: str, spans: Sequence[Span]) -> list[tuple[Span, Span]]:
             break
         if start < end:
             kept.append((Span(start, end, span.label), span))
+    kept = _joined(text, kept)  # guard: same-type-joined
     return _names_after_titles(text, kept)
 
 

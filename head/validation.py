@@ -24,7 +24,7 @@ from head.trainer import TrialResult, Validation
 WORD_SCORE_CHOICES = ("first", "mean", "max")  # what "auto" tries on val: every way that keeps words whole
 # O biases tried on val (subtracted from the O log-probability before decoding): 0 is the head as
 # trained; more opens entities the head was less sure of.
-OUTSIDE_BIASES = (0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0)
+OUTSIDE_BIASES = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0)
 MAX_CANDIDATES = 200  # thresholds tried: every distinct span score, thinned to this many quantiles
 
 

@@ -263,14 +263,16 @@ def render_amount(fill: Fill, index: int, variants: set[str]) -> list[Segment]:
 
 
 def render_age(fill: Fill, index: int, variants: set[str]) -> list[Segment]:
-    """The age alone is the span; a unit after it ("years old", "-year-old", "ans") is plain text."""
+    """The age is the span, with its unit when the unit is a word of its own ("88 years old", "de 88
+    ans", as AI4Privacy labels them); a hyphenated one stays plain text ("a 72-year-old")."""
     age = person_of(fill, index).age
-    segments: list[Segment] = [(number_words(age, fill.lang) if "words" in variants else str(age), "AGE")]
+    value = number_words(age, fill.lang) if "words" in variants else str(age)
     kind = "unit" if "unit" in variants else "adj" if "adj" in variants else None
-    if kind:
-        units, weights = age_units(fill.lang, kind)
-        segments.append((fill.rng.choices(units, weights=weights)[0], None))
-    return segments
+    if kind is None:
+        return [(value, "AGE")]
+    units, weights = age_units(fill.lang, kind)
+    unit = fill.rng.choices(units, weights=weights)[0]
+    return [(value, "AGE"), (unit, None)] if unit.startswith("-") else [(value + unit, "AGE")]
 
 
 def _labelled(label: str, make: Callable[[Fill, int, set[str]], str]) -> Renderer:

@@ -52,7 +52,7 @@ def test_spans_of_spaceless_addresses_cover_the_whole_address(text, span, expect
 
 def test_widening_never_runs_into_the_next_span():
     text = "1.2.3.4.5.6.7.8"
-    spans = trim_punctuation(text, [Span(0, 3, "IPV4"), Span(8, 11, "IPV4")])
+    spans = trim_punctuation(text, [Span(0, 3, "IPV4"), Span(8, 11, "ACCOUNTNUMBER")])
     assert [text[s.start:s.end] for s in spans] == ["1.2.3.4", "5.6.7.8"]
 
 
@@ -98,6 +98,13 @@ def test_values_written_without_spaces_are_hidden_whole(text, span, expected):
     ("Acme Logistics and more", (0, 4, "COMPANYNAME"), "Acme Logistics"),
     ("the Flat was", (4, 8, "STREET"), "Flat"),  # other types do not grow
     ("room 12 Main", (0, 7, "SECONDARYADDRESS"), "room 12"),  # grows only after its head word
+    ("les 19 et 20 novembre 1998", (13, 26, "DATE"), "19 et 20 novembre 1998"),  # a day before a month
+    ("en mars, avril et juin 1990", (18, 27, "DATE"), "mars, avril et juin 1990"),
+    ("page 20 2021", (8, 12, "DATE"), "2021"),  # a number before a year is no day
+    ("M. A. a dit", (3, 4, "LASTNAME"), "A."),  # an initial keeps its full stop
+    ("write to Mr.", (9, 11, "PREFIX"), "Mr."),
+    ("Dupont. Puis", (0, 6, "LASTNAME"), "Dupont"),  # a name's sentence full stop does not
+    ("vers 7 heures du matin.", (5, 6, "TIME"), "7 heures du matin"),
 ])
 def test_multi_word_values_reach_their_natural_extent(text, span, expected):
     assert [text[s.start:s.end] for s in trim_punctuation(text, [Span(*span)])] == [expected]
@@ -128,3 +135,16 @@ def test_no_span_runs_over_a_line_break():
     text = "tel 555-123-4567.\n\nSecond line: mary@example.com\n"
     spans = trim_punctuation(text, [Span(4, len(text) - 1, "EMAIL")])
     assert [text[s.start:s.end] for s in spans] == ["555-123-4567", "Second line: mary@example.com"]
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    ("Jean-Pierre", [(0, 4, "FIRSTNAME"), (5, 11, "FIRSTNAME")], [("Jean-Pierre", "FIRSTNAME")]),
+    ("john.doe ok", [(0, 4, "USERNAME"), (5, 8, "USERNAME")], [("john.doe", "USERNAME")]),
+    ("Acme - Widgets", [(0, 4, "COMPANYNAME"), (7, 14, "COMPANYNAME")], [("Acme - Widgets", "COMPANYNAME")]),
+    ("12,500 euros", [(0, 2, "AMOUNT"), (3, 6, "AMOUNT")], [("12,500", "AMOUNT")]),
+    ("Paris, Lyon", [(0, 5, "CITY"), (7, 11, "CITY")], [("Paris", "CITY"), ("Lyon", "CITY")]),  # a list
+    ("Jean-Dupont", [(0, 4, "FIRSTNAME"), (5, 11, "LASTNAME")], [("Jean", "FIRSTNAME"), ("Dupont", "LASTNAME")]),
+])
+def test_neighbours_of_one_type_with_only_a_joiner_between_them_are_one_value(text, spans, expected):
+    found = trim_punctuation(text, [Span(*s) for s in spans])
+    assert [(text[s.start:s.end], s.label) for s in found] == expected

@@ -42,8 +42,8 @@ def test_same_seed_gives_byte_identical_files(tmp_path):
 # Faker's own data changes between its releases, so the comparison holds for the recorded release.
 RECORDED_FAKER = "40.63.0"
 RECORDED_CORPUS = {
-    "english_synthetic.jsonl": "0549adee4fa12d0185563f64022f3b51af9c73559d7fe75ec89860a644178e8e",
-    "french_synthetic.jsonl": "53b1bdaec85073854c2bf3c95ef5cf1edd19e50b468aebb17dd836db2afb1a90",
+    "english_synthetic.jsonl": "2fc7da1dc5b276d6a79e513307014aea3d656ca09d27583ce872869f52255b1a",
+    "french_synthetic.jsonl": "d79c7a58501588a2c8bf891e23c909f751a435ea00f6511e1a2f33461e444a27",
 }
 
 
