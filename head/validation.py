@@ -143,9 +143,10 @@ def char_curve(tallies: tuple[int, np.ndarray, np.ndarray, np.ndarray], threshol
 def choose_operating_points(curves: dict[tuple[float, bool], list[dict]], precision_floor: float) -> dict:
     """The two points fit-head stores, from val curves keyed (O bias, rules on).
 
-    `recall`: the best character F5 (recall weighs 25 times precision) among the points whose
-    character precision reaches `precision_floor` (where none does, among all); `precise`: the
-    best character F1 among the points at least as precise as `recall`. Ties go to higher
+    `recall`: the best character F5 (recall weighs 25 times precision) among the points without a
+    span threshold whose character precision reaches `precision_floor` (where none does, among all
+    without a threshold); `precise`: the best character F1 among the points, thresholds included,
+    at least as precise as `recall`. Ties go to higher
     precision, then the smaller bias, rules off and the lower threshold."""
     points = [{"outside_bias": bias, "rules": rules, **point}
               for (bias, rules), curve in curves.items() for point in curve]
@@ -155,8 +156,11 @@ def choose_operating_points(curves: dict[tuple[float, bool], list[dict]], precis
     def tie(point: dict) -> tuple:
         return point["precision"], -point["outside_bias"], not point["rules"], -point["threshold"]
 
-    above = [p for p in points if p["precision"] >= precision_floor]
-    recall = max(above or points, key=lambda p: (p["f5"], p["recall"], *tie(p)))
+    # Recall first, and robust: no span dropped by its score (threshold 0), the O bias alone trades
+    # precision for recall; a threshold on top of a high bias fitted val and lost recall on test.
+    unthresholded = [p for p in points if p["threshold"] == 0.0] or points
+    above = [p for p in unthresholded if p["precision"] >= precision_floor]
+    recall = max(above or unthresholded, key=lambda p: (p["f5"], p["recall"], *tie(p)))
     # Never less precise than the recall point: fewer false alarms is what this point is for.
     precise = max((p for p in points if p["precision"] >= recall["precision"]), key=lambda p: (p["f1"], *tie(p)))
     return {name: _point_json(point, reached=name != "recall" or bool(above))

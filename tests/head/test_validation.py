@@ -52,21 +52,20 @@ def _curve(*points):
 def test_the_recall_point_has_the_best_f5_above_the_floor_and_the_precise_one_the_best_f1():
     curves = {
         (0.0, False): _curve((0.0, 0.99, 0.90), (0.5, 0.995, 0.85)),
-        (2.0, False): _curve((0.0, 0.96, 0.95), (0.5, 0.975, 0.93)),
+        (1.0, False): _curve((0.0, 0.975, 0.93)),
+        (2.0, False): _curve((0.0, 0.96, 0.95), (0.5, 0.976, 0.935)),
         (2.0, True): _curve((0.0, 0.955, 0.97), (0.5, 0.972, 0.94)),
         (6.0, True): _curve((0.0, 0.80, 0.99)),
     }
     points = choose_operating_points(curves, precision_floor=0.97)
     recall, precise = points["recall"], points["precise"]
-    assert (recall["outside_bias"], recall["rules"], recall["threshold"]) == (2.0, True, 0.5)  # R .94 at P .972
-    assert recall["floor_reached"] and recall["val_char"]["recall"] == 0.94
-    # The best F1 (.962, bias 2 with rules at 0) is less precise than the recall point; of the points at
-    # P >= .972 the recall point itself has the best F1 (.956 against .952, .943, .917).
-    assert (precise["outside_bias"], precise["rules"], precise["threshold"]) == (2.0, True, 0.5)
-    # Where a more precise point has a better F1, it is the precise one.
-    curves[(0.0, False)] = _curve((0.0, 0.99, 0.935))
-    assert choose_operating_points(curves, precision_floor=0.97)["precise"]["outside_bias"] == 0.0
-    # A floor no point reaches: the best F5 of all, said so.
+    # Without a threshold, only biases 0 and 1 reach P .97: bias 1 has the better F5 (R .93). A
+    # threshold would have given R .94 (bias 2, rules, 0.5): the recall point never uses one.
+    assert (recall["outside_bias"], recall["rules"], recall["threshold"]) == (1.0, False, 0.0)
+    assert recall["floor_reached"] and recall["val_char"]["recall"] == 0.93
+    # The precise point may: of the points at P >= .975, bias 2 at 0.5 has the best F1 (.955 against .952).
+    assert (precise["outside_bias"], precise["rules"], precise["threshold"]) == (2.0, False, 0.5)
+    # A floor no point reaches: the best F5 of all without a threshold, said so.
     unreachable = choose_operating_points(curves, precision_floor=0.999)["recall"]
     assert (unreachable["outside_bias"], unreachable["threshold"], unreachable["floor_reached"]) == (6.0, 0.0, False)
 
