@@ -543,6 +543,8 @@ def serve(**options):
 @option(DemoConfig, "compare_layers", is_flag=True,
         help="Also cache the last layer and train a middle+last head beside the middle one (about 2x extract).")
 @option(DemoConfig, "context_window", type=int, help="Neighbour features (see `fit-head`).")
+@option(DemoConfig, "context_both_sides", "--both-sides/--right-side-only",
+        help="Neighbours on both sides of each token, or the following ones only.")
 @option(DemoConfig, "decode", type=click.Choice(DECODERS), help="Decoding of the head's scores.")
 @option(DemoConfig, "epochs", type=int, help="Upper bound on head epochs.")
 @option(DemoConfig, "dtype", type=click.Choice(DTYPES),

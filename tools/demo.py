@@ -108,7 +108,8 @@ def run_demo(config: DemoConfig, log: Callable[[str], None] = print) -> DemoResu
     workdir.mkdir(parents=True, exist_ok=True)
     write_marker(workdir, "demo")
     result = DemoResult(workdir, quantize=quantize, setup=f"{config.context} context, layers {config.layers} cached, "
-                        f"context window {config.context_window}, {config.decode} decoding")
+                        f"context window {config.context_window}{' both sides' if config.context_both_sides else ''}, "
+                        f"{config.decode} decoding")
 
     def stage(name: str, action):
         log(f"== {name}")
@@ -142,6 +143,7 @@ def run_demo(config: DemoConfig, log: Callable[[str], None] = print) -> DemoResu
             fitted[name] = stage(f"fit-head {name}", lambda: fit_head(FitConfig(
                 cache=cache, out=workdir / name, layers=layers, lrs=config.lrs,
                 hp=Hyperparameters(epochs=config.epochs, seed=config.seed), context_window=config.context_window,
+                context_both_sides=config.context_both_sides,
                 decode=config.decode, progress=config.progress)))
         # The head is chosen on val (its best trial's val strict span F1), never on test.
         chosen = max(fitted, key=lambda name: fitted[name].best.best.get("span_f1", -1.0))

@@ -146,7 +146,8 @@ def create_app(tagger: Tagger, config: ServeConfig) -> FastAPI:
     service = Service(Batcher(tagger, config.batch_wait_ms / 1000), tagger.loaded.threshold,
                       tuple(tagger.loaded.scheme.entity_types),
                       {"status": "ok", "head": str(config.head), "backbone": f"{name}/{gguf_file}" if gguf_file else name,
-                       "labels": list(tagger.loaded.scheme.entity_types), "threshold": tagger.loaded.threshold},
+                       "labels": list(tagger.loaded.scheme.entity_types), "threshold": tagger.loaded.threshold,
+                       "operating_point": tagger.loaded.operating_point, "rules": tagger.loaded.rules},
                       read_salt(config.salt_file)[0] or secrets.token_bytes(16), config.max_chars)
     app = FastAPI(title="llm-pii-tagger", summary="Find and redact PII in English and French text.",
                   version="0.1.0")

@@ -74,6 +74,7 @@ def test_health_names_the_head_and_backbone(service, tiny_head, tiny_model_dir):
     health = httpx.get(service.url + "/health").json()
     assert health["status"] == "ok" and health["head"] == str(tiny_head)
     assert health["backbone"] == tiny_model_dir.name and "EMAIL" in health["labels"]  # by name, never a path
+    assert health["operating_point"] == "recall" and isinstance(health["rules"], bool)  # the head's default
 
 
 def test_analyze_returns_what_predict_finds_for_one_text_or_many(service):
