@@ -176,7 +176,7 @@ def point_summary(point: dict, floor: float | None) -> str:
     val = point["val_char"]
     aim = "best val character F1" if floor is None else (
         f"best val character F5 at precision >= {floor:g}" if point["floor_reached"]
-        else f"no point reaches precision {floor:g} on val: the best F5")
+        else f"no point reaches precision {floor:g} on val: the best F1")
     return (f"O bias {point['outside_bias']:g}, span threshold {point['threshold']:.3f}, rules "
             f"{'on' if point['rules'] else 'off'}: val character P {val['precision']:.3f} R {val['recall']:.3f}, "
             f"partial leaks {val['partial_leak_rate']:.1%} ({aim})")

@@ -144,8 +144,8 @@ def choose_operating_points(curves: dict[tuple[float, bool], list[dict]], precis
     """The two points fit-head stores, from val curves keyed (O bias, rules on).
 
     `recall`: the best character F5 (recall weighs 25 times precision) among the points without a
-    span threshold whose character precision reaches `precision_floor` (where none does, among all
-    without a threshold); `precise`: the best character F1 among the points, thresholds included,
+    span threshold whose character precision reaches `precision_floor` (where none does, the best
+    character F1 without a threshold); `precise`: the best character F1 among the points, thresholds included,
     at least as precise as `recall`. Ties go to higher
     precision, then the smaller bias, rules off and the lower threshold."""
     points = [{"outside_bias": bias, "rules": rules, **point}
@@ -160,7 +160,10 @@ def choose_operating_points(curves: dict[tuple[float, bool], list[dict]], precis
     # precision for recall; a threshold on top of a high bias fitted val and lost recall on test.
     unthresholded = [p for p in points if p["threshold"] == 0.0] or points
     above = [p for p in unthresholded if p["precision"] >= precision_floor]
-    recall = max(above or unthresholded, key=lambda p: (p["f5"], p["recall"], *tie(p)))
+    # Where no point reaches the floor, the most recall-heavy one would hide the text wholesale: the
+    # balanced one (best F1) instead.
+    recall = (max(above, key=lambda p: (p["f5"], p["recall"], *tie(p))) if above
+              else max(unthresholded, key=lambda p: (p["f1"], *tie(p))))
     # Never less precise than the recall point: fewer false alarms is what this point is for.
     precise = max((p for p in points if p["precision"] >= recall["precision"]), key=lambda p: (p["f1"], *tie(p)))
     return {name: _point_json(point, reached=name != "recall" or bool(above))

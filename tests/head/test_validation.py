@@ -65,9 +65,10 @@ def test_the_recall_point_has_the_best_f5_above_the_floor_and_the_precise_one_th
     assert recall["floor_reached"] and recall["val_char"]["recall"] == 0.93
     # The precise point may: of the points at P >= .975, bias 2 at 0.5 has the best F1 (.955 against .952).
     assert (precise["outside_bias"], precise["rules"], precise["threshold"]) == (2.0, False, 0.5)
-    # A floor no point reaches: the best F5 of all without a threshold, said so.
+    # A floor no point reaches: the best F1 without a threshold (not the best F5: bias 6, P .80), said so.
     unreachable = choose_operating_points(curves, precision_floor=0.999)["recall"]
-    assert (unreachable["outside_bias"], unreachable["threshold"], unreachable["floor_reached"]) == (6.0, 0.0, False)
+    assert (unreachable["outside_bias"], unreachable["rules"], unreachable["threshold"]) == (2.0, True, 0.0)
+    assert unreachable["floor_reached"] is False
 
 
 def test_ties_go_to_precision_then_the_smaller_bias_and_rules_off():
