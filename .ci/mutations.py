@@ -53,6 +53,7 @@ GUARDS: dict[str, tuple[object, tuple[str, ...]]] = {
                                                           "test_values_written_without_spaces_are_hidden_whole")),
     "extents-grown": (("=", "start, end"), ("test_multi_word_values_reach_their_natural_extent",)),
     "title-name": ("pass", ("test_the_name_after_a_title_is_hidden_with_it",)),
+    "punctuation-alone-dropped": ("if True", ("test_a_span_of_punctuation_alone_is_no_value",)),
     "same-type-joined": (("=", "kept"),
                          ("test_neighbours_of_one_type_with_only_a_joiner_between_them_are_one_value",)),
     "no-span-across-lines": (("=", "list(spans)"), ("test_no_span_runs_over_a_line_break",)),

@@ -212,7 +212,7 @@ def clean_spans(text: str, spans: Sequence[Span]) -> list[tuple[Span, Span]]:
                 start, end = start + 1, end - 1
                 continue
             break
-        if start < end:
+        if any(char.isalnum() for char in text[start:end]):  # guard: punctuation-alone-dropped
             kept.append((Span(start, end, span.label), span))
     kept = _joined(text, kept)  # guard: same-type-joined
     return _names_after_titles(text, kept)

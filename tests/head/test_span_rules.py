@@ -30,7 +30,7 @@ def test_spans_lose_unpaired_punctuation_at_their_ends(text, expected):
     ("193.41.39.79.", "IPV4", "193.41.39.79"), ("https://deep-cardboard.biz.", "URL", "https://deep-cardboard.biz"),
     ("ana.b@mail.fr.", "EMAIL", "ana.b@mail.fr"), ("12.03.2021.", "DATE", "12.03.2021"),
     ("3 Jan.", "DATE", "3 Jan."), ("J.", "MIDDLENAME", "J."), ("M.", "PREFIX", "M."), ("Smith & Co.", "COMPANYNAME", "Smith & Co."),
-    ("P@ss.", "PASSWORD", "P@ss."), (".", "IPV4", "."),
+    ("P@ss.", "PASSWORD", "P@ss."),
     # inside a closing bracket, quote or comma too
     ("10.0.0.1.)", "IPV4", "10.0.0.1"), ("«ana@x.fr.»", "EMAIL", "ana@x.fr"), ("ana@x.fr.,", "EMAIL", "ana@x.fr"),
 ])
@@ -148,3 +148,9 @@ def test_no_span_runs_over_a_line_break():
 def test_neighbours_of_one_type_with_only_a_joiner_between_them_are_one_value(text, spans, expected):
     found = trim_punctuation(text, [Span(*s) for s in spans])
     assert [(text[s.start:s.end], s.label) for s in found] == expected
+
+
+@pytest.mark.parametrize("text", [". Puis", "— oui", "!!! ok"])
+def test_a_span_of_punctuation_alone_is_no_value(text):
+    """"M. C. Dupont" may decode its second "." as a name of its own: nothing to hide there."""
+    assert trim_punctuation(text, [Span(0, 1, "MIDDLENAME")]) == []

@@ -51,11 +51,12 @@ def test_demo_end_to_end_with_the_tiny_backbone(tmp_path):
     # templates well above chance: hiding nothing gives recall 0, hiding everything (or shuffled
     # labels, or a broken alignment) gives a precision of about the share of PII characters.
     share = pii_share(workdir / "data" / "token_classification" / "test.jsonl")
-    # Random features reach no real precision floor, and their points are cautious: the bound is on
-    # precision, with some recall (0.95 / 0.26 against a share of 0.19 when written; room for other
-    # CPUs' rounding).
+    # Random features reach no real precision floor: the recall point is then the best val F1, well
+    # above what hiding every character scores (F1 0.42 and R 0.88 against 0.34 for a share of 0.21
+    # when written; room for other CPUs' rounding).
     char = metrics["entity"]["char"]["overall"]
-    assert char["recall"] > 0.15 and char["precision"] > 2.5 * share, (char, share)
+    hide_everything_f1 = 2 * share / (1 + share)
+    assert char["recall"] > 0.3 and char["f1"] > 1.1 * hide_everything_f1, (char, share)
     assert metrics["operating_point"] == "recall" and set(metrics["operating_points"]) == {"recall", "precise"}
     assert (workdir / "evaluation" / "head-middle" / "operating_points.png").is_file()
     head = json.loads((workdir / "head-middle" / "head.json").read_text())
