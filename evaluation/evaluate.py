@@ -139,13 +139,15 @@ def prediction_metrics(predictions: Predictions, loaded: LoadedHead, gold_scheme
     return metrics, notes
 
 
-def point_figures(predictions: Predictions, loaded: LoadedHead) -> dict:
+def point_figures(predictions: Predictions, loaded: LoadedHead, entity: dict | None = None) -> dict:
     """One operating point on a split: its settings, character figures, strict F1 and character
-    precision/recall curve over span thresholds (at its O bias and rule setting)."""
+    precision/recall curve over span thresholds (at its O bias and rule setting). `entity`: its
+    `entity_metrics` when already computed (the head's own point)."""
     records = predictions.records
     texts, gold, ignored = [r.text for r in records], [list(r.spans) for r in records], [list(r.ignored) for r in records]
-    kept = [[s.span for s in spans if s.score >= loaded.threshold] for spans in predictions.spans]
-    entity = entity_metrics(gold, kept, [r.language for r in records], texts=texts, ignored=ignored)
+    if entity is None:
+        kept = [[s.span for s in spans if s.score >= loaded.threshold] for spans in predictions.spans]
+        entity = entity_metrics(gold, kept, [r.language for r in records], texts=texts, ignored=ignored)
     tallies = span_char_tallies(texts, gold, ignored, predictions.spans)
     return {"outside_bias": loaded.outside_bias, "threshold": loaded.threshold, "rules": loaded.rules,
             "char": entity["char"]["overall"], "strict_f1": entity["strict"]["overall"]["f1"],
@@ -159,9 +161,9 @@ def evaluate_head(reader: CacheReader, loaded: LoadedHead, split: str, decode: s
     predictions = predictions_from_cache(reader, loaded, split, decode, allow_other_backbone)
     metrics, notes = prediction_metrics(predictions, loaded, reader.scheme, split, decode, examples_per_class)
     metrics["operating_points"] = {
-        name: point_figures(predictions if name == loaded.operating_point
-                            else predictions_from_cache(reader, loaded.at_point(name), split, decode,
-                                                        allow_other_backbone), loaded.at_point(name))
+        name: point_figures(predictions, loaded, metrics["entity"]) if name == loaded.operating_point
+        else point_figures(predictions_from_cache(reader, loaded.at_point(name), split, decode, allow_other_backbone),
+                           loaded.at_point(name))
         for name in loaded.operating_points}
     metrics["cache"] = {"path": str(reader.path), "fingerprint_id": reader.fingerprint_id,
                         "backbone": reader.fingerprint["backbone"]["name_or_path"],

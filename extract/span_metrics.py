@@ -283,13 +283,8 @@ def char_scores(text: str, gold: Sequence[Span], pred: Sequence[Span],
             if span.end > n:
                 raise PiiTaggerError(f"{side} range [{span.start}, {span.end}) is out of range for a text of "
                                      f"{n} characters")
-    # UTF-32 gives one code unit per Python character, so mask index i is text[i].
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)  # [n]
-    # Above U+3000 nothing is whitespace; below, a lookup table built from str.isspace.
-    countable = ~_IS_WHITESPACE[np.minimum(codes, _WHITESPACE_LIMIT - 1)] | (codes >= _WHITESPACE_LIMIT)  # [n]
-    if ignored:
-        countable &= ~_cover(ignored, n)
-    gold_mask, pred_mask = _cover(gold, n), _cover(pred, n)  # [n], [n]
+    countable = countable_chars(text, ignored)  # [n]
+    gold_mask, pred_mask = cover_mask(gold, n), cover_mask(pred, n)  # [n], [n]
     hidden = pred_mask & countable  # [n]
     # Prefix sums: the countable (and hidden) characters of [s, e) are cum[e] - cum[s].
     countable_before = np.concatenate(([0], np.cumsum(countable, dtype=np.int64)))  # [n + 1]
@@ -335,7 +330,19 @@ def _entity_leaks(gold: Sequence[Span], countable_before: np.ndarray, hidden_bef
     return tallies
 
 
-def _cover(ranges, n: int) -> np.ndarray:
+def countable_chars(text: str, ignored: Sequence[tuple[int, int]] = ()) -> np.ndarray:
+    """Boolean mask [n] of the characters a redaction score counts: not whitespace, not inside an
+    ignored range (checked ranges: `check_ignored`)."""
+    # UTF-32 gives one code unit per Python character, so mask index i is text[i].
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)  # [n]
+    # Above U+3000 nothing is whitespace; below, a lookup table built from str.isspace.
+    countable = ~_IS_WHITESPACE[np.minimum(codes, _WHITESPACE_LIMIT - 1)] | (codes >= _WHITESPACE_LIMIT)  # [n]
+    if len(ignored):
+        countable &= ~cover_mask(ignored, len(text))
+    return countable
+
+
+def cover_mask(ranges, n: int) -> np.ndarray:
     """Boolean mask [n] of the characters inside any of `ranges` ((start, end) pairs, may overlap)."""
     if not len(ranges):
         return np.zeros(n, dtype=bool)

@@ -7,7 +7,6 @@ it was trained on, the hyperparameters and the curves, so a head can be checked 
 from __future__ import annotations
 
 import dataclasses
-
 import warnings
 from dataclasses import dataclass
 from pathlib import Path

@@ -13,7 +13,7 @@ import torch
 from extract.cache_reader import SplitData
 from extract.errors import PiiTaggerError
 from extract.records import Span
-from extract.span_metrics import CharCounts, char_counts, check_ignored, score_corpus
+from extract.span_metrics import CharCounts, char_counts, check_ignored, countable_chars, cover_mask, score_corpus
 from extract.token_metrics import token_metrics
 from head.configs import OPERATING_POINTS
 from head.data import FeatureSpec, Standardizer, head_inputs
@@ -81,12 +81,12 @@ class ValidationSet:
         return {"span_f1": strict.f1, "span_precision": strict.precision, "span_recall": strict.recall,
                 "token_macro_f1": tokens["without_o"]["macro"]["f1"], "token_accuracy": tokens["accuracy"]}
 
-    def char_f1(self, tagging: BlockTagging) -> float:
-        """Label-blind character-level F1 of every decoded span: what a redactor hides."""
+    def char_counts(self, kept: Sequence[Sequence[Span]]) -> CharCounts:
+        """Label-blind character counts of the spans `kept` on each val text: what a redactor hides."""
         counts = CharCounts()
-        for text, gold, pred, ignored in zip(self.texts, self.gold, tagging.kept(0.0), self.ignored):
+        for text, gold, pred, ignored in zip(self.texts, self.gold, kept, self.ignored):
             counts.add(char_counts(text, gold, pred, ignored))
-        return counts.f1
+        return counts
 
     def for_trials(self, word_scores: str) -> Validation:
         """What `train_trials` calls after every epoch: every trial's metrics from their logits."""
@@ -107,13 +107,8 @@ def span_char_tallies(texts: Sequence[str], gold: Sequence[Sequence[Span]], igno
     it keeps."""
     gold_total, scores, chars, hits = 0, [], [], []
     for text, gold_spans, ranges, spans in zip(texts, gold, ignored, scored):
-        countable = np.array([not c.isspace() for c in text], dtype=bool)  # [n]
-        for start, end in check_ignored(ranges, gold_spans):
-            countable[start:end] = False
-        to_hide = np.zeros(len(text), dtype=bool)  # [n]
-        for span in gold_spans:
-            to_hide[span.start:span.end] = True
-        to_hide &= countable
+        countable = countable_chars(text, check_ignored(ranges, gold_spans))  # [n]
+        to_hide = cover_mask(gold_spans, len(text)) & countable  # [n]
         gold_total += int(to_hide.sum())
         countable_before = np.r_[0, np.cumsum(countable)]  # [n + 1]
         hit_before = np.r_[0, np.cumsum(to_hide)]  # [n + 1]
@@ -145,9 +140,9 @@ def choose_operating_points(curves: dict[tuple[float, bool], list[dict]], precis
 
     `recall`: the best character F5 (recall weighs 25 times precision) among the points without a
     span threshold whose character precision reaches `precision_floor` (where none does, the best
-    character F1 without a threshold); `precise`: the best character F1 among the points, thresholds included,
-    at least as precise as `recall`. Ties go to higher
-    precision, then the smaller bias, rules off and the lower threshold."""
+    character F1 without a threshold); `precise`: the best character F1 among the points,
+    thresholds included, at least as precise as `recall`. Ties go to higher precision, then the
+    smaller bias, rules off and the lower threshold."""
     points = [{"outside_bias": bias, "rules": rules, **point}
               for (bias, rules), curve in curves.items() for point in curve]
     if not points:
@@ -196,10 +191,7 @@ def choose_decoding(valset: ValidationSet, best: TrialResult, word_scores: str, 
     for name, point in points.items():
         kept = [[s.span for s in spans if s.score >= point["threshold"]]
                 for spans in scored[(point["outside_bias"], point["rules"])]]
-        counts = CharCounts()
-        for text, gold, pred, ignored in zip(valset.texts, valset.gold, kept, valset.ignored):
-            counts.add(char_counts(text, gold, pred, ignored))
-        point["val_char"]["partial_leak_rate"] = counts.partial_leak_rate
+        point["val_char"]["partial_leak_rate"] = valset.char_counts(kept).partial_leak_rate
     default = points[OPERATING_POINTS[0]]
     return {"word_scores": chosen, "word_scores_val_span_f1": {how: m["span_f1"] for how, m in tried.items()},
             "operating_point": OPERATING_POINTS[0], "precision_floor": precision_floor, "operating_points": points,
