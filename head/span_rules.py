@@ -17,8 +17,10 @@ from extract.records import Span
 
 # Punctuation a token may carry that never ends (or opens) an entity: "Consultant," is one
 # token to some tokenizers. A bracket or quote is kept when the span holds its partner: "(555)".
-_TRAILING = {",": None, ";": None, ":": None, "!": None, "?": None, ")": "(", "]": "[", "»": "«", "”": "“", '"': '"'}
-_LEADING = {"(": ")", "[": "]", "«": "»", "“": "”", '"': '"'}
+_TRAILING = {",": None, ";": None, ":": None, "!": None, "?": None, ")": "(", "]": "[", "»": "«", "”": "“", '"': '"',
+             "(": None, "[": None, "«": None, "“": None}  # an opening bracket never ends a value: "Huerta ("
+_LEADING = {"(": ")", "[": "]", "«": "»", "“": "”", '"': '"', ")": None, "]": None, "»": None, "”": None}
+_CLOSING = {")": "(", "]": "[", "»": "«", "”": "“"}
 _QUOTES = {('"', '"'), ("“", "”"), ("«", "»"), ("'", "'")}
 # Types whose values may end in punctuation of their own: "P@ssw0rd!", "fe80::", "user_:".
 _OWN_PUNCTUATION = frozenset({"PASSWORD", "IPV6", "URL", "USERNAME"})
@@ -43,11 +45,15 @@ class _Extents:
     code_symbols: str  # inside a run, they make it a code whatever the span's type
     sentence_end: str
     sentence_start: str
+    sigils: dict  # label -> characters before a value that are not the value ("@" of "@jdoe")
     right: dict  # label -> [(pattern matched at the span's end, pattern its text must match or None)]
     left: dict  # label -> [(pattern matched just before the span's start, pattern its text must match or None)]
     join: re.Pattern  # two spans of one type with this between them (and a character either side) become one
     title_word: re.Pattern
     title_labels: tuple  # (label of the first of two words, label of the last)
+    name_labels: frozenset  # labels of a person's names: a lone FIRSTNAME after a title is a surname only beside none
+    function_words: frozenset  # lower-case words that are never a value alone ("le", "Selon", "at")
+    single_letter_labels: frozenset  # the only types a lone letter may be (an initial, "Bât. B")
 
 
 def _load_extents(path: Path = _EXTENTS_FILE) -> _Extents:
@@ -66,9 +72,12 @@ def _load_extents(path: Path = _EXTENTS_FILE) -> _Extents:
         whole_run=frozenset(run["labels"]), numeric_only=frozenset(run["numeric_only"]),
         numeric_run=re.compile(run["numeric_run"]), breakers=run["breakers"],
         colon_inside=frozenset(run["colon_inside"]), code_symbols=run["code_symbols"],
-        sentence_end=run["sentence_end"], sentence_start=run["sentence_start"],
+        sentence_end=run["sentence_end"], sentence_start=run["sentence_start"], sigils=run["sigils"],
         right=patterns(data["right"]), left=patterns(data["left"]), join=re.compile(data["join"]["pattern"]),
-        title_word=re.compile(data["after_title"]["word"]), title_labels=tuple(data["after_title"]["labels"]))
+        title_word=re.compile(data["after_title"]["word"]), title_labels=tuple(data["after_title"]["labels"]),
+        name_labels=frozenset(data["after_title"]["name_labels"]),
+        function_words=frozenset(data["no_value"]["function_words"].split()),
+        single_letter_labels=frozenset(data["no_value"]["single_letter_labels"]))
 
 
 EXTENTS = _load_extents()
@@ -144,6 +153,8 @@ def _names_after_titles(text: str, kept: list[tuple[Span, Span]]) -> list[tuple[
     """A title's name: up to two capitalised words right after a PREFIX span that no span covers."""
     out: list[tuple[Span, Span]] = []
     for i, (cleaned, decoded) in enumerate(kept):
+        if _is_lone_name_after_title(text, kept, i):  # guard: title-surname
+            cleaned = Span(cleaned.start, cleaned.end, EXTENTS.title_labels[-1])
         out.append((cleaned, decoded))
         if cleaned.label != "PREFIX":
             continue
@@ -162,9 +173,45 @@ def _names_after_titles(text: str, kept: list[tuple[Span, Span]]) -> list[tuple[
     return out
 
 
+def _is_lone_name_after_title(text: str, kept: list[tuple[Span, Span]], i: int) -> bool:
+    """A FIRSTNAME span right after a title with no name after it: "Mrs Miranda", "M. Louis" name the surname."""
+    span = kept[i][0]
+    if span.label != EXTENTS.title_labels[0] or i == 0:
+        return False
+    title = kept[i - 1][0]
+    if title.label != "PREFIX" or text[title.end:span.start].strip():
+        return False
+    after = kept[i + 1][0] if i + 1 < len(kept) else None
+    if after is not None and after.label in EXTENTS.name_labels and not text[span.end:after.start].strip():
+        return False  # "Mr John [Smith]"
+    return EXTENTS.title_word.match(text, span.end + 1) is None or text[span.end:span.end + 1] != " "
+
+
 def _is_final_stop(text: str, start: int, end: int, label: str) -> bool:
     return (end - start > 1 and text[end - 1] == "."
             and (label in _NO_FINAL_STOP or (label == "DATE" and text[end - 2].isdigit())))
+
+
+def _closes_outer_bracket(text: str, start: int, end: int) -> bool:
+    """The span ends in the closing partner of a bracket right before it, with no opening one inside."""
+    opening = _CLOSING.get(text[end - 1])
+    return (opening is not None and end - start > 1 and start > 0 and text[start - 1] == opening
+            and opening not in text[start:end - 1])
+
+
+def _is_value(text: str, start: int, end: int, label: str, previous: Span | None) -> bool:
+    """Whether text[start:end] can be a value: not punctuation alone, not a function word alone
+    (but right after a title: "Mr Le"), not a lone letter of a type that has none ("E: ana@x.fr")."""
+    value = text[start:end]
+    if not any(char.isalnum() for char in value):  # guard: punctuation-alone-dropped
+        return False
+    after_title = previous is not None and previous.label == "PREFIX" and not text[previous.end:start].strip()
+    word = value.rstrip("'’").casefold()
+    if word in EXTENTS.function_words and not after_title:  # guard: function-word-dropped
+        return False
+    if len(word) == 1 and word.isalpha() and label not in EXTENTS.single_letter_labels:  # guard: lone-letter-dropped
+        return False
+    return True
 
 
 def _split_at_line_breaks(text: str, spans: Sequence[Span]) -> list[Span]:
@@ -192,9 +239,16 @@ def clean_spans(text: str, spans: Sequence[Span]) -> list[tuple[Span, Span]]:
         start, end = _whole_run(text, span, low, high)  # guard: whole-run-widened
         start, end = _grown(text, span.label, start, end, low, high)  # guard: extents-grown
         own = span.label in _OWN_PUNCTUATION
+        sigils = EXTENTS.sigils.get(span.label, "")
         while start < end:
-            last = text[end - 1]
+            first, last = text[start], text[end - 1]
             if _is_final_stop(text, start, end, span.label):  # guard: final-stop-trimmed
+                end -= 1
+                continue
+            if end - start > 1 and first in sigils:  # guard: sigil-outside
+                start += 1
+                continue
+            if _closes_outer_bracket(text, start, end):  # "(Automne09@)": a value's own punctuation stops inside
                 end -= 1
                 continue
             if own:
@@ -203,8 +257,8 @@ def clean_spans(text: str, spans: Sequence[Span]) -> list[tuple[Span, Span]]:
                                                          or text.count(_TRAILING[last], start, end - 1) == 0)):
                 end -= 1
                 continue
-            first = text[start]
-            if first.isspace() or (first in _LEADING and text.count(_LEADING[first], start + 1, end) == 0):
+            if first.isspace() or (first in _LEADING and (_LEADING[first] is None
+                                                          or text.count(_LEADING[first], start + 1, end) == 0)):
                 start += 1
                 continue
             if (end - start >= 2 and (first, last) in _QUOTES  # a quoted name: the quotes are not the name
@@ -212,7 +266,7 @@ def clean_spans(text: str, spans: Sequence[Span]) -> list[tuple[Span, Span]]:
                 start, end = start + 1, end - 1
                 continue
             break
-        if any(char.isalnum() for char in text[start:end]):  # guard: punctuation-alone-dropped
+        if _is_value(text, start, end, span.label, kept[-1][0] if kept else None):
             kept.append((Span(start, end, span.label), span))
     kept = _joined(text, kept)  # guard: same-type-joined
     return _names_after_titles(text, kept)

@@ -66,7 +66,7 @@ def test_values_that_end_in_their_own_punctuation_are_kept(value, label):
     # whole values: a span that stops inside a value written without spaces covers all of it
     ("I reset my password to Summer2024!Blue yesterday.", (23, 33, "DATE"), ["Summer2024!Blue"]),  # a code symbol inside
     ("login xX_dragon_Xx now", (9, 18, "USERNAME"), ["xX_dragon_Xx"]),
-    ("follow @anna.travels.nyc!", (12, 19, "USERNAME"), ["@anna.travels.nyc"]),
+    ("follow @anna.travels.nyc!", (12, 19, "USERNAME"), ["anna.travels.nyc"]),  # a mention's "@" is no part of the name
     ("born 1985-05-12.", (10, 15, "DATE"), ["1985-05-12"]),  # a numeric date, not the sentence's full stop
     ("at 2021-03-05T14:22:09Z ok", (3, 13, "DATE"), ["2021-03-05T14:22:09Z"]),
     ("ip 2001:db8::1 ok", (8, 14, "IPV6"), ["2001:db8::1"]),
@@ -154,3 +154,51 @@ def test_neighbours_of_one_type_with_only_a_joiner_between_them_are_one_value(te
 def test_a_span_of_punctuation_alone_is_no_value(text):
     """"M. C. Dupont" may decode its second "." as a name of its own: nothing to hide there."""
     assert trim_punctuation(text, [Span(0, 1, "MIDDLENAME")]) == []
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    ("Selon la Cour", [(0, 5, "FIRSTNAME")], []),  # a preposition alone, whatever its case
+    ("que le requérant", [(4, 6, "USERNAME")], []),
+    ("Email Julia at julia@x.org", [(12, 14, "EMAIL"), (15, 26, "EMAIL")], [("julia@x.org", "EMAIL")]),
+    ("E: ana@x.fr", [(0, 1, "EMAIL"), (3, 11, "EMAIL")], [("ana@x.fr", "EMAIL")]),  # a lone letter of a type with none
+    ("Mr Le called", [(0, 2, "PREFIX"), (3, 5, "LASTNAME")], [("Mr", "PREFIX"), ("Le", "LASTNAME")]),  # after a title
+    ("le témoin K a dit", [(10, 11, "LASTNAME")], [("K", "LASTNAME")]),  # an initial is a name
+    ("Bât. B, 2e étage", [(5, 6, "SECONDARYADDRESS")], [("B", "SECONDARYADDRESS")]),
+])
+def test_a_function_word_or_a_lone_letter_is_no_value(text, spans, expected):
+    found = trim_punctuation(text, [Span(*s) for s in spans])
+    assert [(text[s.start:s.end], s.label) for s in found] == expected
+
+
+@pytest.mark.parametrize("text, span, expected", [
+    ("cc @jdoe now", (3, 8, "USERNAME"), "jdoe"),  # a mention's "@" is not the user name
+    ("le provisoire (Automne09@) a expiré", (15, 26, "PASSWORD"), "Automne09@"),  # the bracket around it
+    ("by Huerta (born 1950)", (3, 11, "LASTNAME"), "Huerta"),  # an opening bracket never ends a value
+    ("P@ss(1) ok", (0, 7, "PASSWORD"), "P@ss(1)"),  # a bracket pair of its own stays
+])
+def test_signs_around_a_value_are_not_the_value(text, span, expected):
+    assert [text[s.start:s.end] for s in trim_punctuation(text, [Span(*span)])] == [expected]
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    ("condamné vendredi 23 février un", [(18, 28, "DATE")], ["vendredi 23 février"]),  # a weekday before a date
+    ("seen on Friday the 9th.", [(19, 22, "DATE")], ["Friday the 9th"]),
+    ("Dimanche, 3 mars", [(10, 16, "DATE")], ["Dimanche, 3 mars"]),
+    ("jeudi 29 juin, de 10H00", [(0, 13, "DATE"), (15, 17, "DATE")], ["jeudi 29 juin"]),  # "de" is no month
+    ("lundi, de 9h", [(10, 12, "DATE")], ["9h"]),  # a weekday grows a date, not a time
+])
+def test_a_date_reaches_its_weekday_and_stops_at_words_that_are_no_month(text, spans, expected):
+    found = trim_punctuation(text, [Span(*s) for s in spans])
+    assert [text[s.start:s.end] for s in found] == expected
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    ("contact Mrs. Miranda on 555", [(8, 12, "PREFIX"), (13, 20, "FIRSTNAME")], "LASTNAME"),
+    ("M. Louis sollicite", [(0, 2, "PREFIX"), (3, 8, "FIRSTNAME")], "LASTNAME"),
+    ("M. Louis Durand", [(0, 2, "PREFIX"), (3, 8, "FIRSTNAME")], "FIRSTNAME"),  # a name follows
+    ("M. Louis Durand", [(0, 2, "PREFIX"), (3, 8, "FIRSTNAME"), (9, 15, "LASTNAME")], "FIRSTNAME"),
+    ("Louis sollicite", [(0, 5, "FIRSTNAME")], "FIRSTNAME"),  # no title
+])
+def test_a_lone_first_name_after_a_title_is_the_surname(text, spans, expected):
+    found = trim_punctuation(text, [Span(*s) for s in spans])
+    assert next(s.label for s in found if text[s.start:s.end] == "Louis" or text[s.start:s.end] == "Miranda") == expected
