@@ -1,5 +1,6 @@
 """A rule layer for the redactor: PII whose form has a checksum or a strict shape, found by regex and validator.
-`rule_spans(text)` gives every validated match (email, URL, IBAN, card, SSN, IP, phone) as sorted, disjoint spans.
+`rule_spans(text)` gives every validated match (email, URL, IBAN, card, SSN, IP, written date, phone) as sorted,
+disjoint spans.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import phonenumbers
 
 from extract.checksums import iban_valid, luhn_completed
 from extract.records import Span
+from extract.synth.dates import months, weekdays
 
 # Rule name -> the project label its matches get. The order is the priority order: on overlap the
 # longer match wins, then the rule listed first. Phones come last and lose to any other match.
@@ -26,6 +28,7 @@ RULE_LABELS: dict[str, str] = {
     "us_ssn": "SSN",
     "ipv4": "IPV4",
     "ipv6": "IPV6",
+    "date": "DATE",
     "phone": "PHONENUMBER",
 }
 
@@ -244,6 +247,34 @@ def _ipv6s(text: str) -> Iterator[tuple[int, int]]:
         yield m.start(), m.start() + len(candidate)
 
 
+# --- DATE --------------------------------------------------------------------------------------
+# A date written with a month's name and a day or a year: "12 juillet 1993", "juillet 1986", "1er mars",
+# "16 et 17 avril 1997", "mars, avril et juin 1989", "March 3rd, 2021", "Friday 9 June". A year
+# alone or a month alone is no date here (the project leaves them unlabelled). English month names
+# only capitalised ("may 5" is no date); French ones in either case.
+_DAY = r"(?:1er|[0-9]{1,2}(?:st|nd|rd|th|er|e)?)"
+_YEAR = r"[0-9]{4}(?![0-9])"
+_AND = r"(?:, | et | ou | and | or | & |-|–| au | to )"
+
+
+def _written_date_pattern() -> re.Pattern:
+    fr, en = "|".join(months("fr")), "|".join(months("en"))
+    month = rf"(?:(?i:{fr})|{en})"
+    weekday = rf"(?:(?i:{'|'.join(weekdays('fr'))})|{'|'.join(weekdays('en'))}),? (?:(?:le|the) )?"
+    day_month = rf"(?:{_DAY}{_AND})*{_DAY} (?:of )?{month}(?:,? {_YEAR})?"
+    month_day = rf"{month} {_DAY}(?:,? {_YEAR})?"
+    month_year = rf"(?:{month}{_AND})*{month},? {_YEAR}"
+    return re.compile(rf"{_NOT_AFTER_ALNUM}(?:{weekday})?(?:{day_month}|{month_year}|{month_day}){_NOT_BEFORE_ALNUM}")
+
+
+_WRITTEN_DATE = _written_date_pattern()
+
+
+def _written_dates(text: str) -> Iterator[tuple[int, int]]:
+    for m in _WRITTEN_DATE.finditer(text):
+        yield m.span()
+
+
 # --- PHONENUMBER -------------------------------------------------------------------------------
 # Dates and times phonenumbers may read as numbers: "le 06.12.2021 12:30" holds the French mobile
 # "06.12.2021 12". ISO 2024-03-05, 12/03/2021, 5.3.24, 06-12-2021 (one separator throughout), 12:30:45.
@@ -277,6 +308,7 @@ _DETECTORS: tuple[tuple[str, Callable[[str], Iterable[tuple[int, int]]]], ...] =
     ("us_ssn", _us_ssns),
     ("ipv4", _ipv4s),
     ("ipv6", _ipv6s),
+    ("date", _written_dates),
 )
 _PRIORITY = {name: rank for rank, name in enumerate(RULE_LABELS)}
 

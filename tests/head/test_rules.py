@@ -11,7 +11,7 @@ import pytest
 from extract.records import Span
 from head.rules import RULE_LABELS, luhn_valid, rule_spans
 
-PROJECT_LABELS = {"EMAIL", "URL", "IPV4", "IPV6", "IBAN", "CREDITCARDNUMBER", "SSN", "PHONENUMBER"}
+PROJECT_LABELS = {"EMAIL", "URL", "IPV4", "IPV6", "IBAN", "CREDITCARDNUMBER", "SSN", "DATE", "PHONENUMBER"}
 
 
 def found(text: str) -> list[tuple[str, str]]:
@@ -191,6 +191,33 @@ def test_ipv6():
     assert found("At 12:30:45 we met") == []
     assert found("bad 2001:db8::1::2 here") == []  # two '::'
     assert found("MAC 00:1a:2b:3c:4d:5e here") == []  # six groups, no '::'
+
+
+# --- written dates -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, value", [
+    ("né le 12 juillet 1993 à Paris", "12 juillet 1993"),
+    ("pension à partir de juillet 1986.", "juillet 1986"),
+    ("les 16 et 17 avril 1997, la Cour", "16 et 17 avril 1997"),
+    ("En mars, avril et juin 1989, les requérants", "mars, avril et juin 1989"),
+    ("le 1er novembre 1998", "1er novembre 1998"),
+    ("condamné vendredi 23 février un ancien", "vendredi 23 février"),
+    ("signed on March 3rd, 2021 in Leeds", "March 3rd, 2021"),
+    ("due Friday 9 June.", "Friday 9 June"),
+    ("since May 2020", "May 2020"),
+])
+def test_written_date_found(text, value):
+    only(text, value, "DATE")
+
+
+@pytest.mark.parametrize("text", [
+    "en 1944, puis",  # a year alone
+    "you may 5 times",  # an English month is capitalised
+    "en février, puis",  # a month alone
+    "12 marsupials",  # inside a word
+])
+def test_not_a_written_date(text):
+    assert found(text) == []
 
 
 # --- phones ------------------------------------------------------------------------------------------

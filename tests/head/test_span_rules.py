@@ -105,6 +105,8 @@ def test_values_written_without_spaces_are_hidden_whole(text, span, expected):
     ("write to Mr.", (9, 11, "PREFIX"), "Mr."),
     ("Dupont. Puis", (0, 6, "LASTNAME"), "Dupont"),  # a name's sentence full stop does not
     ("vers 7 heures du matin.", (5, 6, "TIME"), "7 heures du matin"),
+    ("un ancien Directrice de la conformité de 78 ans", (10, 26, "JOBTITLE"), "Directrice de la conformité"),
+    ("our Head of Sales, Ann", (4, 11, "JOBTITLE"), "Head of Sales"),
 ])
 def test_multi_word_values_reach_their_natural_extent(text, span, expected):
     assert [text[s.start:s.end] for s in trim_punctuation(text, [Span(*span)])] == [expected]
