@@ -53,6 +53,8 @@ class _Extents:
     title_labels: tuple  # (label of the first of two words, label of the last)
     name_labels: frozenset  # labels of a person's names: a lone FIRSTNAME after a title is a surname only beside none
     function_words: frozenset  # lower-case words that are never a value alone ("le", "Selon", "at")
+    lower_case_words: frozenset  # the same, only as written in lower case ("it", not "IT")
+    alone: dict  # label -> pattern of what is never a value of that type on its own (a weekday alone)
     single_letter_labels: frozenset  # the only types a lone letter may be (an initial, "Bât. B")
 
 
@@ -77,6 +79,8 @@ def _load_extents(path: Path = _EXTENTS_FILE) -> _Extents:
         title_word=re.compile(data["after_title"]["word"]), title_labels=tuple(data["after_title"]["labels"]),
         name_labels=frozenset(data["after_title"]["name_labels"]),
         function_words=frozenset(data["no_value"]["function_words"].split()),
+        lower_case_words=frozenset(data["no_value"]["lower_case_words"].split()),
+        alone={label: re.compile(p) for label, p in data["no_value"]["alone"].items()},
         single_letter_labels=frozenset(data["no_value"]["single_letter_labels"]))
 
 
@@ -199,6 +203,22 @@ def _closes_outer_bracket(text: str, start: int, end: int) -> bool:
             and opening not in text[start:end - 1])
 
 
+def _is_function_word(word: str) -> bool:
+    """Written in capitals, a function word may be a code: "SA" (a legal form), "IL", "OR" (US states)."""
+    if len(word) > 1 and word.isupper():
+        return False
+    return word.casefold() in EXTENTS.function_words or word in EXTENTS.lower_case_words
+
+
+def _function_word_tail(text: str, start: int, end: int) -> int | None:
+    """Where a span should end instead when its last word is a function word after a space
+    ("Customer Success Lead in"), else None."""
+    cut = text.rfind(" ", start, end)
+    if cut <= start or not _is_function_word(text[cut + 1:end].rstrip("'’")):
+        return None
+    return cut
+
+
 def _is_value(text: str, start: int, end: int, label: str, previous: Span | None) -> bool:
     """Whether text[start:end] can be a value: not punctuation alone, not a function word alone
     (but right after a title: "Mr Le"), not a lone letter of a type that has none ("E: ana@x.fr")."""
@@ -206,12 +226,12 @@ def _is_value(text: str, start: int, end: int, label: str, previous: Span | None
     if not any(char.isalnum() for char in value):  # guard: punctuation-alone-dropped
         return False
     after_title = previous is not None and previous.label == "PREFIX" and not text[previous.end:start].strip()
-    word = value.rstrip("'’").casefold()
-    if word in EXTENTS.function_words and not after_title:  # guard: function-word-dropped
+    word = value.rstrip("'’")
+    if _is_function_word(word) and not after_title:  # guard: function-word-dropped
         return False
     if len(word) == 1 and word.isalpha() and label not in EXTENTS.single_letter_labels:  # guard: lone-letter-dropped
         return False
-    return True
+    return label not in EXTENTS.alone or not EXTENTS.alone[label].match(value)
 
 
 def _split_at_line_breaks(text: str, spans: Sequence[Span]) -> list[Span]:
@@ -253,6 +273,9 @@ def clean_spans(text: str, spans: Sequence[Span]) -> list[tuple[Span, Span]]:
                 continue
             if own:
                 break
+            if (tail := _function_word_tail(text, start, end)) is not None:  # guard: function-word-tail
+                end = tail
+                continue
             if last.isspace() or (last in _TRAILING and (_TRAILING[last] is None
                                                          or text.count(_TRAILING[last], start, end - 1) == 0)):
                 end -= 1

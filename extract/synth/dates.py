@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 DATE_VARIANT_SHARE = 0.3
 TIME_VARIANT_SHARE = 0.3
 # The ways of writing a date a template may ask for ({DATE:long}, {DATE:my} ...).
-DATE_STYLES = frozenset({"long", "num", "iso", "abbr", "short", "wd", "wdshort", "my", "monthyear"})
+DATE_STYLES = frozenset({"long", "num", "iso", "abbr", "short", "wd", "wdshort", "my", "monthyear", "year"})
 
 
 @cache
@@ -107,8 +107,7 @@ def date_variants(fill: Fill, d: date, style: str) -> tuple[str, ...]:
         day = "1er" if d.day == 1 else str(d.day)
         return {
             "iso": iso,
-            "long": (f"{d.day}e {month} {y}" if d.day > 1 else f"1er {month} {y}", f"{dd} {month} {y}",
-                     f"{day} {month.capitalize()} {y}"),
+            "long": (f"{dd} {month} {y}", f"{day} {month.capitalize()} {y}"),
             "num": (f"{d.day}/{d.month}/{y}", f"{dd}.{mm}.{y}", f"{dd}-{mm}-{y}", f"{dd}/{mm}/{yy}", f"{y}/{mm}/{dd}"),
             "abbr": (f"{d.day} {abbr} {y}", f"{dd}-{mm}-{y}"),
             "short": (f"{dd}/{mm}", f"{d.day}/{d.month}"),
@@ -137,6 +136,8 @@ def date_variants(fill: Fill, d: date, style: str) -> tuple[str, ...]:
 
 def format_date(fill: Fill, d: date, style: str | None) -> str:
     rng = fill.rng
+    if style == "year":  # a year of birth alone ("né en 1944"): the one year that is a DATE
+        return str(d.year)
     if style is None:
         style = rng.choices(("long", "num", "iso", "abbr", "my"), weights=(45, 35, 8, 12, 3))[0]
     variants = date_variants(fill, d, style)

@@ -166,8 +166,18 @@ def test_a_span_of_punctuation_alone_is_no_value(text):
     ("Mr Le called", [(0, 2, "PREFIX"), (3, 5, "LASTNAME")], [("Mr", "PREFIX"), ("Le", "LASTNAME")]),  # after a title
     ("le témoin K a dit", [(10, 11, "LASTNAME")], [("K", "LASTNAME")]),  # an initial is a name
     ("Bât. B, 2e étage", [(5, 6, "SECONDARYADDRESS")], [("B", "SECONDARYADDRESS")]),
+    ("pour le requérant : Me Aubert", [(20, 22, "PREFIX")], [("Me", "PREFIX"), ("Aubert", "LASTNAME")]),  # a title
+    ("Sorry, it has been", [(7, 9, "FIRSTNAME")], []),
+    ("the IT desk", [(4, 6, "COMPANYNAME")], [("IT", "COMPANYNAME")]),  # "it" counts only in lower case
+    ("Chicago, IL 60601", [(9, 11, "STATE")], [("IL", "STATE")]),  # in capitals, a code
+    ("chez Bodin SA.", [(5, 13, "COMPANYNAME")], [("Bodin SA", "COMPANYNAME")]),
+    ("works as Customer Success Lead in Leeds", [(9, 33, "JOBTITLE")], [("Customer Success Lead", "JOBTITLE")]),
+    ("PRINTEMPS mardi 24 septembre, de 9H40", [(10, 32, "DATE")], [("mardi 24 septembre", "DATE")]),
+    ("disrupted on Tuesday as", [(13, 20, "DATE")], []),  # a weekday alone is no date
+    ("en janvier", [(3, 10, "DATE")], []),
+    ("né en 1944", [(6, 10, "DATE")], [("1944", "DATE")]),
 ])
-def test_a_function_word_or_a_lone_letter_is_no_value(text, spans, expected):
+def test_a_function_word_a_lone_letter_or_a_weekday_alone_is_no_value(text, spans, expected):
     found = trim_punctuation(text, [Span(*s) for s in spans])
     assert [(text[s.start:s.end], s.label) for s in found] == expected
 

@@ -42,8 +42,8 @@ def test_same_seed_gives_byte_identical_files(tmp_path):
 # Faker's own data changes between its releases, so the comparison holds for the recorded release.
 RECORDED_FAKER = "40.63.0"
 RECORDED_CORPUS = {
-    "english_synthetic.jsonl": "2fc7da1dc5b276d6a79e513307014aea3d656ca09d27583ce872869f52255b1a",
-    "french_synthetic.jsonl": "d79c7a58501588a2c8bf891e23c909f751a435ea00f6511e1a2f33461e444a27",
+    "english_synthetic.jsonl": "0aabe4efdf135e6aaccbc7b5c95e34d9f5dfcc6a123031724e34770589e0e83f",
+    "french_synthetic.jsonl": "bbd32ff846293be62a740f11b409840cebd993bf4d63bc55e6b0700e43e91898",
 }
 
 
@@ -143,7 +143,7 @@ def test_texts_vary_in_length_and_layout(corpus):
 def test_french_agreement_follows_the_persons_civility():
     """{@1:né|née}: "Je soussignée Mme ...", "La requérante, Mme ...", never "Je soussigné Mme"."""
     # enough texts for the two legal templates, among some 190 French ones, to come with both civilities
-    records = generate(SynthConfig(n_english=0, n_french=1200, seed=2))
+    records = generate(SynthConfig(n_english=0, n_french=1200, seed=5))
     seen = Counter()
     for record in records:
         match = re.search(r"(Je soussignée?|Le requérant|La requérante), (M\.|Monsieur|Mme|Madame|Mlle) ", record.text)
