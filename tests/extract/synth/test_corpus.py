@@ -42,8 +42,8 @@ def test_same_seed_gives_byte_identical_files(tmp_path):
 # Faker's own data changes between its releases, so the comparison holds for the recorded release.
 RECORDED_FAKER = "40.63.0"
 RECORDED_CORPUS = {
-    "english_synthetic.jsonl": "0aabe4efdf135e6aaccbc7b5c95e34d9f5dfcc6a123031724e34770589e0e83f",
-    "french_synthetic.jsonl": "bbd32ff846293be62a740f11b409840cebd993bf4d63bc55e6b0700e43e91898",
+    "english_synthetic.jsonl": "1611543d05504aa427908205bec5f96f1c7fd104d038230f6a97466356724bf0",
+    "french_synthetic.jsonl": "0f03cc1ed5ed28771696e0aec87eae52e27817c699f4d056d08605a93d284699",
 }
 
 

@@ -173,10 +173,15 @@ def test_passwords_come_in_the_shapes_people_make():
 
 
 def test_identity_numbers_of_more_countries(big_corpus):
-    from extract.synth.formats import _national_id_shapes
+    from datetime import date
+
+    from extract.synth.formats import _national_id_shapes, _world_national_id
+    from extract.synth.people import Person
 
     assert len(_national_id_shapes()) >= 10
-    ssns = span_texts(big_corpus, "SSN")
+    assert any(not re.fullmatch(r"[\d -]+", s) for s in span_texts(big_corpus, "SSN"))  # some reach the corpus
+    rng, person = random.Random(0), Person("f", "Ms", "Anna", "", "Rossi", 40, date(1984, 5, 3))
+    ssns = [_world_national_id(rng, person) for _ in range(500)]  # each country a few per cent of the SSNs
     shapes = (r"\d{6}-\d{7}",  # Korean resident registration number
               r"\d{6}-\d{3}[A-Z]",  # Finnish HETU
               r"\d{7}[A-Z]{1,2}",  # Irish PPS

@@ -24,7 +24,8 @@ LOOK_ALIKES = {
 }
 
 VALUE_LOOK_ALIKES = {
-    "build": r"(?<![+\w.])(10\.0\.\d{5}\.\d+|v?\d+\.\d+\.\d+\.\d{4})\b",  # not a phone "+38.10.4522.8448"
+    # not a phone "+38.10.4522.8448" nor "002.300.8113.1305"
+    "build": r"(?<![+\w.])(?!00)(10\.0\.\d{5}\.\d+|v?\d+\.\d+\.\d+\.\d{4})\b",
     "count with suffix": r"\b\d+([.,]\d)? ?[kKmM] (views|vues|shares|partages)\b",
     "barcode": r"(?<=\()\d{13}(?=\))",  # "(4006381333931)"; a 13-digit identity number (Romania) is no barcode
     "serial": r"\bS/?N[- ]?(?=[A-Z]*\d)[0-9A-Z]{8,12}\b",  # not a Dutch postcode and its town "1012 SN HEEMSTEDE"

@@ -45,7 +45,8 @@ def test_amounts_are_numbers_without_currency(corpus):
                     (record.id, before, record.text[span.start:span.end], after)
 
 
-def test_amounts_come_in_many_currencies_and_number_styles(corpus):
+def test_amounts_come_in_many_currencies_and_number_styles(big_corpus):
+    corpus = big_corpus  # the rarer currencies and styles are a few per cent of the amounts
     texts = {language: " ".join(r.text for r in by_language(corpus, language)) for language in ("en", "fr")}
     amounts = span_texts(corpus, "AMOUNT")
     assert any(re.fullmatch(r"\d+(\.\d+)?[kK]", a) for a in amounts)  # 998k
@@ -70,8 +71,8 @@ def test_french_amount_forms(corpus):
     assert re.search(r"EUR \d+,\d{2}", texts)  # EUR 99,90
 
 
-def test_english_amount_forms(corpus):
-    texts = " ".join(r.text for r in by_language(corpus, "en"))
+def test_english_amount_forms(big_corpus):
+    texts = " ".join(r.text for r in by_language(big_corpus, "en"))
     assert re.search(r"\$\d{1,3},\d{3}\.\d{2}", texts)
     assert re.search(r"£\d+", texts)
     assert re.search(r"USD \d[\d,]*\.\d{2}", texts)
