@@ -52,6 +52,7 @@ class _Extents:
     title_word: re.Pattern
     title_labels: tuple  # (label of the first of two words, label of the last)
     name_labels: frozenset  # labels of a person's names: a lone FIRSTNAME after a title is a surname only beside none
+    titles_before: re.Pattern  # titles no span covers, ending right before a name ("MM. ", "Lord Justice ")
     function_words: frozenset  # lower-case words that are never a value alone ("le", "Selon", "at")
     lower_case_words: frozenset  # the same, only as written in lower case ("it", not "IT")
     alone: dict  # label -> pattern of what is never a value of that type on its own (a weekday alone)
@@ -78,6 +79,8 @@ def _load_extents(path: Path = _EXTENTS_FILE) -> _Extents:
         right=patterns(data["right"]), left=patterns(data["left"]), join=re.compile(data["join"]["pattern"]),
         title_word=re.compile(data["after_title"]["word"]), title_labels=tuple(data["after_title"]["labels"]),
         name_labels=frozenset(data["after_title"]["name_labels"]),
+        titles_before=re.compile(r"(?<![\w.])(?:(?:%s) +)+$" % "|".join(
+            re.escape(title) for title in sorted(data["after_title"]["titles"].split(), key=len, reverse=True))),
         function_words=frozenset(data["no_value"]["function_words"].split()),
         lower_case_words=frozenset(data["no_value"]["lower_case_words"].split()),
         alone={label: re.compile(p) for label, p in data["no_value"]["alone"].items()},
@@ -153,6 +156,20 @@ def _joined(text: str, kept: list[tuple[Span, Span]]) -> list[tuple[Span, Span]]
     return out
 
 
+def _titles_before_names(text: str, kept: list[tuple[Span, Span]]) -> list[tuple[Span, Span]]:
+    """A title no span covers right before a name span becomes its PREFIX span ("MM. Dupont")."""
+    out: list[tuple[Span, Span]] = []
+    for cleaned, decoded in kept:
+        if cleaned.label in EXTENTS.name_labels:
+            low = out[-1][0].end if out else 0
+            title = EXTENTS.titles_before.search(text, max(low, cleaned.start - _LOOK_BEHIND), cleaned.start)
+            if title is not None:  # guard: title-before-name
+                end = title.start() + len(title.group().rstrip())
+                out.append((Span(title.start(), end, "PREFIX"), decoded))
+        out.append((cleaned, decoded))
+    return out
+
+
 def _names_after_titles(text: str, kept: list[tuple[Span, Span]]) -> list[tuple[Span, Span]]:
     """A title's name: up to two capitalised words right after a PREFIX span that no span covers."""
     out: list[tuple[Span, Span]] = []
@@ -188,7 +205,8 @@ def _is_lone_name_after_title(text: str, kept: list[tuple[Span, Span]], i: int) 
     after = kept[i + 1][0] if i + 1 < len(kept) else None
     if after is not None and after.label in EXTENTS.name_labels and not text[span.end:after.start].strip():
         return False  # "Mr John [Smith]"
-    return EXTENTS.title_word.match(text, span.end + 1) is None or text[span.end:span.end + 1] != " "
+    following = text[span.end:span.end + 2]  # "M. Arifcan Şener": a capitalised word in any script follows
+    return not (len(following) == 2 and following[0] == " " and following[1].isupper())
 
 
 def _is_final_stop(text: str, start: int, end: int, label: str) -> bool:
@@ -249,8 +267,8 @@ def _split_at_line_breaks(text: str, spans: Sequence[Span]) -> list[Span]:
 
 
 def clean_spans(text: str, spans: Sequence[Span]) -> list[tuple[Span, Span]]:
-    """(cleaned span, the decoded span it came from) for each span `trim_punctuation` keeps, and for
-    the name after a title (its decoded span is the title's)."""
+    """(cleaned span, the decoded span it came from) for each span `trim_punctuation` keeps, for
+    the name after a title (its decoded span is the title's) and the title before a name (the name's)."""
     kept: list[tuple[Span, Span]] = []
     spans = _split_at_line_breaks(text, spans)  # guard: no-span-across-lines
     for i, span in enumerate(spans):
@@ -292,7 +310,7 @@ def clean_spans(text: str, spans: Sequence[Span]) -> list[tuple[Span, Span]]:
         if _is_value(text, start, end, span.label, kept[-1][0] if kept else None):
             kept.append((Span(start, end, span.label), span))
     kept = _joined(text, kept)  # guard: same-type-joined
-    return _names_after_titles(text, kept)
+    return _names_after_titles(text, _titles_before_names(text, kept))
 
 
 def trim_punctuation(text: str, spans: Sequence[Span]) -> list[Span]:

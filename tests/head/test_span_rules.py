@@ -101,7 +101,7 @@ def test_values_written_without_spaces_are_hidden_whole(text, span, expected):
     ("les 19 et 20 novembre 1998", (13, 26, "DATE"), "19 et 20 novembre 1998"),  # a day before a month
     ("en mars, avril et juin 1990", (18, 27, "DATE"), "mars, avril et juin 1990"),
     ("page 20 2021", (8, 12, "DATE"), "2021"),  # a number before a year is no day
-    ("M. A. a dit", (3, 4, "LASTNAME"), "A."),  # an initial keeps its full stop
+    ("le témoin A. a dit", (10, 11, "LASTNAME"), "A."),  # an initial keeps its full stop
     ("write to Mr.", (9, 11, "PREFIX"), "Mr."),
     ("Dupont. Puis", (0, 6, "LASTNAME"), "Dupont"),  # a name's sentence full stop does not
     ("vers 7 heures du matin.", (5, 6, "TIME"), "7 heures du matin"),
@@ -208,9 +208,22 @@ def test_a_date_reaches_its_weekday_and_stops_at_words_that_are_no_month(text, s
     ("contact Mrs. Miranda on 555", [(8, 12, "PREFIX"), (13, 20, "FIRSTNAME")], "LASTNAME"),
     ("M. Louis sollicite", [(0, 2, "PREFIX"), (3, 8, "FIRSTNAME")], "LASTNAME"),
     ("M. Louis Durand", [(0, 2, "PREFIX"), (3, 8, "FIRSTNAME")], "FIRSTNAME"),  # a name follows
+    ("M. Louis Şener", [(0, 2, "PREFIX"), (3, 8, "FIRSTNAME")], "FIRSTNAME"),  # in any script
     ("M. Louis Durand", [(0, 2, "PREFIX"), (3, 8, "FIRSTNAME"), (9, 15, "LASTNAME")], "FIRSTNAME"),
     ("Louis sollicite", [(0, 5, "FIRSTNAME")], "FIRSTNAME"),  # no title
 ])
 def test_a_lone_first_name_after_a_title_is_the_surname(text, spans, expected):
     found = trim_punctuation(text, [Span(*s) for s in spans])
     assert next(s.label for s in found if text[s.start:s.end] == "Louis" or text[s.start:s.end] == "Miranda") == expected
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    ("Ont comparu MM. Dupont et Durand", [(16, 22, "LASTNAME")], [("MM.", "PREFIX"), ("Dupont", "LASTNAME")]),
+    ("par Lord Justice Kennedy,", [(17, 24, "LASTNAME")], [("Lord Justice", "PREFIX"), ("Kennedy", "LASTNAME")]),
+    ("Mr Price", [(0, 2, "PREFIX"), (3, 8, "LASTNAME")], [("Mr", "PREFIX"), ("Price", "LASTNAME")]),  # covered
+    ("the Lord Kennedy", [(9, 16, "CITY")], [("Kennedy", "CITY")]),  # before a name only
+    ("XMr Price", [(4, 9, "LASTNAME")], [("Price", "LASTNAME")]),  # a whole word
+])
+def test_a_title_before_a_name_is_hidden_with_it(text, spans, expected):
+    found = trim_punctuation(text, [Span(*s) for s in spans])
+    assert [(text[s.start:s.end], s.label) for s in found] == expected
