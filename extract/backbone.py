@@ -161,7 +161,8 @@ def load_backbone(config: BackboneConfig, device: torch.device | None = None):
     if config.device_map:
         kwargs["device_map"] = config.device_map
     try:
-        model = AutoModel.from_pretrained(config.model, **kwargs)
+        with quiet_transformers():  # its loading and GGUF conversion bars: extract shows its own progress
+            model = AutoModel.from_pretrained(config.model, **kwargs)
     except OSError as err:
         hint = "" if Path(config.model).exists() else (
             " (a hub name needs internet access on first use; on an offline machine pass a local folder)"

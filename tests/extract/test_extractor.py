@@ -233,3 +233,11 @@ def test_int8_is_part_of_the_cache_fingerprint(int8_cache, prepared_dir, tiny_mo
         run_extract(ExtractConfig(data=prepared_dir, out=int8_cache, model=str(tiny_model_dir), dtype="float32",
                                   max_length=64, stride=16, batch_tokens=1024, shard_tokens=1500, layers="-1",
                                   progress=False))
+
+
+def test_quiet_extract_shows_no_bar_of_transformers(tmp_path, prepared_dir, tiny_model_dir):
+    """`--quiet` means quiet: transformers' weight-loading bar stays off while the backbone loads."""
+    result = subprocess.run(extract_command(prepared_dir, tiny_model_dir, tmp_path / "cache"), cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "Loading weights" not in result.stderr and "it/s]" not in result.stderr, result.stderr
