@@ -55,6 +55,7 @@ class _Extents:
     titles_before: re.Pattern  # titles no span covers, ending right before a name ("MM. ", "Lord Justice ")
     function_words: frozenset  # lower-case words that are never a value alone ("le", "Selon", "at")
     lower_case_words: frozenset  # the same, only as written in lower case ("it", not "IT")
+    particles: frozenset  # function words that open a surname ("Le Lopes", "van Dijk")
     alone: dict  # label -> pattern of what is never a value of that type on its own (a weekday alone)
     single_letter_labels: frozenset  # the only types a lone letter may be (an initial, "Bât. B")
 
@@ -83,6 +84,7 @@ def _load_extents(path: Path = _EXTENTS_FILE) -> _Extents:
             re.escape(title) for title in sorted(data["after_title"]["titles"].split(), key=len, reverse=True))),
         function_words=frozenset(data["no_value"]["function_words"].split()),
         lower_case_words=frozenset(data["no_value"]["lower_case_words"].split()),
+        particles=frozenset(data["no_value"]["particles"].split()),
         alone={label: re.compile(p) for label, p in data["no_value"]["alone"].items()},
         single_letter_labels=frozenset(data["no_value"]["single_letter_labels"]))
 
@@ -237,15 +239,25 @@ def _function_word_tail(text: str, start: int, end: int) -> int | None:
     return cut
 
 
-def _is_value(text: str, start: int, end: int, label: str, previous: Span | None) -> bool:
-    """Whether text[start:end] can be a value: not punctuation alone, not a function word alone
-    (but right after a title: "Mr Le"), not a lone letter of a type that has none ("E: ana@x.fr")."""
-    value = text[start:end]
+def _in_a_name(text: str, word: Span, previous: Span | None, following: Span | None) -> bool:
+    """A function word right after a title or a name ("Mr Le", "Sarah Le"), or a particle right
+    before a surname ("Le Lopes", "van Dijk"), is part of a person's name."""
+    names = EXTENTS.name_labels | {"PREFIX"}
+    if previous is not None and previous.label in names and not text[previous.end:word.start].strip():
+        return True
+    return (following is not None and following.label == EXTENTS.title_labels[-1]
+            and not text[word.end:following.start].strip()
+            and text[word.start:word.end].casefold() in EXTENTS.particles)
+
+
+def _is_value(text: str, span: Span, previous: Span | None, following: Span | None) -> bool:
+    """Whether `span` can be a value: not punctuation alone, not a function word alone (but in a
+    name: "Sarah Le"), not a lone letter of a type that has none ("E: ana@x.fr")."""
+    value, label = text[span.start:span.end], span.label
     if not any(char.isalnum() for char in value):  # guard: punctuation-alone-dropped
         return False
-    after_title = previous is not None and previous.label == "PREFIX" and not text[previous.end:start].strip()
     word = value.rstrip("'’")
-    if _is_function_word(word) and not after_title:  # guard: function-word-dropped
+    if _is_function_word(word) and not _in_a_name(text, span, previous, following):  # guard: function-word-dropped
         return False
     if len(word) == 1 and word.isalpha() and label not in EXTENTS.single_letter_labels:  # guard: lone-letter-dropped
         return False
@@ -307,7 +319,8 @@ def clean_spans(text: str, spans: Sequence[Span]) -> list[tuple[Span, Span]]:
                 start, end = start + 1, end - 1
                 continue
             break
-        if _is_value(text, start, end, span.label, kept[-1][0] if kept else None):
+        following = spans[i + 1] if i + 1 < len(spans) else None
+        if _is_value(text, Span(start, end, span.label), kept[-1][0] if kept else None, following):
             kept.append((Span(start, end, span.label), span))
     kept = _joined(text, kept)  # guard: same-type-joined
     return _names_after_titles(text, _titles_before_names(text, kept))

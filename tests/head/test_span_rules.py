@@ -164,6 +164,10 @@ def test_a_span_of_punctuation_alone_is_no_value(text):
     ("Email Julia at julia@x.org", [(12, 14, "EMAIL"), (15, 26, "EMAIL")], [("julia@x.org", "EMAIL")]),
     ("E: ana@x.fr", [(0, 1, "EMAIL"), (3, 11, "EMAIL")], [("ana@x.fr", "EMAIL")]),  # a lone letter of a type with none
     ("Mr Le called", [(0, 2, "PREFIX"), (3, 5, "LASTNAME")], [("Mr", "PREFIX"), ("Le", "LASTNAME")]),  # after a title
+    ("to Sarah Le at", [(3, 8, "FIRSTNAME"), (9, 11, "LASTNAME")], [("Sarah", "FIRSTNAME"), ("Le", "LASTNAME")]),
+    ("Pr Le Lopes", [(3, 5, "LASTNAME"), (6, 11, "LASTNAME")],
+     [("Pr", "PREFIX"), ("Le", "LASTNAME"), ("Lopes", "LASTNAME")]),  # a particle before a surname
+    ("Selon Marie", [(0, 5, "LASTNAME"), (6, 11, "FIRSTNAME")], [("Marie", "FIRSTNAME")]),  # no particle
     ("le témoin K a dit", [(10, 11, "LASTNAME")], [("K", "LASTNAME")]),  # an initial is a name
     ("Bât. B, 2e étage", [(5, 6, "SECONDARYADDRESS")], [("B", "SECONDARYADDRESS")]),
     ("pour le requérant : Me Aubert", [(20, 22, "PREFIX")], [("Me", "PREFIX"), ("Aubert", "LASTNAME")]),  # a title
