@@ -249,21 +249,24 @@ def _ipv6s(text: str) -> Iterator[tuple[int, int]]:
 
 # --- DATE --------------------------------------------------------------------------------------
 # A date written with a month's name and a day or a year: "12 juillet 1993", "juillet 1986", "1er mars",
-# "16 et 17 avril 1997", "mars, avril et juin 1989", "March 3rd, 2021", "Friday 9 June". A year
-# alone or a month alone is no date here (the project leaves them unlabelled). English month names
-# only capitalised ("may 5" is no date); French ones in either case.
-_DAY = r"(?:1er|[0-9]{1,2}(?:st|nd|rd|th|er|e)?)"
+# "16 et 17 avril 1997", "mars, avril et juin 1989", "March 3rd, 2021", "Friday 9 June". A month
+# alone is no date (the labelling convention), nor here a year alone: a shape cannot tell a year of
+# birth, which is one, from any other year, which is not; the head judges those. English month names
+# only capitalised ("may 5" is no date); French ones in either case. Lists hold at most six items
+# before the last: an unbounded one is retried from each of its items (quadratic on long inputs).
+_DAY = r"(?:1er|(?:[12][0-9]|3[01]|0?[1-9])(?:st|nd|rd|th|er|e)?)"
 _YEAR = r"[0-9]{4}(?![0-9])"
 _AND = r"(?:, | et | ou | and | or | & |-|–| au | to )"
+_MAX_LISTED = 6
 
 
 def _written_date_pattern() -> re.Pattern:
     fr, en = "|".join(months("fr")), "|".join(months("en"))
     month = rf"(?:(?i:{fr})|{en})"
     weekday = rf"(?:(?i:{'|'.join(weekdays('fr'))})|{'|'.join(weekdays('en'))}),? (?:(?:le|the) )?"
-    day_month = rf"(?:{_DAY}{_AND})*{_DAY} (?:of )?{month}(?:,? {_YEAR})?"
+    day_month = rf"(?:{_DAY}{_AND}){{0,{_MAX_LISTED}}}{_DAY} (?:of )?{month}(?:,? {_YEAR})?"
     month_day = rf"{month} {_DAY}(?:,? {_YEAR})?"
-    month_year = rf"(?:{month}{_AND})*{month},? {_YEAR}"
+    month_year = rf"(?:{month}{_AND}){{0,{_MAX_LISTED}}}{month},? {_YEAR}"
     return re.compile(rf"{_NOT_AFTER_ALNUM}(?:{weekday})?(?:{day_month}|{month_year}|{month_day}){_NOT_BEFORE_ALNUM}")
 
 

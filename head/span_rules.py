@@ -1,8 +1,9 @@
 """What a predicted span may cover: a value written without spaces widened to its whole run, a
 multi-word value grown to its natural extent (a firm's legal suffix, "Flat 2", "16 et 17 avril"),
-a title's name, unpaired punctuation and a sentence's full stop left out. One rule set, data in
-`span_extents.json`, applied identically by fit-head's validation, evaluate, predict and score
-(through `tag_block`).
+a title's name and a name's title, unpaired punctuation, a sentence's full stop and a mention's "@"
+left out; what is no value dropped (a function word or a lone letter alone, a month alone). One
+rule set, data in `span_extents.json`, applied identically by fit-head's validation, evaluate,
+predict and score (through `tag_block`).
 """
 
 from __future__ import annotations
@@ -230,38 +231,53 @@ def _is_function_word(word: str) -> bool:
     return word.casefold() in EXTENTS.function_words or word in EXTENTS.lower_case_words
 
 
-def _function_word_tail(text: str, start: int, end: int) -> int | None:
+def _function_word_tail(text: str, start: int, end: int, label: str) -> int | None:
     """Where a span should end instead when its last word is a function word after a space
-    ("Customer Success Lead in"), else None."""
+    ("Customer Success Lead in"), else None. A capital letter ("Bâtiment A") or a capitalised last
+    word of a name ("Tran Le") is no function word there."""
     cut = text.rfind(" ", start, end)
-    if cut <= start or not _is_function_word(text[cut + 1:end].rstrip("'’")):
+    word = text[cut + 1:end].rstrip("'’")
+    if cut <= start or not _is_function_word(word) or (len(word) == 1 and word.isupper()):
         return None
-    return cut
+    return None if label in EXTENTS.name_labels and word[:1].isupper() else cut
+
+
+def _adjacent(text: str, left: Span | None, right: Span | None) -> bool:
+    """Whether only spaces stand between `left` and `right` (both present)."""
+    return left is not None and right is not None and not text[left.end:right.start].strip()
 
 
 def _in_a_name(text: str, word: Span, previous: Span | None, following: Span | None) -> bool:
-    """A function word right after a title or a name ("Mr Le", "Sarah Le"), or a particle right
-    before a surname ("Le Lopes", "van Dijk"), is part of a person's name."""
+    """A function word right after a title or a name ("Mr Le", "Mme Le", "Sarah Le"), or a
+    capitalised one or a particle right before a name ("Les Dennis", "Do Minh", "le Lopes"), is
+    part of a person's name."""
     names = EXTENTS.name_labels | {"PREFIX"}
-    if previous is not None and previous.label in names and not text[previous.end:word.start].strip():
+    if previous is not None and previous.label in names and _adjacent(text, previous, word):
         return True
-    return (following is not None and following.label == EXTENTS.title_labels[-1]
-            and not text[word.end:following.start].strip()
-            and text[word.start:word.end].casefold() in EXTENTS.particles)
+    low = max(previous.end if previous is not None else 0, word.start - _LOOK_BEHIND)
+    if EXTENTS.titles_before.search(text, low, word.start):  # a title the head left out: "Mme Le"
+        return True
+    value = text[word.start:word.end]
+    return (following is not None and following.label in EXTENTS.name_labels and _adjacent(text, word, following)
+            and (value[0].isupper() or value.casefold() in EXTENTS.particles))
 
 
 def _is_value(text: str, span: Span, previous: Span | None, following: Span | None) -> bool:
     """Whether `span` can be a value: not punctuation alone, not a function word alone (but in a
-    name: "Sarah Le"), not a lone letter of a type that has none ("E: ana@x.fr")."""
+    name: "Sarah Le"), not a lone letter of a type that has none ("E: ana@x.fr"), not what its type
+    never is alone (a month alone is no DATE, but beside the rest of its date: "12", "juillet", "1993")."""
     value, label = text[span.start:span.end], span.label
     if not any(char.isalnum() for char in value):  # guard: punctuation-alone-dropped
         return False
     word = value.rstrip("'’")
-    if _is_function_word(word) and not _in_a_name(text, span, previous, following):  # guard: function-word-dropped
+    if len(word) > 1 and _is_function_word(word) and not _in_a_name(text, span, previous, following):  # guard: function-word-dropped
         return False
     if len(word) == 1 and word.isalpha() and label not in EXTENTS.single_letter_labels:  # guard: lone-letter-dropped
         return False
-    return label not in EXTENTS.alone or not EXTENTS.alone[label].match(value)
+    if label in EXTENTS.alone and EXTENTS.alone[label].match(value):
+        return any(other is not None and other.label == label and _adjacent(text, *pair)
+                   for other, pair in ((previous, (previous, span)), (following, (span, following))))
+    return True
 
 
 def _split_at_line_breaks(text: str, spans: Sequence[Span]) -> list[Span]:
@@ -292,6 +308,9 @@ def clean_spans(text: str, spans: Sequence[Span]) -> list[tuple[Span, Span]]:
         sigils = EXTENTS.sigils.get(span.label, "")
         while start < end:
             first, last = text[start], text[end - 1]
+            if first.isspace() or last.isspace():  # no value starts or ends on a space, whatever its type
+                start, end = start + first.isspace(), end - (last.isspace() and end - start > 1)
+                continue
             if _is_final_stop(text, start, end, span.label):  # guard: final-stop-trimmed
                 end -= 1
                 continue
@@ -303,7 +322,7 @@ def clean_spans(text: str, spans: Sequence[Span]) -> list[tuple[Span, Span]]:
                 continue
             if own:
                 break
-            if (tail := _function_word_tail(text, start, end)) is not None:  # guard: function-word-tail
+            if (tail := _function_word_tail(text, start, end, span.label)) is not None:  # guard: function-word-tail
                 end = tail
                 continue
             if last.isspace() or (last in _TRAILING and (_TRAILING[last] is None
@@ -327,10 +346,12 @@ def clean_spans(text: str, spans: Sequence[Span]) -> list[tuple[Span, Span]]:
 
 
 def trim_punctuation(text: str, spans: Sequence[Span]) -> list[Span]:
-    """Spans without unpaired punctuation (and the spaces it leaves) at either end; empty ones dropped.
+    """The spans `clean_spans` gives, without the decoded span each came from.
 
-    Spans of types whose values may end in punctuation (`_OWN_PUNCTUATION`) keep theirs, but for
-    a final full stop where the type never ends in one (`_NO_FINAL_STOP`). A span is first widened
-    to its whole run and grown to its natural extent (`span_extents.json`).
+    A span is widened to its whole run and grown to its natural extent (`span_extents.json`), then
+    loses unpaired punctuation, spaces, a sigil and a function word at its ends (types whose values
+    may end in punctuation, `_OWN_PUNCTUATION`, keep theirs, but for a final full stop where the type
+    never ends in one, `_NO_FINAL_STOP`, and brackets around them); what is no value is dropped; a
+    title's name and a name's title are added.
     """
     return [cleaned for cleaned, _ in clean_spans(text, spans)]

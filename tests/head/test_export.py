@@ -11,7 +11,8 @@ pipeline averages it in, the head does not), so only spans are compared."""
 from __future__ import annotations
 
 import dataclasses
-
+import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -29,10 +30,23 @@ from head.span_rules import trim_punctuation
 from head.tagger import Tagger
 
 
+def with_outside_bias(head: Path, out: Path, bias: float) -> Path:
+    """A copy of `head` whose every operating point takes O bias `bias`: what fit-head chooses on a
+    random backbone's val may be 0, and the export must be seen to fold a bias that is not."""
+    shutil.copytree(head, out)
+    meta = json.loads((out / "head.json").read_text())
+    meta["decoding"]["outside_bias"] = bias
+    for point in (meta["decoding"].get("operating_points") or {}).values():
+        point["outside_bias"] = bias
+    (out / "head.json").write_text(json.dumps(meta))
+    return out
+
+
 def test_export_hf_gives_the_heads_logits_and_runs_in_a_pipeline(last_layer_head, tmp_path, tiny_model_dir):
     from transformers import AutoModel, AutoModelForTokenClassification, AutoTokenizer, pipeline
 
     out = tmp_path / "exported"
+    last_layer_head = with_outside_bias(last_layer_head, tmp_path / "head", 1.5)
     result = export_hf(ExportConfig(head=last_layer_head, out=out))
     assert result.model_class == "MistralForTokenClassification"
     exported = AutoModelForTokenClassification.from_pretrained(out).eval()
@@ -100,10 +114,11 @@ def exported(prepared_dir, tiny_model_dir, tmp_path_factory) -> tuple[Path, Path
     root = tmp_path_factory.mktemp("export-pipeline")
     run_extract(ExtractConfig(data=prepared_dir, out=root / "cache", model=str(tiny_model_dir), dtype="float32",
                               layers="-1", max_length=512, feature_dtype="float32", progress=False))
-    fit_head(FitConfig(cache=root / "cache", out=root / "head", lrs=(3e-2,), decode="greedy", word_scores="token",
+    fit_head(FitConfig(cache=root / "cache", out=root / "fitted", lrs=(3e-2,), decode="greedy", word_scores="token",
                        hp=Hyperparameters(epochs=6, batch_tokens=256), progress=False))
-    export_hf(ExportConfig(head=root / "head", out=root / "exported"))
-    return root / "cache", root / "head", root / "exported"
+    head = with_outside_bias(root / "fitted", root / "head", 1.0)
+    export_hf(ExportConfig(head=head, out=root / "exported"))
+    return root / "cache", head, root / "exported"
 
 
 def trimmed(text: str, start: int, end: int) -> tuple[int, int]:

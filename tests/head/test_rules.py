@@ -220,6 +220,14 @@ def test_not_a_written_date(text):
     assert found(text) == []
 
 
+def test_written_date_lists_are_bounded():
+    """An unbounded list ("(?:DAY AND)*") is retried from each item of a long one: a quadratic scan."""
+    from head.rules import _WRITTEN_DATE
+
+    assert ")*" not in _WRITTEN_DATE.pattern and ")+" not in _WRITTEN_DATE.pattern
+    assert found("1, " * 20000) == []  # 60 KB of list items: no date, at once
+
+
 # --- phones ------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("phone", ["+33 6 12 34 56 78", "06 12 34 56 78", "01.02.03.04.05", "(415) 555-2671",

@@ -167,7 +167,17 @@ def test_a_span_of_punctuation_alone_is_no_value(text):
     ("to Sarah Le at", [(3, 8, "FIRSTNAME"), (9, 11, "LASTNAME")], [("Sarah", "FIRSTNAME"), ("Le", "LASTNAME")]),
     ("Pr Le Lopes", [(3, 5, "LASTNAME"), (6, 11, "LASTNAME")],
      [("Pr", "PREFIX"), ("Le", "LASTNAME"), ("Lopes", "LASTNAME")]),  # a particle before a surname
-    ("Selon Marie", [(0, 5, "LASTNAME"), (6, 11, "FIRSTNAME")], [("Marie", "FIRSTNAME")]),  # no particle
+    ("Contact : Les Dennis", [(10, 13, "FIRSTNAME"), (14, 20, "LASTNAME")],
+     [("Les", "FIRSTNAME"), ("Dennis", "LASTNAME")]),  # capitalised before a name
+    ("Mme Le a signé", [(4, 6, "LASTNAME")], [("Mme", "PREFIX"), ("Le", "LASTNAME")]),  # a title the head left out
+    ("selon Marie", [(0, 5, "LASTNAME"), (6, 11, "FIRSTNAME")], [("Marie", "FIRSTNAME")]),  # no name word
+    ("Sarah Tran Le", [(0, 5, "FIRSTNAME"), (6, 13, "LASTNAME")], [("Sarah", "FIRSTNAME"), ("Tran Le", "LASTNAME")]),
+    ("Bâtiment A, escalier D", [(0, 10, "SECONDARYADDRESS"), (12, 22, "SECONDARYADDRESS")],
+     [("Bâtiment A", "SECONDARYADDRESS"), ("escalier D", "SECONDARYADDRESS")]),  # a capital letter, no "a"
+    ("J Smith", [(0, 1, "FIRSTNAME"), (2, 7, "LASTNAME")], [("J", "FIRSTNAME"), ("Smith", "LASTNAME")]),
+    ("né le 12 juillet 1993 à Lyon", [(6, 8, "DATE"), (9, 16, "DATE"), (17, 21, "DATE")],
+     [("12", "DATE"), ("juillet", "DATE"), ("1993", "DATE")]),  # a month beside the rest of its date
+    ("contact @ jdoe now", [(8, 14, "USERNAME")], [("jdoe", "USERNAME")]),  # no span starts on a space
     ("le témoin K a dit", [(10, 11, "LASTNAME")], [("K", "LASTNAME")]),  # an initial is a name
     ("Bât. B, 2e étage", [(5, 6, "SECONDARYADDRESS")], [("B", "SECONDARYADDRESS")]),
     ("pour le requérant : Me Aubert", [(20, 22, "PREFIX")], [("Me", "PREFIX"), ("Aubert", "LASTNAME")]),  # a title
