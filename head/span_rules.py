@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Sequence
 
 from extract.records import Span
+from extract.synth.dates import months, weekdays
 
 # Punctuation a token may carry that never ends (or opens) an entity: "Consultant," is one
 # token to some tokenizers. A bracket or quote is kept when the span holds its partner: "(555)".
@@ -64,11 +65,15 @@ class _Extents:
 def _load_extents(path: Path = _EXTENTS_FILE) -> _Extents:
     data = json.loads(path.read_text(encoding="utf-8"))
     run = data["whole_run"]
+    names = {"<MONTH>": "|".join(months("fr") + months("en")), "<WEEKDAY>": "|".join(weekdays("fr") + weekdays("en"))}
+
+    def compiled(pattern: str) -> re.Pattern:  # the calendar's names stand in for <MONTH> and <WEEKDAY>
+        return re.compile(re.sub("|".join(names), lambda m: names[m.group()], pattern))
 
     def entry(item) -> tuple:
         if isinstance(item, str):
-            return re.compile(item), None
-        return re.compile(item["pattern"]), re.compile(item["when"])
+            return compiled(item), None
+        return compiled(item["pattern"]), compiled(item["when"])
 
     def patterns(section: dict) -> dict:
         return {label: [entry(p) for p in items] for label, items in section.items() if not label.startswith("_")}
@@ -86,7 +91,7 @@ def _load_extents(path: Path = _EXTENTS_FILE) -> _Extents:
         function_words=frozenset(data["no_value"]["function_words"].split()),
         lower_case_words=frozenset(data["no_value"]["lower_case_words"].split()),
         particles=frozenset(data["no_value"]["particles"].split()),
-        alone={label: re.compile(p) for label, p in data["no_value"]["alone"].items()},
+        alone={label: compiled(p) for label, p in data["no_value"]["alone"].items()},
         single_letter_labels=frozenset(data["no_value"]["single_letter_labels"]))
 
 
@@ -159,13 +164,17 @@ def _joined(text: str, kept: list[tuple[Span, Span]]) -> list[tuple[Span, Span]]
     return out
 
 
+def _title_before(text: str, low: int, start: int) -> re.Match | None:
+    """Titles ending right before `start` ("MM. ", "Lord Justice "), read no further back than `low`."""
+    return EXTENTS.titles_before.search(text, max(low, start - _LOOK_BEHIND), start)
+
+
 def _titles_before_names(text: str, kept: list[tuple[Span, Span]]) -> list[tuple[Span, Span]]:
     """A title no span covers right before a name span becomes its PREFIX span ("MM. Dupont")."""
     out: list[tuple[Span, Span]] = []
     for cleaned, decoded in kept:
         if cleaned.label in EXTENTS.name_labels:
-            low = out[-1][0].end if out else 0
-            title = EXTENTS.titles_before.search(text, max(low, cleaned.start - _LOOK_BEHIND), cleaned.start)
+            title = _title_before(text, out[-1][0].end if out else 0, cleaned.start)
             if title is not None:  # guard: title-before-name
                 end = title.start() + len(title.group().rstrip())
                 out.append((Span(title.start(), end, "PREFIX"), decoded))
@@ -197,16 +206,21 @@ def _names_after_titles(text: str, kept: list[tuple[Span, Span]]) -> list[tuple[
     return out
 
 
+def _adjacent(text: str, left: Span | None, right: Span | None) -> bool:
+    """Whether only spaces stand between `left` and `right` (both present)."""
+    return left is not None and right is not None and not text[left.end:right.start].strip()
+
+
 def _is_lone_name_after_title(text: str, kept: list[tuple[Span, Span]], i: int) -> bool:
     """A FIRSTNAME span right after a title with no name after it: "Mrs Miranda", "M. Louis" name the surname."""
     span = kept[i][0]
     if span.label != EXTENTS.title_labels[0] or i == 0:
         return False
     title = kept[i - 1][0]
-    if title.label != "PREFIX" or text[title.end:span.start].strip():
+    if title.label != "PREFIX" or not _adjacent(text, title, span):
         return False
     after = kept[i + 1][0] if i + 1 < len(kept) else None
-    if after is not None and after.label in EXTENTS.name_labels and not text[span.end:after.start].strip():
+    if after is not None and after.label in EXTENTS.name_labels and _adjacent(text, span, after):
         return False  # "Mr John [Smith]"
     following = text[span.end:span.end + 2]  # "M. Arifcan Şener": a capitalised word in any script follows
     return not (len(following) == 2 and following[0] == " " and following[1].isupper())
@@ -242,11 +256,6 @@ def _function_word_tail(text: str, start: int, end: int, label: str) -> int | No
     return None if label in EXTENTS.name_labels and word[:1].isupper() else cut
 
 
-def _adjacent(text: str, left: Span | None, right: Span | None) -> bool:
-    """Whether only spaces stand between `left` and `right` (both present)."""
-    return left is not None and right is not None and not text[left.end:right.start].strip()
-
-
 def _in_a_name(text: str, word: Span, previous: Span | None, following: Span | None) -> bool:
     """A function word right after a title or a name ("Mr Le", "Mme Le", "Sarah Le"), or a
     capitalised one or a particle right before a name ("Les Dennis", "Do Minh", "le Lopes"), is
@@ -254,8 +263,7 @@ def _in_a_name(text: str, word: Span, previous: Span | None, following: Span | N
     names = EXTENTS.name_labels | {"PREFIX"}
     if previous is not None and previous.label in names and _adjacent(text, previous, word):
         return True
-    low = max(previous.end if previous is not None else 0, word.start - _LOOK_BEHIND)
-    if EXTENTS.titles_before.search(text, low, word.start):  # a title the head left out: "Mme Le"
+    if _title_before(text, previous.end if previous is not None else 0, word.start):  # one the head left out: "Mme Le"
         return True
     value = text[word.start:word.end]
     return (following is not None and following.label in EXTENTS.name_labels and _adjacent(text, word, following)
@@ -325,12 +333,10 @@ def clean_spans(text: str, spans: Sequence[Span]) -> list[tuple[Span, Span]]:
             if (tail := _function_word_tail(text, start, end, span.label)) is not None:  # guard: function-word-tail
                 end = tail
                 continue
-            if last.isspace() or (last in _TRAILING and (_TRAILING[last] is None
-                                                         or text.count(_TRAILING[last], start, end - 1) == 0)):
+            if last in _TRAILING and (_TRAILING[last] is None or text.count(_TRAILING[last], start, end - 1) == 0):
                 end -= 1
                 continue
-            if first.isspace() or (first in _LEADING and (_LEADING[first] is None
-                                                          or text.count(_LEADING[first], start + 1, end) == 0)):
+            if first in _LEADING and (_LEADING[first] is None or text.count(_LEADING[first], start + 1, end) == 0):
                 start += 1
                 continue
             if (end - start >= 2 and (first, last) in _QUOTES  # a quoted name: the quotes are not the name
