@@ -103,6 +103,8 @@ backbone_override_options = stack(
                                                               "(same shape)."),
 )
 head_option = click.option("--head", type=PATH, required=True, help="Head folder from `fit-head`.")
+RULES_HELP = ("The rule layer (validated e-mails, URLs, IPs, IBANs, cards, NIRs, written dates, phones) on or off "
+              "[default: the operating point's choice, made on val].")
 OPERATING_POINT_HELP = ("The head's O bias, span threshold and rule layer, chosen on val by fit-head: recall hides the "
                         "most at a precision floor, precise has the best character F1 [default: the head's, recall].")
 HEAD_DTYPE_HELP = "Backbone compute dtype (auto: the head's cache dtype where this device runs it natively)."
@@ -313,8 +315,10 @@ def _grid_help(what: str, values: tuple[float, ...]) -> str:
 @option(FitConfig, "precision_floor", type=click.FloatRange(0, 1),
         help="The default (recall) operating point hides the most val characters at this character precision "
              "or above.")
+@option(FitConfig, "refit", "--refit/--no-refit",
+        help="After every choice is made on val, train the chosen trial again on train + val and keep that head.")
 @option(FitConfig, "standardize", "--standardize/--no-standardize",
-        help="Standardize features with the train mean/std.")
+        help="Standardize features with the mean/std of what the head trains on.")
 @option(FitConfig, "max_memory", help="Above this the train features are streamed.")
 @option(FitConfig, "device", help=DEVICE_HELP)
 @overwrite_option("an existing head folder")
@@ -413,6 +417,7 @@ def show_tagged(row: dict) -> None:
         help="Drop spans scoring below this (mean token probability) [default: the head's threshold, chosen "
              "on val; then the spans are exactly those evaluate counts]; 0 keeps every span.")
 @option(PredictConfig, "operating_point", type=click.Choice(OPERATING_POINTS), help=OPERATING_POINT_HELP)
+@option(PredictConfig, "rules", "--rules/--no-rules", default=None, help=RULES_HELP)
 @option(PredictConfig, "labels", callback=comma_list, default=None,
         help="Keep only these entity types, e.g. EMAIL,PHONENUMBER.")
 @option(PredictConfig, "operators", "--operator", multiple=True,
@@ -453,6 +458,7 @@ def predict(**options):
         help="A labelled JSONL file in any format `prepare` reads (repeatable).")
 @option(ScoreConfig, "label_map", help=f"Rename the files' labels onto the head's: {LABEL_MAP_HELP}.")
 @option(ScoreConfig, "operating_point", type=click.Choice(OPERATING_POINTS), help=OPERATING_POINT_HELP)
+@option(ScoreConfig, "rules", "--rules/--no-rules", default=None, help=RULES_HELP)
 @option(ScoreConfig, "out", type=PATH, help="Report folder [default: HEAD/score-STEM].")
 @backbone_override_options
 @compute_options(ScoreConfig, HEAD_DTYPE_HELP)

@@ -82,6 +82,8 @@ GUARDS: dict[str, tuple[object, tuple[str, ...]]] = {
     "shard-strings-digest": ("if False", ("test_a_flipped_byte_in_features_or_texts_is_refused",)),
     "not-the-current-folder": ("if False", ("test_demo_refuses_to_replace_the_folder_it_runs_in",
                                             "test_the_current_folder_is_never_replaced")),
+    "proven-label": (("=", "False"), ("test_a_proven_form_takes_its_own_label_where_it_is_most_of_the_span",)),
+    "trained-split-warned": ("if True", ("test_evaluate_warns_on_a_split_the_head_learned_from",)),
     "drop-diverged-trial": (("=", "torch.zeros_like(finite)"), ("test_a_diverged_trial_is_dropped_and_named",)),
     "free-space": ("if False", ("test_extract_on_a_full_disk_stops_before_the_backbone_loads",)),
     "leftovers-of-dead-runs-only": ("if False", ("test_leftovers_of_dead_runs_are_removed_and_others_are_listed",

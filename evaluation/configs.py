@@ -29,6 +29,7 @@ class ScoreConfig:
     out: Path | None = None  # report folder; default: HEAD/score-STEM of the first file
     label_map: str | None = None  # built-in name or JSON file: the files' labels onto the head's
     operating_point: str | None = None  # which of the head's stored points to score; None: its default
+    rules: bool | None = None  # the rule layer on or off whatever the point says; None: the point's choice
     model: str | None = None  # backbone to load instead of the one named in the head (a local copy)
     gguf_file: str | None = None  # GGUF file inside `model`
     device: str = "auto"  # cuda when available, else cpu

@@ -194,7 +194,7 @@ def evaluate(config: EvaluateConfig) -> EvaluateResult:
     for name, loaded in zip(names, heads):
         metrics, notes = evaluate_head(reader, loaded, split, config.decode, config.examples_per_class,
                                        config.allow_other_backbone)
-        result.warnings += [f"{name}: {note}" for note in notes]
+        result.warnings += [f"{name}: {note}" for note in notes + trained_on_warning(loaded.meta, split)]
         runs.append(HeadEvaluation(name, loaded.path, metrics, "" if len(heads) == 1 else name))
     with output_folder(out, config.overwrite, kind="evaluation") as staging:
         for run in runs:
@@ -208,6 +208,15 @@ def evaluate(config: EvaluateConfig) -> EvaluateResult:
             atomic_write_json(staging / "comparison.json", {run.name: headline_figures(run.metrics) for run in runs})
     result.runs = runs
     return result
+
+
+def trained_on_warning(meta: dict, split: str) -> list[str]:
+    """A note when `split` is one the head learned from: train, and val after fit-head's refit."""
+    refit = meta.get("refit") or {}
+    if split != "train" and split not in refit.get("splits", ()):  # guard: trained-split-warned
+        return []
+    how = "its refit learned from train + val" if split == "val" else "it learned from it"
+    return [f"{split} is no held-out split for this head ({how}): these figures are not those of unseen text"]
 
 
 def write_head_outputs(folder: Path, metrics: dict, examples_per_class: int = 3) -> None:

@@ -74,7 +74,7 @@ def score(config: ScoreConfig) -> ScoreResult:
     check_can_write(out, config.overwrite, kind="score")
     label_map = load_label_map(config.label_map) if config.label_map else None
     records, report = read_corpora(config.data, skip_invalid=config.skip_invalid, label_map=label_map)
-    loaded = load_head(config.head).at_point(config.operating_point)  # before the backbone loads
+    loaded = load_head(config.head).at_point(config.operating_point, config.rules)  # before the backbone loads
     tagger = Tagger.from_pretrained(loaded, config.model, gguf_file=config.gguf_file, device=config.device,
                                     dtype=config.dtype, batch_tokens=config.batch_tokens,
                                     allow_other_backbone=config.allow_other_backbone)

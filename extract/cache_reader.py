@@ -257,14 +257,20 @@ class CacheReader:
 
     def read_split(self, split: str, layers: Sequence[int] | None = None, dtype=np.float32) -> SplitData:
         """A whole split in memory, shards concatenated in example order."""
-        shards = self._split_info(split)["shards"]
-        if not shards:
-            raise PiiTaggerError(f"`cache` {self.path}: the {split} split has no finished shard")
-        total = sum(int(shard["tokens"]) for shard in shards)
+        return self.read_splits((split,), layers, dtype)
+
+    def read_splits(self, splits: Sequence[str], layers: Sequence[int] | None = None, dtype=np.float32) -> SplitData:
+        """Splits in memory one after the other (train then val for a refit), read into one buffer."""
+        shards = []
+        for split in splits:
+            if not self._split_info(split)["shards"]:
+                raise PiiTaggerError(f"`cache` {self.path}: the {split} split has no finished shard")
+            shards += zip(self.shard_paths(split), self._split_info(split)["shards"])
+        total = sum(int(shard["tokens"]) for _, shard in shards)
         features = np.empty((total, self.feature_width(layers)), dtype=dtype) if layers else None
         parts: list[SplitData] = []
         row = 0
-        for path, shard in zip(self.shard_paths(split), shards):
+        for path, shard in shards:
             n = int(shard["tokens"])
             parts.append(self.read_shard(path, layers, dtype, out=features[row:row + n] if layers else None))
             row += n

@@ -6,6 +6,7 @@ The output folder (`train.jsonl`, `val.jsonl`, optional `test.jsonl`, `label_map
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -200,8 +201,10 @@ def split_records(records: list[Record], val_fraction: float, test_fraction: flo
                   for (lang, _, unit), members in groups.items()}
     assignment: dict[int, str] = {}
     for stratum in sorted({key[:2] for key in groups}):
-        units = sorted((key for key in groups if key[:2] == stratum), key=lambda key: str(key[2]))
-        random.Random(f"{seed}-{stratum[0]}-{int(stratum[1])}-split").shuffle(units)
+        # Each unit's place comes from a hash of (seed, stratum, unit) alone, not from a shuffle of
+        # the list: a template added to the corpus lands somewhere in the order and moves at most the
+        # units at the val/test and test/train edges, so before/after comparisons keep their splits.
+        units = sorted((key for key in groups if key[:2] == stratum), key=lambda key: _unit_rank(seed, key))
         total = sum(len(groups[key]) for key in units)
         wanted = {"val": total * val_fraction, "test": total * test_fraction}
         taken = {"val": 0, "test": 0}
@@ -220,6 +223,12 @@ def split_records(records: list[Record], val_fraction: float, test_fraction: flo
     for i, record in enumerate(records):
         splits[assignment[i]].append(record)
     return splits
+
+
+def _unit_rank(seed: int, key: tuple) -> str:
+    """Where a unit (language, has PII, template or record) falls in its stratum's order."""
+    language, has_pii, unit = key
+    return hashlib.sha256(f"{seed}-{language}-{int(has_pii)}-{unit}".encode()).hexdigest()
 
 
 def _cover_labels_in_train(records: list[Record], assignment: dict[int, str], groups: dict[tuple, list[int]]) -> None:

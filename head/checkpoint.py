@@ -50,8 +50,11 @@ class LoadedHead:
         """The points fit-head chose on val, by name ({} for heads from before them)."""
         return self.meta.get("decoding", {}).get("operating_points", {})
 
-    def at_point(self, name: str | None) -> "LoadedHead":
-        """This head at the operating point `name` (None: the head's default)."""
+    def at_point(self, name: str | None, rules: bool | None = None) -> "LoadedHead":
+        """This head at the operating point `name` (None: the head's default), with the rule layer
+        forced on or off by `rules` (None: the point's own choice)."""
+        if rules is not None:
+            return dataclasses.replace(self.at_point(name), rules=rules)
         if name is None:
             return self
         points = self.operating_points

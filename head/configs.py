@@ -53,7 +53,7 @@ class FitConfig:
     lrs: tuple[float, ...] = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
     weight_decays: tuple[float, ...] = (0.01,)  # AdamW's decoupled weight decay
     hp: Hyperparameters = field(default_factory=Hyperparameters)  # epochs, batch, dropout, ...
-    standardize: bool = True  # train-set mean/std, stored in the checkpoint
+    standardize: bool = True  # mean/std of what the head learns from (train, + val for the refit), stored
     context_window: int = 0  # append the next K tokens' features to each token's (right context)
     context_both_sides: bool = False  # and the previous K tokens' too
     decode: str = "viterbi"  # scores -> labels in validation, evaluate, predict: only valid BIO sequences
@@ -64,6 +64,9 @@ class FitConfig:
     # a redactor more than a false alarm) among those whose character precision reaches this: at
     # 0.95, one hidden character in twenty may be no PII (0.97 held the demo head at O bias 0-0.5).
     precision_floor: float = 0.95
+    # After every choice is made on val, train the chosen trial again on train + val for its best
+    # epoch count and keep that head: it has seen more sentence shapes, and test stays unseen.
+    refit: bool = True
     max_memory: str = "8GB"  # above this the train features are streamed shard by shard
     device: str = "auto"  # cuda when available, else cpu
     overwrite: bool = False  # replace an existing head folder
@@ -92,6 +95,9 @@ class PredictConfig:
     # Which of the head's operating points (O bias, span threshold, rule layer) to apply; None: the
     # head's default ("recall"). Heads from before operating points have one, their own.
     operating_point: str | None = None
+    # The rule layer (validated e-mails, IPs, IBANs, cards, NIRs, dates, phones) on or off whatever
+    # the point says; None: the point's choice, made on val (on only where it raised val recall).
+    rules: bool | None = None
     labels: tuple[str, ...] = ()  # keep only these entity types; empty: all of the head's
     # What becomes of each span in `masked_text` (head/operators.py): "NAME" for every label,
     # "LABEL=NAME" for one, "default=NAME" for the rest; empty: [LABEL_n] placeholders.

@@ -191,12 +191,12 @@ class InMemoryBatches(TokenBatches):
 class StreamingBatches(TokenBatches):
     """Shards read in a random order, a few at a time into a shuffle buffer."""
 
-    def __init__(self, reader: CacheReader, split: str, spec: FeatureSpec, standardizer: Standardizer,
+    def __init__(self, reader: CacheReader, splits: tuple[str, ...], spec: FeatureSpec, standardizer: Standardizer,
                  batch_tokens: int, seed: int, device: torch.device, buffer_shards: int):
         super().__init__(spec, standardizer, batch_tokens, seed, device)
-        self.reader, self.split, self.buffer_shards = reader, split, max(1, buffer_shards)
-        self.paths = reader.shard_paths(split)
-        self.sizes = [int(s["tokens"]) for s in reader.manifest["splits"][split]["shards"]]  # rows per shard
+        self.reader, self.buffer_shards = reader, max(1, buffer_shards)
+        self.paths = [path for split in splits for path in reader.shard_paths(split)]
+        self.sizes = [int(s["tokens"]) for split in splits for s in reader.manifest["splits"][split]["shards"]]  # rows
 
     def _buffers(self, epoch: int) -> list[np.ndarray]:
         """The epoch's random shard order, cut into groups of `buffer_shards` shards.

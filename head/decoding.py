@@ -16,7 +16,7 @@ import numpy as np
 from extract.errors import NonFiniteError, PiiTaggerError
 from extract.labels import LabelScheme, decode, same_word, trim_offsets
 from extract.records import Span
-from head.rules import rule_spans
+from head.rules import PROVEN_LABELS, rule_spans
 from head.span_rules import clean_spans
 
 DECODERS = ("greedy", "viterbi")
@@ -242,17 +242,18 @@ RULE_SCORE = 1.0  # a span a validator found or widened: a checksum or a strict 
 
 def merge_rule_spans(spans: Sequence[ScoredSpan], found: Sequence[Span]) -> list[ScoredSpan]:
     """The head's spans with the rule layer's (`head.rules`): a validated match adds a span, or widens
-    the spans it overlaps into one that covers them all (the label of the longest); none is deleted."""
+    the spans it overlaps into one that covers them all, with the label of the longest, or the
+    match's own where its form is proven (`PROVEN_LABELS`) and it is most of the span; none is deleted."""
     merged = sorted(spans, key=lambda s: (s.start, s.end))
     for match in found:
         touching = [s for s in merged if s.start < match.end and match.start < s.end]
-        if not touching:
-            label = match.label
-        else:
-            label = max(touching, key=lambda s: (s.end - s.start, -s.start)).label
-            merged = [s for s in merged if s not in touching]
+        merged = [s for s in merged if s not in touching]
         start = min([match.start, *(s.start for s in touching)])
         end = max([match.end, *(s.end for s in touching)])
+        label = match.label
+        proven = match.label in PROVEN_LABELS and 2 * (match.end - match.start) > end - start  # guard: proven-label
+        if touching and not proven:
+            label = max(touching, key=lambda s: (s.end - s.start, -s.start)).label
         merged.append(ScoredSpan(start, end, label, RULE_SCORE))
         merged.sort(key=lambda s: (s.start, s.end))
     return merged

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from extract.backbone import resolve_device
 from extract.cache_format import features_fingerprint
@@ -22,13 +23,15 @@ from extract.labels import IGNORE_LABEL
 from extract.weights import portable_backbone
 from head.checkpoint import check_finite_tensors, save_head
 from head.configs import FitConfig
-from head.data import FeatureSpec, InMemoryBatches, Standardizer, StreamingBatches
+from head.data import FeatureSpec, InMemoryBatches, Standardizer, StreamingBatches, TokenBatches
 from head.decoding import AGGREGATIONS, DECODERS
 from head.model import TokenHead
 from head.plots import plot_training_curves
 from head.trainer import TrialResult, best_trial, check_trials, class_weights_from_counts, \
     train_trials
 from head.validation import ValidationSet, choose_decoding
+
+REFIT_SPLITS = ("train", "val")  # what the kept head learns from when `refit` is on
 
 
 @dataclass
@@ -42,6 +45,7 @@ class FitResult:
     seconds: float
     epoch_seconds: list[float]  # training time of each epoch (validation excluded)
     decoding: dict = field(default_factory=dict)  # decode, word scores and threshold chosen on val
+    refit: dict | None = None  # the head kept was trained again on train + val (`refit_trial`)
 
     def trial_table(self) -> list[str]:
         """A header line, then one line per trial, best first."""
@@ -67,6 +71,9 @@ class FitResult:
               for name, point in decoding["operating_points"].items()],
             *([("dropped", f"diverged (non-finite weights or loss): {diverged_names(self.results)}")]
               if any(r.diverged_at is not None for r in self.results) else []),
+            *([("refit", f"{self.best.trial.name} on train + val ({self.refit['tokens']} tokens), "
+                         f"{self.refit['epochs']} epochs, {self.refit['seconds']:.1f}s: the head written")]
+              if self.refit else []),
             ("data", f"{self.train_tokens} train tokens, layers {self.layers}, {self.mode}"),
             ("time", f"{self.seconds:.1f}s in all, {mean_epoch:.2f}s per epoch for {len(self.results)} trials"),
             ("wrote", f"{self.out}/ (head.safetensors, head.json, trials.json, training_curve.png)"),
@@ -89,8 +96,8 @@ def _check(config: FitConfig) -> None:
         raise PiiTaggerError(f"`precision_floor` must be in [0, 1], got {config.precision_floor}")
 
 
-def train_label_counts(reader: CacheReader) -> np.ndarray:
-    """Label counts of the train split; refuses an empty train split and val-only labels."""
+def split_label_counts(reader: CacheReader) -> dict[str, np.ndarray]:
+    """Label counts of the train and val splits; refuses an empty train split and val-only labels."""
     scheme = reader.scheme
     counts = {}
     for split in ("train", "val"):
@@ -107,7 +114,7 @@ def train_label_counts(reader: CacheReader) -> np.ndarray:
     if missing:
         raise PiiTaggerError(f"`cache` {reader.path}: labels {missing} occur in val but never in train; the head "
                          "could not learn them (re-split with `cli.py prepare` or add training data)")
-    return counts["train"]
+    return counts
 
 
 def fit_head(config: FitConfig) -> FitResult:
@@ -123,31 +130,13 @@ def fit_head(config: FitConfig) -> FitResult:
     layers = reader.resolve_layers(config.layers if config.layers else reader.layers, "layers")
     check_disjoint(config.out, [config.cache])
     check_can_write(config.out, config.overwrite, kind="head")  # before the long part, not after
-    label_counts = train_label_counts(reader)
+    label_counts = split_label_counts(reader)
     device = resolve_device(config.device)
     spec = FeatureSpec(layers, config.context_window, config.context_both_sides, config.standardize)
-    width = reader.feature_width(layers)
-    train_tokens = reader.n_tokens("train")
-    budget = parse_bytes(config.max_memory)
-    in_memory = train_tokens * width * 4 <= budget
-
-    train = reader.read_split("train", layers) if in_memory else None
-    if not config.standardize:
-        standardizer = Standardizer.identity(width)
-    elif in_memory:
-        standardizer = Standardizer.fit(iter([train.features]))
-    else:
-        standardizer = Standardizer.fit(part.features for part in reader.iter_shards("train", layers))
-    if in_memory:
-        batches = InMemoryBatches(train, spec, standardizer, config.hp.batch_tokens, config.hp.seed, device)
-        del train
-    else:
-        shard_bytes = max(1, train_tokens // max(1, len(reader.shard_paths("train")))) * width * 4
-        # Shards are read straight into one buffer (no concatenation copy): the whole budget is the buffer.
-        batches = StreamingBatches(reader, "train", spec, standardizer, config.hp.batch_tokens, config.hp.seed,
-                                   device, buffer_shards=max(1, budget // shard_bytes))
+    batches, standardizer, mode, train_tokens = training_batches(config, reader, ("train",), spec, device)
     valset = ValidationSet(reader.read_split("val", layers), spec, standardizer, reader.scheme, config.decode, device)
-    weights = class_weights_from_counts(label_counts, config.hp.class_weight)
+    width = reader.feature_width(layers)
+    weights = class_weights_from_counts(label_counts["train"], config.hp.class_weight)
     during_training = "first" if config.word_scores == "auto" else config.word_scores
     results = train_trials(batches, valset.for_trials(during_training), width * spec.copies,
                            len(reader.scheme.labels), trials, config.hp, weights, device, config.progress)
@@ -158,17 +147,70 @@ def fit_head(config: FitConfig) -> FitResult:
     # Before the decoding is chosen on it and before anything is written.
     check_finite_tensors({"weight": best.weight, "bias": best.bias}, f"fit-head: the best trial ({best.trial.name})")
     decoding = choose_decoding(valset, best, config.word_scores, config.precision_floor)
-    head = TokenHead.from_trial(best, standardizer, config.hp, spec)
+    del batches, valset  # the refit reads its own
+    head, refit = (refit_trial(config, reader, spec, best, label_counts["train"] + label_counts["val"], device)
+                   if config.refit else (TokenHead.from_trial(best, standardizer, config.hp, spec), None))
     epoch_seconds = [point["train_seconds"] for point in max(results, key=lambda r: len(r.curve)).curve]
-    meta = head_metadata(config, reader, spec, best, results, "in memory" if in_memory else "streaming")
+    meta = head_metadata(config, reader, spec, best, results, mode)
     meta["decoding"] = {"decode": config.decode, **decoding}
+    meta["refit"] = refit
     with output_folder(config.out, config.overwrite, kind="head") as staging:
         save_head(staging, head, meta)
         atomic_write_json(staging / "trials.json", trial_rows(results))
         plot_training_curves([{"name": r.trial.name, "curve": r.curve} for r in results],
                              staging / "training_curve.png")
     return FitResult(Path(config.out), best, results, layers, meta["data_mode"], train_tokens,
-                     time.perf_counter() - started, epoch_seconds, meta["decoding"])
+                     time.perf_counter() - started, epoch_seconds, meta["decoding"], refit)
+
+
+def training_batches(config: FitConfig, reader: CacheReader, splits: tuple[str, ...], spec: FeatureSpec,
+                     device) -> tuple[TokenBatches, Standardizer, str, int]:
+    """Batches over `splits` (in memory when they fit under `max_memory`, else streamed shard by
+    shard), the standardizer fitted on them, the mode's name and their token count."""
+    width = reader.feature_width(spec.layers)
+    tokens = sum(reader.n_tokens(split) for split in splits)
+    budget = parse_bytes(config.max_memory)
+    in_memory = tokens * width * 4 <= budget
+    data = reader.read_splits(splits, spec.layers) if in_memory else None
+    if not config.standardize:
+        standardizer = Standardizer.identity(width)
+    elif in_memory:
+        standardizer = Standardizer.fit(iter([data.features]))
+    else:
+        standardizer = Standardizer.fit(part.features for split in splits
+                                        for part in reader.iter_shards(split, spec.layers))
+    if in_memory:
+        return (InMemoryBatches(data, spec, standardizer, config.hp.batch_tokens, config.hp.seed, device),
+                standardizer, "in memory", tokens)
+    shards = sum(len(reader.shard_paths(split)) for split in splits)
+    shard_bytes = max(1, tokens // max(1, shards)) * width * 4
+    # Shards are read straight into one buffer (no concatenation copy): the whole budget is the buffer.
+    return (StreamingBatches(reader, splits, spec, standardizer, config.hp.batch_tokens, config.hp.seed, device,
+                             buffer_shards=max(1, budget // shard_bytes)), standardizer, "streaming", tokens)
+
+
+def refit_trial(config: FitConfig, reader: CacheReader, spec: FeatureSpec, best: TrialResult,
+                label_counts: np.ndarray, device) -> tuple[TokenHead, dict]:
+    """The chosen trial trained again on train + val for the epochs it took to reach its best.
+
+    Everything was chosen on val before (trial, epochs, word scores, operating points); the head
+    that is kept has also seen val's templates: text it was never shown is what it is for.
+    """
+    started = time.perf_counter()
+    batches, standardizer, mode, tokens = training_batches(config, reader, REFIT_SPLITS, spec, device)
+    hp = replace(config.hp, epochs=max(1, best.best_epoch))
+    if config.progress:
+        tqdm.write(f"refit: {best.trial.name} on {' + '.join(REFIT_SPLITS)} ({tokens} tokens), {hp.epochs} epochs")
+    (result,) = train_trials(batches, None, reader.feature_width(spec.layers) * spec.copies,
+                             len(reader.scheme.labels), [best.trial], hp,
+                             class_weights_from_counts(label_counts, hp.class_weight), device, config.progress)
+    if result.diverged_at is not None:
+        raise NonFiniteError(f"the refit of {best.trial.name} on train + val diverged at epoch {result.diverged_at} "
+                             "(non-finite weights or loss); fit again with `refit` off")
+    check_finite_tensors({"weight": result.weight, "bias": result.bias}, "fit-head: the refit head")
+    return TokenHead.from_trial(result, standardizer, hp, spec), {
+        "splits": list(REFIT_SPLITS), "epochs": hp.epochs, "tokens": tokens, "data_mode": mode,
+        "seconds": round(time.perf_counter() - started, 1)}
 
 
 def point_summary(point: dict, floor: float | None) -> str:

@@ -77,7 +77,7 @@ def predict(config: PredictConfig, emit: Callable[[dict], None] | None = None) -
         if read_as in DELIMITERS and str(config.input) != "-" else config.column
     if config.output is None and emit is None and write_as == "jsonl":
         raise PiiTaggerError("give an `output` file, or a function that receives each row")
-    loaded = load_head(config.head).at_point(config.operating_point)
+    loaded = load_head(config.head).at_point(config.operating_point, config.rules)
     backbone = local_backbone(loaded.backbone_source(config.model)[0])
     if config.output is not None:
         check_output_file(config.output, config.overwrite, "output", inputs=[config.input, config.head, *backbone])

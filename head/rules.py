@@ -8,6 +8,7 @@ from __future__ import annotations
 import bisect
 import ipaddress
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 
@@ -15,7 +16,7 @@ import phonenumbers
 
 from extract.checksums import iban_valid, luhn_completed
 from extract.records import Span
-from extract.synth.dates import months, weekdays
+from extract.synth.dates import month_abbreviations, months, weekdays
 
 # Rule name -> the project label its matches get. The order is the priority order: on overlap the
 # longer match wins, then the rule listed first. Phones come last and lose to any other match.
@@ -31,6 +32,11 @@ RULE_LABELS: dict[str, str] = {
     "date": "DATE",
     "phone": "PHONENUMBER",
 }
+
+# Labels whose validator proves the form (a checksum, or a parser of the standard): where such a
+# match is most of the span it widens, its label wins over the head's (an IPv4 address the head
+# read as a phone number). A date, a phone or an SSN by its shape proves less: the head's label stays.
+PROVEN_LABELS = frozenset({"EMAIL", "URL", "IBAN", "CREDITCARDNUMBER", "IPV4", "IPV6"})
 
 # Regions whose numbering plans phonenumbers reads national (no +CC) numbers in: the project's
 # texts are French and English, so France, the United Kingdom and the United States.
@@ -252,7 +258,8 @@ def _ipv6s(text: str) -> Iterator[tuple[int, int]]:
 # "16 et 17 avril 1997", "mars, avril et juin 1989", "March 3rd, 2021", "Friday 9 June". A month
 # alone is no date (the labelling convention), nor here a year alone: a shape cannot tell a year of
 # birth, which is one, from any other year, which is not; the head judges those. English month names
-# only capitalised ("may 5" is no date); French ones in either case. Lists hold at most six items
+# only capitalised ("may 5" is no date), abbreviated or not; French ones in either case, with or without
+# their accents, abbreviated or not. Lists hold at most six items
 # before the last: an unbounded one is retried from each of its items (quadratic on long inputs).
 _DAY = r"(?:1er|(?:[12][0-9]|3[01]|0?[1-9])(?:st|nd|rd|th|er|e)?)"
 _YEAR = r"[0-9]{4}(?![0-9])"
@@ -260,9 +267,20 @@ _AND = r"(?:, | et | ou | and | or | & |-|–| au | to )"
 _MAX_LISTED = 6
 
 
+def _month_names() -> tuple[list[str], list[str]]:
+    """(French, English) ways to write a month without a full stop, longest first: names and
+    abbreviations ("janv", "Sept", "Jan"); French ones with or without their accents ("aout")."""
+    fr = {name.rstrip(".") for name in (*months("fr"), *month_abbreviations("fr"))}
+    fr |= {unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode() for name in fr}
+    en = {*months("en"), *month_abbreviations("en"), "Sept"}
+    return sorted(fr, key=lambda name: (-len(name), name)), sorted(en, key=lambda name: (-len(name), name))
+
+
 def _written_date_pattern() -> re.Pattern:
-    fr, en = "|".join(months("fr")), "|".join(months("en"))
-    month = rf"(?:(?i:{fr})|{en})"
+    fr, en = ("|".join(re.escape(name) for name in names) for names in _month_names())
+    # An abbreviation's full stop is the date's only where more of the date follows ("3 Jan. 2021",
+    # "Sept. 14"): at "... on 22 May." or "le 2 déc." it is the sentence's.
+    month = rf"(?:(?i:{fr})|{en})(?:\.(?=,? [0-9]))?"
     weekday = rf"(?:(?i:{'|'.join(weekdays('fr'))})|{'|'.join(weekdays('en'))}),? (?:(?:le|the) )?"
     day_month = rf"(?:{_DAY}{_AND}){{0,{_MAX_LISTED}}}{_DAY} (?:of )?{month}(?:,? {_YEAR})?"
     month_day = rf"{month} {_DAY}(?:,? {_YEAR})?"

@@ -27,7 +27,8 @@ _QUOTES = {('"', '"'), ("“", "”"), ("«", "»"), ("'", "'")}
 # Types whose values may end in punctuation of their own: "P@ssw0rd!", "fe80::", "user_:".
 _OWN_PUNCTUATION = frozenset({"PASSWORD", "IPV6", "URL", "USERNAME"})
 # Types whose values never end in a full stop, though dots run through them ("10.0.0.1",
-# "x.example.biz", "12.03.2021"): a final "." is the sentence's. DATE only after a figure ("3 Jan." keeps it).
+# "x.example.biz", "12.03.2021"): a final "." is the sentence's. DATE and TIME only after a figure
+# ("3 Jan." and "5 p.m." keep theirs, "at 23:14." does not).
 _NO_FINAL_STOP = frozenset({"IPV4", "IPV6", "URL", "EMAIL", "PHONENUMBER", "IBAN", "BIC", "CREDITCARDNUMBER",
                             "ACCOUNTNUMBER", "SSN", "ZIPCODE", "AMOUNT", "BUILDINGNUMBER", "AGE"})
 
@@ -228,7 +229,7 @@ def _is_lone_name_after_title(text: str, kept: list[tuple[Span, Span]], i: int) 
 
 def _is_final_stop(text: str, start: int, end: int, label: str) -> bool:
     return (end - start > 1 and text[end - 1] == "."
-            and (label in _NO_FINAL_STOP or (label == "DATE" and text[end - 2].isdigit())))
+            and (label in _NO_FINAL_STOP or (label in ("DATE", "TIME") and text[end - 2].isdigit())))
 
 
 def _closes_outer_bracket(text: str, start: int, end: int) -> bool:

@@ -263,7 +263,10 @@ def train_trials(batches: TokenBatches, validation: Validation | None, n_inputs:
                 if waited[i] >= hp.patience:
                     active[i] = False
                     result.stopped_at = epoch
-        if progress:
+        if progress and validation is None:  # a refit: nothing to compare, the loss says it learns
+            tqdm.write(f"epoch {epoch:>3}: train loss {float(loss_sum.min() / max(1, n_steps)):.4f}, "
+                       f"{train_seconds:.2f}s")
+        elif progress:
             best = best_trial(results)
             tqdm.write(f"epoch {epoch:>3}: {int(active.sum())}/{k} trials running, "
                        f"best so far {best.trial.name} span F1 {best.best.get('span_f1', float('nan')):.4f} "

@@ -74,7 +74,12 @@ def test_fit_head_command_line(separable_cache, tmp_path):
                                        "--batch-tokens", "256", "--layer", "-1", "--quiet"])
     assert result.exit_code == 0, result.output
     assert "lr=0.03 wd=0" in result.output and "fit-head: done" in result.output
+    assert "refit" in result.output and "on train + val" in result.output
     assert json.loads((tmp_path / "head" / "head.json").read_text())["layers"] == [2]
+    plain = CliRunner().invoke(main, ["fit-head", "--cache", str(separable_cache), "--out", str(tmp_path / "plain"),
+                                      "--epochs", "2", "--no-refit", "--quiet"])
+    assert plain.exit_code == 0 and "on train + val" not in plain.output, plain.output
+    assert json.loads((tmp_path / "plain" / "head.json").read_text())["refit"] is None
     bad = CliRunner().invoke(main, ["fit-head", "--cache", str(separable_cache), "--out", str(tmp_path / "h2"),
                                     "--lr", "0", "--quiet"])
     assert bad.exit_code != 0 and "--lr must be positive" in bad.output
@@ -101,6 +106,9 @@ def test_predict_command_line(tiny_head, tmp_path):
     assert [r["id"] for r in rows] == ["a", "2"] and {"spans", "masked_text"} <= rows[0].keys()
     again = CliRunner().invoke(main, ["predict", "--head", str(tiny_head), "--input", str(inputs), "--output", str(out)])
     assert again.exit_code != 0 and "--overwrite" in again.output
+    # The rule layer forced on: a validated e-mail is hidden whatever the (random) head says.
+    ruled = CliRunner().invoke(main, ["predict", "--head", str(tiny_head), "--rules", "Write to ana@example.org now"])
+    assert ruled.exit_code == 0 and "[EMAIL_1]" in ruled.output, ruled.output
 
 
 def test_predict_bad_input_lines(tiny_head, tmp_path):

@@ -50,6 +50,7 @@ class DemoResult:
     best_trial: str = ""  # its best trial, e.g. "lr=0.01 wd=0.01"
     best_epoch: int = 0  # that trial's best epoch
     decoding: dict = field(default_factory=dict)  # word scores and threshold chosen on val
+    refit: bool = False  # the chosen head was trained again on train + val (fit-head's `refit`)
     metrics: dict = field(default_factory=dict)  # evaluate's metrics.json of the chosen head, on test
     report: Path | None = None  # evaluate's report.md of the chosen head
     comparison: Path | None = None  # evaluate's comparison.md of all heads (with compare_layers)
@@ -75,7 +76,8 @@ class DemoResult:
             ("backbone", f"{self.backbone}{' in int8' if self.quantize else ''} ({self.setup})"),
             ("chosen on val", f"{self.best_head}, {self.best_trial}, epoch {self.best_epoch}, word scores "
                               f"{self.decoding['word_scores']}, O bias {self.decoding['outside_bias']:g}, "
-                              f"threshold {self.decoding['threshold']:.3f}"),
+                              f"threshold {self.decoding['threshold']:.3f}"
+                              f"{'; then trained again on train + val' if self.refit else ''}"),
             *summary_rows(self.metrics),
             ("time", f"{sum(self.stage_seconds.values()):.0f}s ({stages})"),
             ("report", str(self.report)),
@@ -161,7 +163,7 @@ def run_demo(config: DemoConfig, log: Callable[[str], None] = print) -> DemoResu
     run = next(run for run in evaluated.runs if run.name == chosen)
     result.best_head = chosen
     result.best_trial, result.best_epoch = fitted[chosen].best.trial.name, fitted[chosen].best.best_epoch
-    result.decoding = fitted[chosen].decoding
+    result.decoding, result.refit = fitted[chosen].decoding, fitted[chosen].refit is not None
     result.trials = [(f"{name}: {r.trial.name}", r.best.get("span_f1", float("nan")))
                      for name, fit in fitted.items() for r in fit.results]
     result.metrics = run.metrics

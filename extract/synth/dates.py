@@ -35,6 +35,11 @@ def months(lang: str) -> tuple[str, ...]:
     return _calendar()[f"{lang} months"]
 
 
+def month_abbreviations(lang: str) -> tuple[str, ...]:
+    """French abbreviations as the calendar list writes them ("janv."); English ones are the first three letters."""
+    return _calendar()["fr month abbreviations"] if lang == "fr" else tuple(name[:3] for name in months("en"))
+
+
 def weekdays(lang: str) -> tuple[str, ...]:
     return _calendar()[f"{lang} weekdays"]
 

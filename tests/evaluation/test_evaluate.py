@@ -105,3 +105,12 @@ def test_missing_split_and_existing_output(tiny_cache, tiny_head, tmp_path):
     evaluate(EvaluateConfig(cache=tiny_cache, heads=(tiny_head,), out=tmp_path / "mine"))
     evaluate(EvaluateConfig(cache=tiny_cache, heads=(tiny_head,), out=tmp_path / "mine", overwrite=True, split="val"))
     assert json.loads((tmp_path / "mine" / "metrics.json").read_text())["split"] == "val"
+
+
+def test_evaluate_warns_on_a_split_the_head_learned_from(tiny_cache, tiny_head, tmp_path):
+    assert json.loads((tiny_head / "head.json").read_text())["refit"]["splits"] == ["train", "val"]
+    held_out = evaluate(EvaluateConfig(cache=tiny_cache, heads=(tiny_head,), out=tmp_path / "test"))
+    assert not any("held-out" in w for w in held_out.warnings)
+    for split in ("val", "train"):
+        seen = evaluate(EvaluateConfig(cache=tiny_cache, heads=(tiny_head,), split=split, out=tmp_path / split))
+        assert [w for w in seen.warnings if f"{split} is no held-out split" in w], seen.warnings

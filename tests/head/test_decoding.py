@@ -215,3 +215,18 @@ def test_the_rule_layer_adds_and_widens_spans_and_never_deletes_one():
     assert [(text[s.start:s.end], s.label) for s in plain] == [("Bob", "X"), ("06", "X")]
     assert [(text[s.start:s.end], s.label, s.score) for s in ruled] == [
         ("Bob", "X", plain[0].score), ("06 12 34 56 78", "X", 1.0), ("4111 1111 1111 1111", "CREDITCARDNUMBER", 1.0)]
+
+
+def test_a_proven_form_takes_its_own_label_where_it_is_most_of_the_span():
+    from head.decoding import ScoredSpan, merge_rule_spans
+    from head.rules import rule_spans
+
+    text = "server 192.168.10.24 or call 06 12 34 56 78, mail ana@example.org now"
+    at = lambda value, label: ScoredSpan(text.index(value), text.index(value) + len(value), label, 0.7)  # noqa: E731
+    head = [at("192.168", "PHONENUMBER"), at("06 12", "SSN"), at("mail ana@example.org", "USERNAME")]
+    merged = {text[s.start:s.end]: s.label for s in merge_rule_spans(head, rule_spans(text))}
+    assert merged == {"192.168.10.24": "IPV4",  # proven by its parser: the address's own label
+                      "06 12 34 56 78": "SSN",  # a phone by its shape proves less: the head's label stays
+                      "mail ana@example.org": "EMAIL"}  # the e-mail is most of what it widened
+    tiny = [at("or call 06 12 34 56 78, mail ana@example.org", "LASTNAME")]
+    assert {s.label for s in merge_rule_spans(tiny, [m for m in rule_spans(text) if m.label == "EMAIL"])} == {"LASTNAME"}

@@ -143,3 +143,41 @@ def test_label_in_val_but_not_in_train_is_refused(tmp_path, tiny_model_dir, fit)
                               stride=16, progress=False))
     with pytest.raises(ValueError, match=r"\['CITY'\] occur in val but never in train"):
         fit(tmp_path / "cache", tmp_path / "head")
+
+
+def test_the_head_kept_is_the_chosen_trial_refit_on_train_and_val(separable_cache, tmp_path, fit):
+    from safetensors.numpy import load_file
+
+    kept = fit(separable_cache, tmp_path / "refit")
+    plain = fit(separable_cache, tmp_path / "plain", refit=False)
+    reader = CacheReader(separable_cache)
+    refit = json.loads((tmp_path / "refit" / "head.json").read_text())["refit"]
+    assert refit["splits"] == ["train", "val"] and refit["epochs"] == kept.best.best_epoch
+    assert refit["tokens"] == reader.n_tokens("train") + reader.n_tokens("val") and kept.refit == refit
+    assert json.loads((tmp_path / "plain" / "head.json").read_text())["refit"] is None
+    # The choices are the same (made on val before the refit); the weights written are not.
+    assert np.array_equal(kept.best.weight, plain.best.weight) and kept.decoding == plain.decoding
+    written = {name: load_file(tmp_path / name / "head.safetensors") for name in ("refit", "plain")}
+    assert np.array_equal(written["plain"]["weight"], plain.best.weight)
+    assert not np.allclose(written["refit"]["weight"], written["plain"]["weight"])
+    val = reader.read_split("val", [1, 2]).features
+    both = np.concatenate([reader.read_split("train", [1, 2]).features, val])
+    np.testing.assert_allclose(written["refit"]["mean"], both.mean(axis=0), rtol=1e-4, atol=1e-5)
+    assert _test_f1(tmp_path / "refit", reader) >= 0.9  # it learned: the held-out split is tagged
+
+
+def test_a_streamed_refit_reads_train_and_val_shard_by_shard(separable_cache, tmp_path, fit):
+    memory = fit(separable_cache, tmp_path / "memory")
+    streamed = fit(separable_cache, tmp_path / "streamed", max_memory="40KB")
+    assert streamed.refit["data_mode"] == "streaming" and memory.refit["data_mode"] == "in memory"
+    assert streamed.refit["tokens"] == memory.refit["tokens"]
+    reader = CacheReader(separable_cache)
+    assert _test_f1(tmp_path / "memory", reader) >= 0.9 and _test_f1(tmp_path / "streamed", reader) >= 0.9
+
+
+def _test_f1(head: Path, reader: CacheReader) -> float:
+    """Strict span F1 of a head folder on the cache's test split."""
+    loaded = load_head(head)
+    test = reader.read_split("test", loaded.spec.layers)
+    found = loaded.tag(test.features, test.ptr, [r.text for r in test.records], test.offsets).kept(0.0)
+    return score_corpus([list(r.spans) for r in test.records], found, "strict").total.f1

@@ -205,6 +205,15 @@ def test_ipv6():
     ("signed on March 3rd, 2021 in Leeds", "March 3rd, 2021"),
     ("due Friday 9 June.", "Friday 9 June"),
     ("since May 2020", "May 2020"),
+    ("booked for 3 Jan. 2021, then", "3 Jan. 2021"),
+    ("on Sept 14, 2019 we", "Sept 14, 2019"),
+    ("le 15 aout 2021 à midi", "15 aout 2021"),
+    ("né le 3 fevrier 1990", "3 fevrier 1990"),
+    ("au 2 déc. 2019, puis", "2 déc. 2019"),
+    ("depuis janv. 2020", "janv. 2020"),
+    ("the release on 6 Apr. I have", "6 Apr"),  # the full stop ends the sentence, not the month
+    ("before 22 May.", "22 May"),
+    ("le 2 déc. Puis", "2 déc"),
 ])
 def test_written_date_found(text, value):
     only(text, value, "DATE")
@@ -215,6 +224,8 @@ def test_written_date_found(text, value):
     "you may 5 times",  # an English month is capitalised
     "en février, puis",  # a month alone
     "12 marsupials",  # inside a word
+    "the jan 5 build",  # an English abbreviation is capitalised too
+    "Janet 5",  # an abbreviation is a whole word
 ])
 def test_not_a_written_date(text):
     assert found(text) == []

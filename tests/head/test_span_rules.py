@@ -29,7 +29,7 @@ def test_spans_lose_unpaired_punctuation_at_their_ends(text, expected):
 @pytest.mark.parametrize("text, label, expected", [
     ("193.41.39.79.", "IPV4", "193.41.39.79"), ("https://deep-cardboard.biz.", "URL", "https://deep-cardboard.biz"),
     ("ana.b@mail.fr.", "EMAIL", "ana.b@mail.fr"), ("12.03.2021.", "DATE", "12.03.2021"),
-    ("3 Jan.", "DATE", "3 Jan."), ("J.", "MIDDLENAME", "J."), ("M.", "PREFIX", "M."), ("Smith & Co.", "COMPANYNAME", "Smith & Co."),
+    ("3 Jan.", "DATE", "3 Jan."), ("23:14.", "TIME", "23:14"), ("5 p.m.", "TIME", "5 p.m."), ("J.", "MIDDLENAME", "J."), ("M.", "PREFIX", "M."), ("Smith & Co.", "COMPANYNAME", "Smith & Co."),
     ("P@ss.", "PASSWORD", "P@ss."),
     # inside a closing bracket, quote or comma too
     ("10.0.0.1.)", "IPV4", "10.0.0.1"), ("«ana@x.fr.»", "EMAIL", "ana@x.fr"), ("ana@x.fr.,", "EMAIL", "ana@x.fr"),

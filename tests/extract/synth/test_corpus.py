@@ -42,8 +42,8 @@ def test_same_seed_gives_byte_identical_files(tmp_path):
 # Faker's own data changes between its releases, so the comparison holds for the recorded release.
 RECORDED_FAKER = "40.63.0"
 RECORDED_CORPUS = {
-    "english_synthetic.jsonl": "1611543d05504aa427908205bec5f96f1c7fd104d038230f6a97466356724bf0",
-    "french_synthetic.jsonl": "0f03cc1ed5ed28771696e0aec87eae52e27817c699f4d056d08605a93d284699",
+    "english_synthetic.jsonl": "56f50573b2e5a996c9e890f5acc256c7ea1699dd095b79ed14b1d0b16a7995db",
+    "french_synthetic.jsonl": "d008d05e05bef5cd363ec36c1f9e76c6524d98b9613b15ab7242dc991352ad42",
 }
 
 

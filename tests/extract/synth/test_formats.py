@@ -58,10 +58,10 @@ def test_french_phones_and_ibans(corpus):
     assert any(" " in i for i in ibans) and any(" " not in i for i in ibans)  # grouped and compact
 
 
-def test_french_social_security_numbers_have_a_valid_key(corpus):
-    numbers = span_texts(by_language(corpus, "fr"), "SSN")
+def test_french_social_security_numbers_have_a_valid_key(big_corpus):
+    numbers = span_texts(by_language(big_corpus, "fr"), "SSN")  # enough draws for the share to hold
     nirs = [n for n in numbers if re.fullmatch(r"[12] \d\d \d\d \d\d \d{3} \d{3} \d\d|[12]\d{14}|[12]\d{12} \d\d", n)]
-    assert len(nirs) >= 0.6 * len(numbers)  # the others: identity numbers of other countries
+    assert len(nirs) >= 0.5 * len(numbers)  # the others (a fifth, and an `intl` template): other countries' numbers
     for nir in nirs:
         digits = nir.replace(" ", "")
         assert 97 - int(digits[:13]) % 97 == int(digits[13:]), nir
