@@ -202,8 +202,8 @@ def split_records(records: list[Record], val_fraction: float, test_fraction: flo
     assignment: dict[int, str] = {}
     for stratum in sorted({key[:2] for key in groups}):
         # Each unit's place comes from a hash of (seed, stratum, unit) alone, not from a shuffle of
-        # the list: a template added to the corpus lands somewhere in the order and moves at most the
-        # units at the val/test and test/train edges, so before/after comparisons keep their splits.
+        # the list: a template added to the corpus lands somewhere in the order and moves only a few
+        # units near the val/test and test/train edges, so before/after comparisons keep their splits.
         units = sorted((key for key in groups if key[:2] == stratum), key=lambda key: _unit_rank(seed, key))
         total = sum(len(groups[key]) for key in units)
         wanted = {"val": total * val_fraction, "test": total * test_fraction}

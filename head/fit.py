@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -198,18 +198,21 @@ def refit_trial(config: FitConfig, reader: CacheReader, spec: FeatureSpec, best:
     """
     started = time.perf_counter()
     batches, standardizer, mode, tokens = training_batches(config, reader, REFIT_SPLITS, spec, device)
-    hp = replace(config.hp, epochs=max(1, best.best_epoch))
+    epochs = max(1, best.best_epoch)
     if config.progress:
-        tqdm.write(f"refit: {best.trial.name} on {' + '.join(REFIT_SPLITS)} ({tokens} tokens), {hp.epochs} epochs")
+        tqdm.write(f"refit: {best.trial.name} on {' + '.join(REFIT_SPLITS)} ({tokens} tokens), {epochs} epochs")
+    # The validated trial's schedule (sized for `epochs` of config.hp), stopped at its best epoch: the
+    # head written is trained the way the one that chose the operating points was, on more data.
     (result,) = train_trials(batches, None, reader.feature_width(spec.layers) * spec.copies,
-                             len(reader.scheme.labels), [best.trial], hp,
-                             class_weights_from_counts(label_counts, hp.class_weight), device, config.progress)
+                             len(reader.scheme.labels), [best.trial], config.hp,
+                             class_weights_from_counts(label_counts, config.hp.class_weight), device, config.progress,
+                             stop_after=epochs)
     if result.diverged_at is not None:
         raise NonFiniteError(f"the refit of {best.trial.name} on train + val diverged at epoch {result.diverged_at} "
                              "(non-finite weights or loss); fit again with `refit` off")
     check_finite_tensors({"weight": result.weight, "bias": result.bias}, "fit-head: the refit head")
-    return TokenHead.from_trial(result, standardizer, hp, spec), {
-        "splits": list(REFIT_SPLITS), "epochs": hp.epochs, "tokens": tokens, "data_mode": mode,
+    return TokenHead.from_trial(result, standardizer, config.hp, spec), {
+        "splits": list(REFIT_SPLITS), "epochs": epochs, "tokens": tokens, "data_mode": mode,
         "seconds": round(time.perf_counter() - started, 1)}
 
 

@@ -267,24 +267,35 @@ _AND = r"(?:, | et | ou | and | or | & |-|–| au | to )"
 _MAX_LISTED = 6
 
 
-def _month_names() -> tuple[list[str], list[str]]:
-    """(French, English) ways to write a month without a full stop, longest first: names and
-    abbreviations ("janv", "Sept", "Jan"); French ones with or without their accents ("aout")."""
-    fr = {name.rstrip(".") for name in (*months("fr"), *month_abbreviations("fr"))}
-    fr |= {unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode() for name in fr}
-    en = {*months("en"), *month_abbreviations("en"), "Sept"}
-    return sorted(fr, key=lambda name: (-len(name), name)), sorted(en, key=lambda name: (-len(name), name))
+def _alternatives(names) -> str:
+    return "|".join(re.escape(name) for name in sorted(set(names), key=lambda name: (-len(name), name)))
+
+
+def _month_pattern(with_year_only: bool) -> str:
+    """A month: its name, or an abbreviation ("janv", "Sept", "Jan"; French ones in any case, with or
+    without accents: "aout", "fevr"), whose full stop is the date's only where the date goes on (its
+    day or year must follow: "3 Jan. 2021", "Sept. 14"; in "on 22 May." or "le 2 déc." the stop is
+    the sentence's). `with_year_only`: for a month followed by a year alone, where a bare "sept"
+    is the number seven ("sept 2000 personnes") and needs its full stop."""
+    fr_full, en_full = months("fr"), months("en")
+    fr_short = {name.rstrip(".") for name in month_abbreviations("fr")} - set(fr_full)
+    en_short = {*month_abbreviations("en"), "Sept"} - set(en_full)
+    unaccented = lambda names: {unicodedata.normalize("NFKD", n).encode("ascii", "ignore").decode() for n in names}  # noqa: E731
+    fr_full, fr_short = set(fr_full) | unaccented(fr_full), fr_short | unaccented(fr_short)
+    fr_bare = fr_short - {"sept"} if with_year_only else fr_short
+    bare = rf"(?i:{_alternatives(fr_full | fr_bare)})|{_alternatives([*en_full, *en_short])}"
+    dotted = rf"(?:(?i:{_alternatives(fr_short)})|{_alternatives(en_short)})\.(?=,? [0-9])"
+    return rf"(?:{dotted}|{bare})"
 
 
 def _written_date_pattern() -> re.Pattern:
-    fr, en = ("|".join(re.escape(name) for name in names) for names in _month_names())
-    # An abbreviation's full stop is the date's only where more of the date follows ("3 Jan. 2021",
-    # "Sept. 14"): at "... on 22 May." or "le 2 déc." it is the sentence's.
-    month = rf"(?:(?i:{fr})|{en})(?:\.(?=,? [0-9]))?"
+    month, month_y = _month_pattern(False), _month_pattern(True)
     weekday = rf"(?:(?i:{'|'.join(weekdays('fr'))})|{'|'.join(weekdays('en'))}),? (?:(?:le|the) )?"
-    day_month = rf"(?:{_DAY}{_AND}){{0,{_MAX_LISTED}}}{_DAY} (?:of )?{month}(?:,? {_YEAR})?"
+    # A dotted month must take what follows it: "14 juil. 2 jours" is "14 juil" and a sentence's stop.
+    dated = rf"(?:{month}(?<=\.),? {_YEAR}|{month}(?<!\.)(?:,? {_YEAR})?)"
+    day_month = rf"(?:{_DAY}{_AND}){{0,{_MAX_LISTED}}}{_DAY} (?:of )?{dated}"
     month_day = rf"{month} {_DAY}(?:,? {_YEAR})?"
-    month_year = rf"(?:{month}{_AND}){{0,{_MAX_LISTED}}}{month},? {_YEAR}"
+    month_year = rf"(?:{month_y}{_AND}){{0,{_MAX_LISTED}}}{month_y},? {_YEAR}"
     return re.compile(rf"{_NOT_AFTER_ALNUM}(?:{weekday})?(?:{day_month}|{month_year}|{month_day}){_NOT_BEFORE_ALNUM}")
 
 

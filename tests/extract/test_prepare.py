@@ -182,5 +182,5 @@ def test_a_template_added_moves_few_others_between_splits():
     for added in ("new-a", "new-b", "new-c", "new-d"):
         after = split_of(corpus([f"t{n:03d}" for n in range(100)] + [added]))
         moved.append(sum(before[t] != after[t] for t in before))
-    # A shuffled list re-rolls about a third of the templates: here at most the two edge units move.
+    # A shuffled list re-rolls about a quarter of the templates: here at most the two edge units move.
     assert max(moved) <= 2, moved

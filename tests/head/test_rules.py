@@ -214,6 +214,10 @@ def test_ipv6():
     ("the release on 6 Apr. I have", "6 Apr"),  # the full stop ends the sentence, not the month
     ("before 22 May.", "22 May"),
     ("le 2 déc. Puis", "2 déc"),
+    ("We met on 3 June. 12 people came.", "3 June"),  # a full name never takes a stop
+    ("le 14 juil. 2 jours", "14 juil"),  # a dotted month takes the year after it, or no stop
+    ("Born on 5 May. 2020 was hard.", "5 May"),
+    ("le 14 sept 2019", "14 sept 2019"),
 ])
 def test_written_date_found(text, value):
     only(text, value, "DATE")
@@ -226,6 +230,8 @@ def test_written_date_found(text, value):
     "12 marsupials",  # inside a word
     "the jan 5 build",  # an English abbreviation is capitalised too
     "Janet 5",  # an abbreviation is a whole word
+    "sept 2000 personnes",  # seven, not September, without a day before it
+    "dix-sept 2020",
 ])
 def test_not_a_written_date(text):
     assert found(text) == []
