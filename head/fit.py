@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -201,12 +201,12 @@ def refit_trial(config: FitConfig, reader: CacheReader, spec: FeatureSpec, best:
     epochs = max(1, best.best_epoch)
     if config.progress:
         tqdm.write(f"refit: {best.trial.name} on {' + '.join(REFIT_SPLITS)} ({tokens} tokens), {epochs} epochs")
-    # The validated trial's schedule (sized for `epochs` of config.hp), stopped at its best epoch: the
-    # head written is trained the way the one that chose the operating points was, on more data.
+    # A whole run of the best epoch count, its schedule warming up and decaying over those epochs:
+    # the usual way to retrain on all the data once validation has said how long to train.
+    hp = replace(config.hp, epochs=epochs)
     (result,) = train_trials(batches, None, reader.feature_width(spec.layers) * spec.copies,
-                             len(reader.scheme.labels), [best.trial], config.hp,
-                             class_weights_from_counts(label_counts, config.hp.class_weight), device, config.progress,
-                             stop_after=epochs)
+                             len(reader.scheme.labels), [best.trial], hp,
+                             class_weights_from_counts(label_counts, hp.class_weight), device, config.progress)
     if result.diverged_at is not None:
         raise NonFiniteError(f"the refit of {best.trial.name} on train + val diverged at epoch {result.diverged_at} "
                              "(non-finite weights or loss); fit again with `refit` off")

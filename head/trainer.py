@@ -204,13 +204,10 @@ def _selection_key(metrics: dict) -> tuple[float, float]:
 
 def train_trials(batches: TokenBatches, validation: Validation | None, n_inputs: int, n_classes: int,
                  trials: list[Trial], hp: Hyperparameters, class_weights: torch.Tensor | None = None,
-                 device: torch.device = torch.device("cpu"), progress: bool = True,
-                 stop_after: int | None = None) -> list[TrialResult]:
+                 device: torch.device = torch.device("cpu"), progress: bool = True) -> list[TrialResult]:
     """Train every trial together; keep each trial's best epoch (by validation span F1).
 
-    Without `validation`, every trial trains all epochs and its last epoch is kept. `stop_after`
-    ends training after that epoch while the learning-rate schedule still spans `hp.epochs`: a
-    refit then follows the validated trial's schedule up to its best epoch.
+    Without `validation`, every trial trains all epochs and its last epoch is kept.
     """
     hp.check()
     k = len(trials)
@@ -230,8 +227,7 @@ def train_trials(batches: TokenBatches, validation: Validation | None, n_inputs:
                            {"span_f1": -1.0, "token_macro_f1": -1.0}) for t in trials]
     waited = [0] * k
     step = 0
-    last_epoch = hp.epochs if stop_after is None else max(1, min(stop_after, hp.epochs))
-    for epoch in range(1, last_epoch + 1):
+    for epoch in range(1, hp.epochs + 1):
         started = time.perf_counter()
         loss_sum = torch.zeros(k, dtype=torch.float64, device=device)
         n_steps = 0

@@ -158,24 +158,3 @@ def test_train_trials_equals_a_textbook_loop_per_trial(class_weight):
         np.testing.assert_allclose(result.bias, head.bias.detach().numpy(), rtol=1e-5, atol=1e-5)
         assert result.best_epoch == hp.epochs  # without validation the last epoch is kept
 
-
-def test_stop_after_keeps_the_schedule_of_every_epoch():
-    """A refit stopped at the best epoch trains as the validated trial did up to there, on a schedule sized
-    for all its epochs (not one decayed to 0 by the stop)."""
-    rng = np.random.default_rng(2)
-    n, d, c = 400, 8, 3
-    y = rng.choice(c, size=n)
-    x = (rng.normal(size=(c, d))[y] + rng.normal(size=(n, d))).astype(np.float32)
-    data = SplitData(x, y.astype(np.int64), np.array([0, n]), np.zeros((n, 2), np.int64), np.zeros(n, np.int64), [])
-    hp = Hyperparameters(epochs=6, batch_tokens=64, dropout=0.0, warmup=0.1, seed=3)
-
-    def run(hp, stop_after=None):
-        batches = InMemoryBatches(data, FeatureSpec([0]), Standardizer.identity(d), hp.batch_tokens, hp.seed,
-                                  torch.device("cpu"))
-        return train_trials(batches, None, d, c, TRIALS[:1], hp, progress=False, stop_after=stop_after)[0]
-
-    full, stopped, short = run(hp), run(hp, stop_after=3), run(Hyperparameters(**{**hp.__dict__, "epochs": 3}))
-    assert len(stopped.curve) == 3 and stopped.best_epoch == 3
-    assert [p["train_loss"] for p in stopped.curve] == pytest.approx([p["train_loss"] for p in full.curve[:3]],
-                                                                     rel=1e-6)
-    assert stopped.curve[2]["train_loss"] != pytest.approx(short.curve[2]["train_loss"], rel=1e-6)
