@@ -263,9 +263,10 @@ class CacheReader:
         """Splits in memory one after the other (train then val for a refit), read into one buffer."""
         shards = []
         for split in splits:
-            if not self._split_info(split)["shards"]:
+            listed = self._split_info(split)["shards"]
+            if not listed:
                 raise PiiTaggerError(f"`cache` {self.path}: the {split} split has no finished shard")
-            shards += zip(self.shard_paths(split), self._split_info(split)["shards"])
+            shards += zip(self.shard_paths(split), listed)
         total = sum(int(shard["tokens"]) for _, shard in shards)
         features = np.empty((total, self.feature_width(layers)), dtype=dtype) if layers else None
         parts: list[SplitData] = []

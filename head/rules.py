@@ -8,7 +8,6 @@ from __future__ import annotations
 import bisect
 import ipaddress
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 
@@ -17,6 +16,7 @@ import phonenumbers
 from extract.checksums import iban_valid, luhn_completed
 from extract.records import Span
 from extract.synth.dates import month_abbreviations, months, weekdays
+from extract.synth.text import strip_accents
 
 # Rule name -> the project label its matches get. The order is the priority order: on overlap the
 # longer match wins, then the rule listed first. Phones come last and lose to any other match.
@@ -280,8 +280,7 @@ def _month_pattern(with_year_only: bool) -> str:
     fr_full, en_full = months("fr"), months("en")
     fr_short = {name.rstrip(".") for name in month_abbreviations("fr")} - set(fr_full)
     en_short = {*month_abbreviations("en"), "Sept"} - set(en_full)
-    unaccented = lambda names: {unicodedata.normalize("NFKD", n).encode("ascii", "ignore").decode() for n in names}  # noqa: E731
-    fr_full, fr_short = set(fr_full) | unaccented(fr_full), fr_short | unaccented(fr_short)
+    fr_full, fr_short = {*fr_full, *map(strip_accents, fr_full)}, fr_short | set(map(strip_accents, fr_short))
     fr_bare = fr_short - {"sept"} if with_year_only else fr_short
     bare = rf"(?i:{_alternatives(fr_full | fr_bare)})|{_alternatives([*en_full, *en_short])}"
     dotted = rf"(?:(?i:{_alternatives(fr_short)})|{_alternatives(en_short)})\.(?=,? [0-9])"
