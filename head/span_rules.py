@@ -1,21 +1,19 @@
 """What a predicted span may cover: a value written without spaces widened to its whole run, a
-multi-word value grown to its natural extent (a firm's legal suffix, "Flat 2", "16 et 17 avril"),
-a title's name and a name's title, unpaired punctuation, a sentence's full stop and a mention's "@"
-left out; what is no value dropped (a function word or a lone letter alone, a month alone). One
+multi-word value grown to its natural extent (a firm's legal suffix, "Flat 2", "16 et 17 avril",
+"Kuhlman Road"), names written without a space made one handle ("ivah.christiansen"), a title's
+name and a name's title, unpaired punctuation, a sentence's full stop and a mention's "@" left
+out; what is no value dropped (a function word or a lone letter alone, a month alone). One
 rule set, data in `span_extents.json`, applied identically by fit-head's validation, evaluate,
 predict and score (through `tag_block`).
 """
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Sequence
 
 from extract.records import Span
-from extract.synth.dates import months, weekdays
+from head.span_extents import EXTENTS
 
 # Punctuation a token may carry that never ends (or opens) an entity: "Consultant," is one
 # token to some tokenizers. A bracket or quote is kept when the span holds its partner: "(555)".
@@ -33,70 +31,6 @@ _NO_FINAL_STOP = frozenset({"IPV4", "IPV6", "URL", "EMAIL", "PHONENUMBER", "IBAN
                             "ACCOUNTNUMBER", "SSN", "ZIPCODE", "AMOUNT", "BUILDINGNUMBER", "AGE"})
 
 
-_EXTENTS_FILE = Path(__file__).with_name("span_extents.json")
-
-
-@dataclass(frozen=True)
-class _Extents:
-    """How far a span reaches (head/span_extents.json), compiled once."""
-
-    whole_run: frozenset  # types written without spaces: the whole run of non-space characters
-    numeric_only: frozenset  # of those, widened only over a run of figures and separators
-    numeric_run: re.Pattern
-    breakers: str  # non-space characters that end a run anyway
-    colon_inside: frozenset  # types whose runs go on through ':'
-    code_symbols: str  # inside a run, they make it a code whatever the span's type
-    sentence_end: str
-    sentence_start: str
-    sigils: dict  # label -> characters before a value that are not the value ("@" of "@jdoe")
-    right: dict  # label -> [(pattern matched at the span's end, pattern its text must match or None)]
-    left: dict  # label -> [(pattern matched just before the span's start, pattern its text must match or None)]
-    join: re.Pattern  # two spans of one type with this between them (and a character either side) become one
-    title_word: re.Pattern
-    title_labels: tuple  # (label of the first of two words, label of the last)
-    name_labels: frozenset  # labels of a person's names: a lone FIRSTNAME after a title is a surname only beside none
-    titles_before: re.Pattern  # titles no span covers, ending right before a name ("MM. ", "Lord Justice ")
-    function_words: frozenset  # lower-case words that are never a value alone ("le", "Selon", "at")
-    lower_case_words: frozenset  # the same, only as written in lower case ("it", not "IT")
-    particles: frozenset  # function words that open a surname ("Le Lopes", "van Dijk")
-    alone: dict  # label -> pattern of what is never a value of that type on its own (a weekday alone)
-    single_letter_labels: frozenset  # the only types a lone letter may be (an initial, "Bât. B")
-
-
-def _load_extents(path: Path = _EXTENTS_FILE) -> _Extents:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    run = data["whole_run"]
-    names = {"<MONTH>": "|".join(months("fr") + months("en")), "<WEEKDAY>": "|".join(weekdays("fr") + weekdays("en"))}
-
-    def compiled(pattern: str) -> re.Pattern:  # the calendar's names stand in for <MONTH> and <WEEKDAY>
-        return re.compile(re.sub("|".join(names), lambda m: names[m.group()], pattern))
-
-    def entry(item) -> tuple:
-        if isinstance(item, str):
-            return compiled(item), None
-        return compiled(item["pattern"]), compiled(item["when"])
-
-    def patterns(section: dict) -> dict:
-        return {label: [entry(p) for p in items] for label, items in section.items() if not label.startswith("_")}
-
-    return _Extents(
-        whole_run=frozenset(run["labels"]), numeric_only=frozenset(run["numeric_only"]),
-        numeric_run=re.compile(run["numeric_run"]), breakers=run["breakers"],
-        colon_inside=frozenset(run["colon_inside"]), code_symbols=run["code_symbols"],
-        sentence_end=run["sentence_end"], sentence_start=run["sentence_start"], sigils=run["sigils"],
-        right=patterns(data["right"]), left=patterns(data["left"]), join=re.compile(data["join"]["pattern"]),
-        title_word=re.compile(data["after_title"]["word"]), title_labels=tuple(data["after_title"]["labels"]),
-        name_labels=frozenset(data["after_title"]["name_labels"]),
-        titles_before=re.compile(r"(?<![\w.])(?:(?:%s) +)+$" % "|".join(
-            re.escape(title) for title in sorted(data["after_title"]["titles"].split(), key=len, reverse=True))),
-        function_words=frozenset(data["no_value"]["function_words"].split()),
-        lower_case_words=frozenset(data["no_value"]["lower_case_words"].split()),
-        particles=frozenset(data["no_value"]["particles"].split()),
-        alone={label: compiled(p) for label, p in data["no_value"]["alone"].items()},
-        single_letter_labels=frozenset(data["no_value"]["single_letter_labels"]))
-
-
-EXTENTS = _load_extents()
 _MAX_GROWTH = 8  # right or left patterns applied at most this many times to one span
 _LOOK_BEHIND = 40  # characters before a span that left patterns may read
 
@@ -107,8 +41,9 @@ def _is_run_char(char: str, breakers: str) -> bool:
 
 def _whole_run(text: str, span: Span, low: int, high: int) -> tuple[int, int]:
     """`span`'s bounds widened to the run of non-space characters around it, within [low, high),
-    for types written without spaces and for any span inside a run that holds a code symbol;
-    sentence punctuation at the run's ends stays out (unless the head's own span held it)."""
+    for types written without spaces, for any span inside a run of figures and separators alone
+    ("237.143.66.82", "143430.48") and for any span inside a run that holds a code symbol; sentence
+    punctuation at the run's ends stays out (unless the head's own span held it)."""
     rules = EXTENTS
     breakers = rules.breakers + ("" if span.label in rules.colon_inside else ":")
     start, end = span.start, span.end
@@ -125,7 +60,9 @@ def _whole_run(text: str, span: Span, low: int, high: int) -> tuple[int, int]:
     if (start, end) == (span.start, span.end):
         return start, end
     run = text[start:end]
-    if span.label in rules.whole_run and (span.label not in rules.numeric_only or rules.numeric_run.match(run)):
+    if span.label in rules.whole_run:
+        return start, end
+    if rules.numeric_run.match(run):  # guard: numeric-run-widened
         return start, end
     if any(symbol in run[1:-1] for symbol in rules.code_symbols):
         return start, end
@@ -150,14 +87,23 @@ def _grown(text: str, label: str, start: int, end: int, low: int, high: int) -> 
     return start, end
 
 
+def _relabelled(text: str, span: Span, high: int) -> Span:
+    """`span` with the type its next words make it ("Human Group" before "Coordinator": JOBTITLE)."""
+    target = EXTENTS.becomes.get(span.label)
+    if target is None:
+        return span
+    found = EXTENTS.right[target][0][0].match(text, span.end)
+    return Span(span.start, span.end, target) if found is not None and found.end() <= high else span
+
+
 def _joined(text: str, kept: list[tuple[Span, Span]]) -> list[tuple[Span, Span]]:
-    """Neighbours of one type with only a joiner between them made one ("Jean-Pierre", "john.doe")."""
+    """Neighbours of one type with only a joiner between them made one ("Jean-Pierre", "john.doe"),
+    and a day with the rest of its date ("10 et 11 janvier 1990")."""
     out: list[tuple[Span, Span]] = []
     for cleaned, decoded in kept:
         if out:
             last, last_decoded = out[-1]
-            if (last.label == cleaned.label and last.end < cleaned.start
-                    and EXTENTS.join.match(text[last.end - 1:cleaned.start + 1])):
+            if last.label == cleaned.label and last.end < cleaned.start and _joins(text, last, cleaned):
                 out[-1] = (Span(last.start, cleaned.end, last.label),
                            Span(last_decoded.start, max(decoded.end, last_decoded.end), last.label))
                 continue
@@ -165,20 +111,97 @@ def _joined(text: str, kept: list[tuple[Span, Span]]) -> list[tuple[Span, Span]]
     return out
 
 
+def _joins(text: str, first: Span, second: Span) -> bool:
+    """Whether only a joiner stands between two spans of one type, or (for some types) what the
+    first ends with and the words after it make them one value ("10 et 11 janvier 1990")."""
+    if EXTENTS.join.match(text[first.end - 1:second.start + 1]):
+        return True
+    by_type = EXTENTS.join_by_type.get(first.label)
+    # The first span's last words only: a chain of days ("1, 2, 3 et 4 mai") stays linear.
+    return by_type is not None and by_type.search(text[max(first.start, first.end - 16):second.start + 1]) is not None
+
+
+def _runs_joined(text: str, spans: Sequence[Span]) -> list[Span]:
+    """Neighbours in one run of non-space characters made one span: names touching or with one
+    joiner between them are a handle ("Ivah.Christiansen", "Roma_Altenwerth"), and spans of any
+    types in one run of figures and separators are one value with the longer one's type
+    ("11.179" and "229.48" of an IPv4 address): no joiner left visible between hidden parts."""
+    out: list[Span] = []
+    for span in spans:
+        last = out[-1] if out else None
+        if last is not None and _is_handle(text, last, span):
+            out[-1] = Span(last.start, span.end, EXTENTS.handle_label)
+        elif last is not None and _is_numeric_run(text, last, span):  # guard: numeric-parts-joined
+            longer = max((last, span), key=lambda s: s.end - s.start)
+            out[-1] = Span(last.start, span.end, longer.label)
+        else:
+            out.append(span)
+    return out
+
+
+def _is_numeric_run(text: str, first: Span, second: Span) -> bool:
+    """Two spans with nothing or one character between them that together are figures and separators alone."""
+    if not first.end <= second.start <= first.end + 1:
+        return False
+    run = text[first.start:second.end].rstrip(EXTENTS.sentence_end)
+    return not any(char.isspace() for char in run) and EXTENTS.numeric_run.match(run) is not None
+
+
+def _is_handle(text: str, first: Span, second: Span) -> bool:
+    """Two names with nothing or one joiner between them, no space in either, a joiner or a figure
+    in the whole, and two letters at least in the first ("J.Smith" is a name as written)."""
+    labels, joiners = EXTENTS.handle_labels, EXTENTS.handle_joiners
+    if first.label not in labels or second.label not in labels or not first.end <= second.start <= first.end + 1:
+        return False
+    run, gap = text[first.start:second.end], text[first.end:second.start]
+    return (all(char in joiners for char in gap) and not any(char.isspace() for char in run)
+            and any(char in joiners or char.isdigit() for char in run)
+            and sum(char.isalpha() for char in text[first.start:first.end]) >= 2
+            and not _in_an_address(text, first.start, second.end))
+
+
+def _in_an_address(text: str, start: int, end: int) -> bool:
+    """Whether [start, end) lies in a run of non-space characters with an "@" or a "/" (an e-mail, a URL)."""
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    return "@" in text[start:end] or "/" in text[start:end]
+
+
 def _title_before(text: str, low: int, start: int) -> re.Match | None:
     """Titles ending right before `start` ("MM. ", "Lord Justice "), read no further back than `low`."""
     return EXTENTS.titles_before.search(text, max(low, start - _LOOK_BEHIND), start)
 
 
+def _initials_before(text: str, low: int, start: int) -> list[Span]:
+    """Initials no span covers right before `start`, that are no title ("L. " of "M. L. Loucaides"),
+    where a name may start: after a title, a span, a comma or a bracket, or at the text's start
+    ("grade of A. Smith", "Part I. Smith" hold none)."""
+    found: list[Span] = []
+    while (initial := EXTENTS.initial.search(text, max(low, start - 3), start)) is not None:
+        if text[initial.start():initial.start() + 2] in EXTENTS.titles:
+            break
+        start = initial.start()
+        found.insert(0, Span(start, start + 2, EXTENTS.initial_label))
+    before = text[low:start].rstrip()  # empty: right after a span, or at the text's start
+    opens = not before or before[-1] in ",;:([«\"“"
+    return found if opens or _title_before(text, low, start) else []
+
+
 def _titles_before_names(text: str, kept: list[tuple[Span, Span]]) -> list[tuple[Span, Span]]:
-    """A title no span covers right before a name span becomes its PREFIX span ("MM. Dupont")."""
+    """A title no span covers right before a name span becomes its PREFIX span ("MM. Dupont"),
+    an initial its MIDDLENAME span ("I. Cabral")."""
     out: list[tuple[Span, Span]] = []
     for cleaned, decoded in kept:
         if cleaned.label in EXTENTS.name_labels:
-            title = _title_before(text, out[-1][0].end if out else 0, cleaned.start)
+            low = out[-1][0].end if out else 0
+            initials = _initials_before(text, low, cleaned.start)  # guard: initial-before-name
+            title = _title_before(text, low, initials[0].start if initials else cleaned.start)
             if title is not None:  # guard: title-before-name
                 end = title.start() + len(title.group().rstrip())
                 out.append((Span(title.start(), end, "PREFIX"), decoded))
+            out.extend((initial, decoded) for initial in initials)
         out.append((cleaned, decoded))
     return out
 
@@ -258,15 +281,16 @@ def _function_word_tail(text: str, start: int, end: int, label: str) -> int | No
 
 
 def _in_a_name(text: str, word: Span, previous: Span | None, following: Span | None) -> bool:
-    """A function word right after a title or a name ("Mr Le", "Mme Le", "Sarah Le"), or a
-    capitalised one or a particle right before a name ("Les Dennis", "Do Minh", "le Lopes"), is
-    part of a person's name."""
+    """A function word right after a title or a name ("Mr Le", "Mme Le", "Sarah Le"; a capitalised
+    name after a span of any type: "Sarah" misread, then "Le"), or a capitalised one or a particle
+    right before a name ("Les Dennis", "Do Minh", "le Lopes"), is part of a person's name."""
     names = EXTENTS.name_labels | {"PREFIX"}
-    if previous is not None and previous.label in names and _adjacent(text, previous, word):
+    value = text[word.start:word.end]
+    if previous is not None and _adjacent(text, previous, word) and (
+            previous.label in names or (word.label in EXTENTS.name_labels and value[0].isupper())):
         return True
     if _title_before(text, previous.end if previous is not None else 0, word.start):  # one the head left out: "Mme Le"
         return True
-    value = text[word.start:word.end]
     return (following is not None and following.label in EXTENTS.name_labels and _adjacent(text, word, following)
             and (value[0].isupper() or value.casefold() in EXTENTS.particles))
 
@@ -308,9 +332,11 @@ def clean_spans(text: str, spans: Sequence[Span]) -> list[tuple[Span, Span]]:
     the name after a title (its decoded span is the title's) and the title before a name (the name's)."""
     kept: list[tuple[Span, Span]] = []
     spans = _split_at_line_breaks(text, spans)  # guard: no-span-across-lines
+    spans = _runs_joined(text, spans)  # guard: handle-joined
     for i, span in enumerate(spans):
         low = kept[-1][0].end if kept else 0
         high = spans[i + 1].start if i + 1 < len(spans) else len(text)
+        span = _relabelled(text, span, high)  # guard: relabelled-by-next-words
         start, end = _whole_run(text, span, low, high)  # guard: whole-run-widened
         start, end = _grown(text, span.label, start, end, low, high)  # guard: extents-grown
         own = span.label in _OWN_PUNCTUATION

@@ -44,7 +44,7 @@ def test_a_final_full_stop_goes_only_where_the_type_never_ends_in_one(text, labe
     ("from 34.70.62.39 today", (5, 11, "IPV4"), ["34.70.62.39"]),  # "34.70." was decoded
     ("ip 10.0.0.1.", (6, 12, "IPV4"), ["10.0.0.1"]),  # widened, then the sentence's full stop goes
     ("mail (ana.b@x.fr), ok", (10, 15, "EMAIL"), ["ana.b@x.fr"]),
-    ("34.70.62.39", (3, 5, "AMOUNT"), ["70"]),  # other types are not widened
+    ("see www.acme.org", (8, 12, "COMPANYNAME"), ["acme"]),  # other types are not widened over words
 ])
 def test_spans_of_spaceless_addresses_cover_the_whole_address(text, span, expected):
     assert [text[s.start:s.end] for s in trim_punctuation(text, [Span(*span)])] == expected
@@ -84,6 +84,43 @@ def test_values_written_without_spaces_are_hidden_whole(text, span, expected):
 
 
 @pytest.mark.parametrize("text, span, expected", [
+    ("from IP 237.143.66.82, ok", (8, 16, "PHONENUMBER"), ["237.143.66.82"]),  # read as a phone up to a dot
+    ("worth 143430.48 Syrian Pound", (6, 12, "AMOUNT"), ["143430.48"]),  # an amount's decimals
+    ("ref 4411.2025 ok", (4, 8, "ACCOUNTNUMBER"), ["4411.2025"]),
+    ("call 555-123-4567 now", (5, 12, "PHONENUMBER"), ["555-123-4567"]),
+    ("room 12a-b ok", (5, 7, "SECONDARYADDRESS"), ["12"]),  # letters after the dash: no run of figures
+])
+def test_no_value_stops_between_two_of_its_figures(text, span, expected):
+    """A span of any type inside a run of figures and separators alone covers the whole run."""
+    assert [text[s.start:s.end] for s in trim_punctuation(text, [Span(*span)])] == expected
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    ("IPV4 address 11.179.229.48.", [(13, 19, "TIME"), (20, 26, "PHONENUMBER")], [("11.179.229.48", "TIME")]),
+    ("registered 39.162.84.58 to", [(11, 13, "CREDITCARDNUMBER"), (14, 23, "SSN")], [("39.162.84.58", "SSN")]),
+    ("on 12 03 2021", [(3, 5, "DATE"), (6, 13, "DATE")], [("12", "DATE"), ("03 2021", "DATE")]),  # a space
+    ("room 12a.5", [(5, 8, "SECONDARYADDRESS"), (9, 10, "BUILDINGNUMBER")],
+     [("12a", "SECONDARYADDRESS"), ("5", "BUILDINGNUMBER")]),  # letters: no run of figures
+])
+def test_parts_of_one_run_of_figures_are_one_value(text, spans, expected):
+    """An IPv4 address decoded as two spans of other types would leave its middle dot visible."""
+    found = trim_punctuation(text, [Span(*s) for s in spans])
+    assert [(text[s.start:s.end], s.label) for s in found] == expected
+
+
+@pytest.mark.parametrize("text, span, expected", [
+    ("from Human Group Coordinator of", (5, 16, "COMPANYNAME"), ("Human Group Coordinator", "JOBTITLE")),
+    ("works at Acme Ltd in Paris", (9, 13, "COMPANYNAME"), ("Acme Ltd", "COMPANYNAME")),
+    ("up in Washington County!", (6, 16, "CITY"), ("Washington County", "STATE")),
+    ("Mary Court said no.", (0, 4, "FIRSTNAME"), ("Mary", "FIRSTNAME")),  # a name stays a name
+])
+def test_the_next_words_may_make_a_span_another_type(text, span, expected):
+    """A firm's name before a job's head noun is a job title, a town before "County" a region."""
+    found = trim_punctuation(text, [Span(*span)])
+    assert [(text[s.start:s.end], s.label) for s in found] == [expected]
+
+
+@pytest.mark.parametrize("text, span, expected", [
     ("les 16 et 17 avril 1997,", (10, 23, "DATE"), "16 et 17 avril 1997"),
     ("on 3, 4 and 5 May", (12, 17, "DATE"), "3, 4 and 5 May"),
     ("at Acme Resources Limited today", (3, 7, "COMPANYNAME"), "Acme Resources Limited"),
@@ -107,6 +144,12 @@ def test_values_written_without_spaces_are_hidden_whole(text, span, expected):
     ("vers 7 heures du matin.", (5, 6, "TIME"), "7 heures du matin"),
     ("un ancien Directrice de la conformité de 78 ans", (10, 26, "JOBTITLE"), "Directrice de la conformité"),
     ("our Head of Sales, Ann", (4, 11, "JOBTITLE"), "Head of Sales"),
+    ("our Dynamic Group Coordinator", (4, 11, "JOBTITLE"), "Dynamic Group Coordinator"),  # a word, then the head noun
+    ("at 12 Kuhlman Road, Leeds", (6, 13, "STREET"), "Kuhlman Road"),  # a street's kind
+    ("in Orange County.", (3, 9, "STATE"), "Orange County"),
+    ("en janvier 1994, il", (11, 15, "DATE"), "janvier 1994"),  # a year's month
+    ("le 12 janvier 1994, il", (3, 13, "DATE"), "12 janvier 1994"),  # a month's year
+    ("on May 3, 2003 he", (3, 8, "DATE"), "May 3, 2003"),
 ])
 def test_multi_word_values_reach_their_natural_extent(text, span, expected):
     assert [text[s.start:s.end] for s in trim_punctuation(text, [Span(*span)])] == [expected]
@@ -146,8 +189,28 @@ def test_no_span_runs_over_a_line_break():
     ("12,500 euros", [(0, 2, "AMOUNT"), (3, 6, "AMOUNT")], [("12,500", "AMOUNT")]),
     ("Paris, Lyon", [(0, 5, "CITY"), (7, 11, "CITY")], [("Paris", "CITY"), ("Lyon", "CITY")]),  # a list
     ("Jean-Dupont", [(0, 4, "FIRSTNAME"), (5, 11, "LASTNAME")], [("Jean", "FIRSTNAME"), ("Dupont", "LASTNAME")]),
+    ("les 10 et 11 janvier 1990", [(4, 6, "DATE"), (10, 25, "DATE")], [("10 et 11 janvier 1990", "DATE")]),  # a day
+    ("on 3, 4 and 5 May", [(3, 4, "DATE"), (6, 7, "DATE"), (12, 17, "DATE")], [("3, 4 and 5 May", "DATE")]),
+    ("in 1979, 1980 et 1981", [(3, 7, "DATE"), (9, 13, "DATE"), (17, 21, "DATE")],
+     [("1979", "DATE"), ("1980", "DATE"), ("1981", "DATE")]),  # years are dates of their own
 ])
 def test_neighbours_of_one_type_with_only_a_joiner_between_them_are_one_value(text, spans, expected):
+    found = trim_punctuation(text, [Span(*s) for s in spans])
+    assert [(text[s.start:s.end], s.label) for s in found] == expected
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    ("Hi Ivah.Christiansen, ok", [(3, 7, "FIRSTNAME"), (8, 20, "LASTNAME")], [("Ivah.Christiansen", "USERNAME")]),
+    ("Selena.Swift left", [(0, 7, "FIRSTNAME"), (7, 12, "LASTNAME")], [("Selena.Swift", "USERNAME")]),  # touching
+    ("user Laisha_Koss58.", [(5, 11, "FIRSTNAME"), (12, 16, "LASTNAME")], [("Laisha_Koss58", "USERNAME")]),
+    ("J.Smith", [(0, 2, "FIRSTNAME"), (2, 7, "LASTNAME")], [("J.", "FIRSTNAME"), ("Smith", "LASTNAME")]),  # an initial
+    ("Jean Dupont", [(0, 4, "FIRSTNAME"), (5, 11, "LASTNAME")], [("Jean", "FIRSTNAME"), ("Dupont", "LASTNAME")]),
+    ("Ann.Lee", [(0, 3, "FIRSTNAME"), (4, 7, "CITY")], [("Ann", "FIRSTNAME"), ("Lee", "CITY")]),  # not two names
+    ("see https://x.org/Anna.Smith", [(18, 22, "FIRSTNAME"), (23, 28, "LASTNAME")],
+     [("Anna", "FIRSTNAME"), ("Smith", "LASTNAME")]),  # in a URL: no handle
+])
+def test_names_written_without_a_space_are_one_handle(text, spans, expected):
+    """"Ivah.Christiansen" tagged as two names would leave its dot visible: it is one username."""
     found = trim_punctuation(text, [Span(*s) for s in spans])
     assert [(text[s.start:s.end], s.label) for s in found] == expected
 
@@ -165,6 +228,8 @@ def test_a_span_of_punctuation_alone_is_no_value(text):
     ("E: ana@x.fr", [(0, 1, "EMAIL"), (3, 11, "EMAIL")], [("ana@x.fr", "EMAIL")]),  # a lone letter of a type with none
     ("Mr Le called", [(0, 2, "PREFIX"), (3, 5, "LASTNAME")], [("Mr", "PREFIX"), ("Le", "LASTNAME")]),  # after a title
     ("to Sarah Le at", [(3, 8, "FIRSTNAME"), (9, 11, "LASTNAME")], [("Sarah", "FIRSTNAME"), ("Le", "LASTNAME")]),
+    ("to Sarah Le at", [(3, 8, "EMAIL"), (9, 11, "LASTNAME")], [("Sarah", "EMAIL"), ("Le", "LASTNAME")]),  # misread
+    ("à Lyon le lendemain", [(2, 6, "CITY"), (7, 9, "LASTNAME")], [("Lyon", "CITY")]),  # in lower case
     ("Pr Le Lopes", [(3, 5, "LASTNAME"), (6, 11, "LASTNAME")],
      [("Pr", "PREFIX"), ("Le", "LASTNAME"), ("Lopes", "LASTNAME")]),  # a particle before a surname
     ("Contact : Les Dennis", [(10, 13, "FIRSTNAME"), (14, 20, "LASTNAME")],
@@ -229,6 +294,23 @@ def test_a_date_reaches_its_weekday_and_stops_at_words_that_are_no_month(text, s
 def test_a_lone_first_name_after_a_title_is_the_surname(text, spans, expected):
     found = trim_punctuation(text, [Span(*s) for s in spans])
     assert next(s.label for s in found if text[s.start:s.end] == "Louis" or text[s.start:s.end] == "Miranda") == expected
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    ("juge, M. I. Cabral Barreto,", [(12, 26, "LASTNAME")],
+     [("M.", "PREFIX"), ("I.", "MIDDLENAME"), ("Cabral Barreto", "LASTNAME")]),
+    ("A. B. Smith", [(6, 11, "LASTNAME")], [("A.", "MIDDLENAME"), ("B.", "MIDDLENAME"), ("Smith", "LASTNAME")]),
+    ("par M. Loucaides", [(7, 16, "LASTNAME")], [("M.", "PREFIX"), ("Loucaides", "LASTNAME")]),  # a title
+    ("plan B. Smith", [(8, 13, "CITY")], [("Smith", "CITY")]),  # before a name only
+    ("a grade of A. Smith", [(14, 19, "LASTNAME")], [("Smith", "LASTNAME")]),  # no name starts after "of"
+    ("Part I. Smith v. Jones", [(8, 13, "LASTNAME")], [("Smith", "LASTNAME")]),  # a heading's numeral
+    ("Jean A. Dupont", [(0, 4, "FIRSTNAME"), (8, 14, "LASTNAME")],
+     [("Jean", "FIRSTNAME"), ("A.", "MIDDLENAME"), ("Dupont", "LASTNAME")]),  # after a name
+])
+def test_an_initial_before_a_name_is_hidden_with_it(text, spans, expected):
+    """"I. Cabral Barreto" with its surname alone hidden would leave the initial visible."""
+    found = trim_punctuation(text, [Span(*s) for s in spans])
+    assert [(text[s.start:s.end], s.label) for s in found] == expected
 
 
 @pytest.mark.parametrize("text, spans, expected", [

@@ -1,0 +1,89 @@
+"""The data of what a predicted span may cover (`span_extents.json`), read and compiled once:
+which types widen to their whole run, which words grow a span, what is no value.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from extract.synth.dates import months, weekdays
+
+_EXTENTS_FILE = Path(__file__).with_name("span_extents.json")
+
+
+@dataclass(frozen=True)
+class _Extents:
+    """How far a span reaches (head/span_extents.json), compiled once."""
+
+    whole_run: frozenset  # types written without spaces: the whole run of non-space characters
+    numeric_run: re.Pattern  # a run of figures and separators, which a span of any type covers whole
+    breakers: str  # non-space characters that end a run anyway
+    colon_inside: frozenset  # types whose runs go on through ':'
+    code_symbols: str  # inside a run, they make it a code whatever the span's type
+    sentence_end: str
+    sentence_start: str
+    sigils: dict  # label -> characters before a value that are not the value ("@" of "@jdoe")
+    right: dict  # label -> [(pattern matched at the span's end, pattern its text must match or None)]
+    left: dict  # label -> [(pattern matched just before the span's start, pattern its text must match or None)]
+    becomes: dict  # label -> the label a span takes where that label's first right pattern follows it
+    join: re.Pattern  # two spans of one type with this between them (and a character either side) become one
+    join_by_type: dict  # label -> pattern of the first span and what follows, up to the second's first character
+    handle_labels: frozenset  # names that, written without a space ("ivah.christiansen"), are one handle
+    handle_joiners: str  # what may stand between two names of one handle
+    handle_label: str  # the type of that handle
+    title_word: re.Pattern
+    title_labels: tuple  # (label of the first of two words, label of the last)
+    name_labels: frozenset  # labels of a person's names: a lone FIRSTNAME after a title is a surname only beside none
+    titles_before: re.Pattern  # titles no span covers, ending right before a name ("MM. ", "Lord Justice ")
+    titles: frozenset  # those titles, one word each
+    initial: re.Pattern  # an initial right before a name ("I. " of "I. Cabral")
+    initial_label: str  # the type of such an initial
+    function_words: frozenset  # lower-case words that are never a value alone ("le", "Selon", "at")
+    lower_case_words: frozenset  # the same, only as written in lower case ("it", not "IT")
+    particles: frozenset  # function words that open a surname ("Le Lopes", "van Dijk")
+    alone: dict  # label -> pattern of what is never a value of that type on its own (a weekday alone)
+    single_letter_labels: frozenset  # the only types a lone letter may be (an initial, "Bât. B")
+
+
+def _load_extents(path: Path = _EXTENTS_FILE) -> _Extents:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    run = data["whole_run"]
+    names = {"<MONTH>": "|".join(months("fr") + months("en")), "<WEEKDAY>": "|".join(weekdays("fr") + weekdays("en"))}
+
+    def compiled(pattern: str) -> re.Pattern:  # the calendar's names stand in for <MONTH> and <WEEKDAY>
+        return re.compile(re.sub("|".join(names), lambda m: names[m.group()], pattern))
+
+    def entry(item) -> tuple:
+        if isinstance(item, str):
+            return compiled(item), None
+        return compiled(item["pattern"]), compiled(item["when"])
+
+    def patterns(section: dict) -> dict:
+        return {label: [entry(p) for p in items] for label, items in section.items() if not label.startswith("_")}
+
+    return _Extents(
+        whole_run=frozenset(run["labels"]), numeric_run=re.compile(run["numeric_run"]), breakers=run["breakers"],
+        colon_inside=frozenset(run["colon_inside"]), code_symbols=run["code_symbols"],
+        sentence_end=run["sentence_end"], sentence_start=run["sentence_start"], sigils=run["sigils"],
+        right=patterns(data["right"]), left=patterns(data["left"]),
+        becomes={label: target for label, target in data["becomes"].items() if not label.startswith("_")}, join=re.compile(data["join"]["pattern"]),
+        join_by_type={label: re.compile(p) for label, p in data["join"]["by_type"].items()},
+        handle_labels=frozenset(data["handle"]["labels"]), handle_joiners=data["handle"]["joiners"],
+        handle_label=data["handle"]["label"],
+        title_word=re.compile(data["after_title"]["word"]), title_labels=tuple(data["after_title"]["labels"]),
+        name_labels=frozenset(data["after_title"]["name_labels"]),
+        titles_before=re.compile(r"(?<![\w.])(?:(?:%s) +)+$" % "|".join(
+            re.escape(title) for title in sorted(data["after_title"]["titles"].split(), key=len, reverse=True))),
+        titles=frozenset(data["after_title"]["titles"].split()), initial=re.compile(data["after_title"]["initial"]),
+        initial_label=data["after_title"]["initial_label"],
+        function_words=frozenset(data["no_value"]["function_words"].split()),
+        lower_case_words=frozenset(data["no_value"]["lower_case_words"].split()),
+        particles=frozenset(data["no_value"]["particles"].split()),
+        alone={label: compiled(p) for label, p in data["no_value"]["alone"].items()},
+        single_letter_labels=frozenset(data["no_value"]["single_letter_labels"]))
+
+
+EXTENTS = _load_extents()
