@@ -50,7 +50,7 @@ class _Extents:
 
 def _load_extents(path: Path = _EXTENTS_FILE) -> _Extents:
     data = json.loads(path.read_text(encoding="utf-8"))
-    run = data["whole_run"]
+    run, titles = data["whole_run"], data["after_title"]["titles"].split()
     names = {"<MONTH>": "|".join(months("fr") + months("en")), "<WEEKDAY>": "|".join(weekdays("fr") + weekdays("en"))}
 
     def compiled(pattern: str) -> re.Pattern:  # the calendar's names stand in for <MONTH> and <WEEKDAY>
@@ -69,15 +69,16 @@ def _load_extents(path: Path = _EXTENTS_FILE) -> _Extents:
         colon_inside=frozenset(run["colon_inside"]), code_symbols=run["code_symbols"],
         sentence_end=run["sentence_end"], sentence_start=run["sentence_start"], sigils=run["sigils"],
         right=patterns(data["right"]), left=patterns(data["left"]),
-        becomes={label: target for label, target in data["becomes"].items() if not label.startswith("_")}, join=re.compile(data["join"]["pattern"]),
+        becomes={label: target for label, target in data["becomes"].items() if not label.startswith("_")},
+        join=re.compile(data["join"]["pattern"]),
         join_by_type={label: re.compile(p) for label, p in data["join"]["by_type"].items()},
         handle_labels=frozenset(data["handle"]["labels"]), handle_joiners=data["handle"]["joiners"],
         handle_label=data["handle"]["label"],
         title_word=re.compile(data["after_title"]["word"]), title_labels=tuple(data["after_title"]["labels"]),
         name_labels=frozenset(data["after_title"]["name_labels"]),
         titles_before=re.compile(r"(?<![\w.])(?:(?:%s) +)+$" % "|".join(
-            re.escape(title) for title in sorted(data["after_title"]["titles"].split(), key=len, reverse=True))),
-        titles=frozenset(data["after_title"]["titles"].split()), initial=re.compile(data["after_title"]["initial"]),
+            re.escape(title) for title in sorted(titles, key=len, reverse=True))),
+        titles=frozenset(titles), initial=re.compile(data["after_title"]["initial"]),
         initial_label=data["after_title"]["initial_label"],
         function_words=frozenset(data["no_value"]["function_words"].split()),
         lower_case_words=frozenset(data["no_value"]["lower_case_words"].split()),

@@ -139,9 +139,14 @@ def _runs_joined(text: str, spans: Sequence[Span]) -> list[Span]:
     return out
 
 
+def _at_most_one_apart(first: Span, second: Span) -> bool:
+    """Whether `second` starts where `first` ends or one character after."""
+    return first.end <= second.start <= first.end + 1
+
+
 def _is_numeric_run(text: str, first: Span, second: Span) -> bool:
     """Two spans with nothing or one character between them that together are figures and separators alone."""
-    if not first.end <= second.start <= first.end + 1:
+    if not _at_most_one_apart(first, second):
         return False
     run = text[first.start:second.end].rstrip(EXTENTS.sentence_end)
     return not any(char.isspace() for char in run) and EXTENTS.numeric_run.match(run) is not None
@@ -151,7 +156,7 @@ def _is_handle(text: str, first: Span, second: Span) -> bool:
     """Two names with nothing or one joiner between them, no space in either, a joiner or a figure
     in the whole, and two letters at least in the first ("J.Smith" is a name as written)."""
     labels, joiners = EXTENTS.handle_labels, EXTENTS.handle_joiners
-    if first.label not in labels or second.label not in labels or not first.end <= second.start <= first.end + 1:
+    if first.label not in labels or second.label not in labels or not _at_most_one_apart(first, second):
         return False
     run, gap = text[first.start:second.end], text[first.end:second.start]
     return (all(char in joiners for char in gap) and not any(char.isspace() for char in run)
