@@ -68,6 +68,8 @@ GUARDS: dict[str, tuple[object, tuple[str, ...]]] = {
     "numeric-parts-joined": ("if False", ("test_parts_of_one_run_of_figures_are_one_value",)),
     "relabelled-by-next-words": (("=", "span"), ("test_the_next_words_may_make_a_span_another_type",)),
     "handle-joined": (("=", "spans"), ("test_names_written_without_a_space_are_one_handle",)),
+    "own-final-sign-kept": ("return", ("test_values_written_without_spaces_are_hidden_whole",)),
+    "greeting-dropped": ("if False", ("test_a_function_word_a_lone_letter_or_a_weekday_alone_is_no_value",)),
     "no-span-across-lines": (("=", "list(spans)"), ("test_no_span_runs_over_a_line_break",)),
     "rule-layer": (("=", "scored"), ("test_the_rule_layer_adds_and_widens_spans_and_never_deletes_one",)),
     "widened-spans-scored-as-decoded": (("=", "[cleaned for cleaned, _ in pairs]"),

@@ -44,6 +44,7 @@ class _Extents:
     function_words: frozenset  # lower-case words that are never a value alone ("le", "Selon", "at")
     lower_case_words: frozenset  # the same, only as written in lower case ("it", not "IT")
     particles: frozenset  # function words that open a surname ("Le Lopes", "van Dijk")
+    greetings: frozenset  # words that open a message, never a person's name alone ("Salut", "Hey")
     alone: dict  # label -> pattern of what is never a value of that type on its own (a weekday alone)
     single_letter_labels: frozenset  # the only types a lone letter may be (an initial, "Bât. B")
 
@@ -83,6 +84,7 @@ def _load_extents(path: Path = _EXTENTS_FILE) -> _Extents:
         function_words=frozenset(data["no_value"]["function_words"].split()),
         lower_case_words=frozenset(data["no_value"]["lower_case_words"].split()),
         particles=frozenset(data["no_value"]["particles"].split()),
+        greetings=frozenset(data["no_value"]["greetings"].split()),
         alone={label: compiled(p) for label, p in data["no_value"]["alone"].items()},
         single_letter_labels=frozenset(data["no_value"]["single_letter_labels"]))
 

@@ -39,6 +39,14 @@ def _is_run_char(char: str, breakers: str) -> bool:
     return not char.isspace() and char not in breakers
 
 
+def _own_final_sign(text: str, end: int, label: str) -> bool:
+    """A "!" or "?" glued to a value that may end in one, with the sentence going on in lower case
+    after it ("Soleil2024! a été révoqué"): it ended no sentence, so it is the value's."""
+    following = text[end:end + 2]
+    return (label in _OWN_PUNCTUATION and text[end - 1] in "!?"  # guard: own-final-sign-kept
+            and len(following) == 2 and following[0] == " " and following[1].islower())
+
+
 def _whole_run(text: str, span: Span, low: int, high: int) -> tuple[int, int]:
     """`span`'s bounds widened to the run of non-space characters around it, within [low, high),
     for types written without spaces, for any span inside a run of figures and separators alone
@@ -51,7 +59,7 @@ def _whole_run(text: str, span: Span, low: int, high: int) -> tuple[int, int]:
         start -= 1
     while end < high and _is_run_char(text[end], breakers):
         end += 1
-    while end > span.end and text[end - 1] in rules.sentence_end:
+    while end > span.end and text[end - 1] in rules.sentence_end and not _own_final_sign(text, end, span.label):
         end -= 1
     while start < span.start and text[start] in rules.sentence_start:
         start += 1
@@ -302,13 +310,16 @@ def _in_a_name(text: str, word: Span, previous: Span | None, following: Span | N
 
 def _is_value(text: str, span: Span, previous: Span | None, following: Span | None) -> bool:
     """Whether `span` can be a value: not punctuation alone, not a function word alone (but in a
-    name: "Sarah Le"), not a lone letter of a type that has none ("E: ana@x.fr"), not what its type
-    never is alone (a month alone is no DATE, but beside the rest of its date: "12", "juillet", "1993")."""
+    name: "Sarah Le"), not a greeting taken for a name ("Salut" of "Salut Camille"), not a lone
+    letter of a type that has none ("E: ana@x.fr"), not what its type never is alone (a month alone
+    is no DATE, but beside the rest of its date: "12", "juillet", "1993")."""
     value, label = text[span.start:span.end], span.label
     if not any(char.isalnum() for char in value):  # guard: punctuation-alone-dropped
         return False
     word = value.rstrip("'’")
     if len(word) > 1 and _is_function_word(word) and not _in_a_name(text, span, previous, following):  # guard: function-word-dropped
+        return False
+    if label in EXTENTS.name_labels and word.casefold() in EXTENTS.greetings:  # guard: greeting-dropped
         return False
     if len(word) == 1 and word.isalpha() and label not in EXTENTS.single_letter_labels:  # guard: lone-letter-dropped
         return False

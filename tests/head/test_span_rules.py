@@ -78,6 +78,9 @@ def test_values_that_end_in_their_own_punctuation_are_kept(value, label):
     ("de 16h30 à", (3, 5, "TIME"), ["16"]),  # nor a time written with letters
     ("d'Alice ok", (2, 7, "FIRSTNAME"), ["Alice"]),  # a French elision is not part of a name
     ("price $500 now", (7, 10, "AMOUNT"), ["500"]),  # a currency stays outside AMOUNT
+    ("mot de passe Soleil2024! a été révoqué", (13, 23, "PASSWORD"), ["Soleil2024!"]),  # the sentence goes on
+    ("my password is Soleil2024! Then log in.", (15, 25, "PASSWORD"), ["Soleil2024"]),  # the sentence ends
+    ("the code is Soleil2024! yes", (12, 22, "DATE"), ["Soleil2024"]),  # a date ends in no "!" of its own
 ])
 def test_values_written_without_spaces_are_hidden_whole(text, span, expected):
     assert [text[s.start:s.end] for s in trim_punctuation(text, [Span(*span)])] == expected
@@ -89,6 +92,9 @@ def test_values_written_without_spaces_are_hidden_whole(text, span, expected):
     ("ref 4411.2025 ok", (4, 8, "ACCOUNTNUMBER"), ["4411.2025"]),
     ("call 555-123-4567 now", (5, 12, "PHONENUMBER"), ["555-123-4567"]),
     ("room 12a-b ok", (5, 7, "SECONDARYADDRESS"), ["12"]),  # letters after the dash: no run of figures
+    ("the order of 2,000 units", (13, 14, "AMOUNT"), ["2,000"]),  # a thousands separator
+    ("a total of 764,336.48, paid", (11, 18, "AMOUNT"), ["764,336.48"]),  # not the sentence's comma
+    ("Ana,12/03/1990,0612345678", (4, 14, "DATE"), ["12/03/1990"]),  # fields of a list, not thousands
 ])
 def test_no_value_stops_between_two_of_its_figures(text, span, expected):
     """A span of any type inside a run of figures and separators alone covers the whole run."""
@@ -255,6 +261,9 @@ def test_a_span_of_punctuation_alone_is_no_value(text):
     ("disrupted on Tuesday as", [(13, 20, "DATE")], []),  # a weekday alone is no date
     ("en janvier", [(3, 10, "DATE")], []),
     ("né en 1944", [(6, 10, "DATE")], [("1944", "DATE")]),
+    ("Salut Camille, tu peux", [(0, 5, "FIRSTNAME"), (6, 13, "FIRSTNAME")], [("Camille", "FIRSTNAME")]),  # a greeting
+    ("Hey, it's Tom", [(0, 3, "LASTNAME")], []),
+    ("SALUT Productions", [(0, 17, "COMPANYNAME")], [("SALUT Productions", "COMPANYNAME")]),  # not a name's span
 ])
 def test_a_function_word_a_lone_letter_or_a_weekday_alone_is_no_value(text, spans, expected):
     found = trim_punctuation(text, [Span(*s) for s in spans])
