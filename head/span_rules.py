@@ -24,6 +24,8 @@ _CLOSING = {")": "(", "]": "[", "»": "«", "”": "“"}
 _QUOTES = {('"', '"'), ("“", "”"), ("«", "»"), ("'", "'")}
 # Types whose values may end in punctuation of their own: "P@ssw0rd!", "fe80::", "user_:".
 _OWN_PUNCTUATION = frozenset({"PASSWORD", "IPV6", "URL", "USERNAME"})
+# Types whose values may end in "!" or "?" ("Soleil2024!"), which sentence punctuation looks the same as.
+_OWN_FINAL_SIGN = frozenset({"PASSWORD"})
 # Types whose values never end in a full stop, though dots run through them ("10.0.0.1",
 # "x.example.biz", "12.03.2021"): a final "." is the sentence's. DATE and TIME only after a figure
 # ("3 Jan." and "5 p.m." keep theirs, "at 23:14." does not).
@@ -40,10 +42,10 @@ def _is_run_char(char: str, breakers: str) -> bool:
 
 
 def _own_final_sign(text: str, end: int, label: str) -> bool:
-    """A "!" or "?" glued to a value that may end in one, with the sentence going on in lower case
-    after it ("Soleil2024! a été révoqué"): it ended no sentence, so it is the value's."""
+    """A "!" or "?" glued to a password, with the sentence going on in lower case after it
+    ("Soleil2024! a été révoqué"): it ended no sentence, so it is the password's."""
     following = text[end:end + 2]
-    return (label in _OWN_PUNCTUATION and text[end - 1] in "!?"  # guard: own-final-sign-kept
+    return (label in _OWN_FINAL_SIGN and text[end - 1] in "!?"  # guard: own-final-sign-kept
             and len(following) == 2 and following[0] == " " and following[1].islower())
 
 

@@ -81,6 +81,7 @@ def test_values_that_end_in_their_own_punctuation_are_kept(value, label):
     ("mot de passe Soleil2024! a été révoqué", (13, 23, "PASSWORD"), ["Soleil2024!"]),  # the sentence goes on
     ("my password is Soleil2024! Then log in.", (15, 25, "PASSWORD"), ["Soleil2024"]),  # the sentence ends
     ("the code is Soleil2024! yes", (12, 22, "DATE"), ["Soleil2024"]),  # a date ends in no "!" of its own
+    ("see https://x.org/a! it is up", (4, 19, "URL"), ["https://x.org/a"]),  # nor does a URL
 ])
 def test_values_written_without_spaces_are_hidden_whole(text, span, expected):
     assert [text[s.start:s.end] for s in trim_punctuation(text, [Span(*span)])] == expected
