@@ -70,6 +70,7 @@ GUARDS: dict[str, tuple[object, tuple[str, ...]]] = {
     "handle-joined": (("=", "spans"), ("test_names_written_without_a_space_are_one_handle",)),
     "own-final-sign-kept": ("return", ("test_values_written_without_spaces_are_hidden_whole",)),
     "greeting-dropped": ("if False", ("test_a_function_word_a_lone_letter_or_a_weekday_alone_is_no_value",)),
+    "capitals-code": ("if False", ("test_a_function_word_a_lone_letter_or_a_weekday_alone_is_no_value",)),
     "no-span-across-lines": (("=", "list(spans)"), ("test_no_span_runs_over_a_line_break",)),
     "rule-layer": (("=", "scored"), ("test_the_rule_layer_adds_and_widens_spans_and_never_deletes_one",)),
     "widened-spans-scored-as-decoded": (("=", "[cleaned for cleaned, _ in pairs]"),

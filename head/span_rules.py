@@ -277,9 +277,11 @@ def _closes_outer_bracket(text: str, start: int, end: int) -> bool:
             and opening not in text[start:end - 1])
 
 
-def _is_function_word(word: str) -> bool:
-    """Written in capitals, a function word may be a code: "SA" (a legal form), "IL", "OR" (US states)."""
-    if len(word) > 1 and word.isupper():
+def _is_function_word(word: str, label: str) -> bool:
+    """Written in capitals, a function word may be a code or a name: "SA" (a legal form), "IL",
+    "OR" (US states), "ELLE" (a magazine); as a person's name, one of three letters or more is a
+    heading's ("LES" of "I. LES CIRCONSTANCES")."""
+    if len(word) > 1 and word.isupper() and (len(word) == 2 or label not in EXTENTS.name_labels):  # guard: capitals-code
         return False
     return word.casefold() in EXTENTS.function_words or word in EXTENTS.lower_case_words
 
@@ -290,21 +292,27 @@ def _function_word_tail(text: str, start: int, end: int, label: str) -> int | No
     word of a name ("Tran Le") is no function word there."""
     cut = text.rfind(" ", start, end)
     word = text[cut + 1:end].rstrip("'’")
-    if cut <= start or not _is_function_word(word) or (len(word) == 1 and word.isupper()):
+    if cut <= start or not _is_function_word(word, label) or (len(word) == 1 and word.isupper()):
         return None
     return None if label in EXTENTS.name_labels and word[:1].isupper() else cut
+
+
+def _after_a_name(text: str, word: Span, previous: Span | None) -> bool:
+    """Right after a name or a title, tagged ("Sarah Le", "Mr Le") or not ("Mme Le")."""
+    if previous is not None and _adjacent(text, previous, word) and previous.label in EXTENTS.name_labels | {"PREFIX"}:
+        return True
+    return bool(_title_before(text, previous.end if previous is not None else 0, word.start))
 
 
 def _in_a_name(text: str, word: Span, previous: Span | None, following: Span | None) -> bool:
     """A function word right after a title or a name ("Mr Le", "Mme Le", "Sarah Le"; a capitalised
     name after a span of any type: "Sarah" misread, then "Le"), or a capitalised one or a particle
     right before a name ("Les Dennis", "Do Minh", "le Lopes"), is part of a person's name."""
-    names = EXTENTS.name_labels | {"PREFIX"}
     value = text[word.start:word.end]
-    if previous is not None and _adjacent(text, previous, word) and (
-            previous.label in names or (word.label in EXTENTS.name_labels and value[0].isupper())):
+    if _after_a_name(text, word, previous):
         return True
-    if _title_before(text, previous.end if previous is not None else 0, word.start):  # one the head left out: "Mme Le"
+    if (previous is not None and _adjacent(text, previous, word)
+            and word.label in EXTENTS.name_labels and value[0].isupper()):
         return True
     return (following is not None and following.label in EXTENTS.name_labels and _adjacent(text, word, following)
             and (value[0].isupper() or value.casefold() in EXTENTS.particles))
@@ -312,16 +320,17 @@ def _in_a_name(text: str, word: Span, previous: Span | None, following: Span | N
 
 def _is_value(text: str, span: Span, previous: Span | None, following: Span | None) -> bool:
     """Whether `span` can be a value: not punctuation alone, not a function word alone (but in a
-    name: "Sarah Le"), not a greeting taken for a name ("Salut" of "Salut Camille"), not a lone
-    letter of a type that has none ("E: ana@x.fr"), not what its type never is alone (a month alone
-    is no DATE, but beside the rest of its date: "12", "juillet", "1993")."""
+    name: "Sarah Le"), not a greeting taken for a name ("Salut" of "Salut Camille"; "Jonathan Hey"
+    is a name), not a lone letter of a type that has none ("E: ana@x.fr"), not what its type never
+    is alone (a month alone is no DATE, but beside the rest of its date: "12", "juillet", "1993")."""
     value, label = text[span.start:span.end], span.label
     if not any(char.isalnum() for char in value):  # guard: punctuation-alone-dropped
         return False
     word = value.rstrip("'’")
-    if len(word) > 1 and _is_function_word(word) and not _in_a_name(text, span, previous, following):  # guard: function-word-dropped
+    if len(word) > 1 and _is_function_word(word, label) and not _in_a_name(text, span, previous, following):  # guard: function-word-dropped
         return False
-    if label in EXTENTS.name_labels and word.casefold() in EXTENTS.greetings:  # guard: greeting-dropped
+    greeting = label in EXTENTS.name_labels and word.casefold() in EXTENTS.greetings
+    if greeting and not _after_a_name(text, span, previous):  # guard: greeting-dropped
         return False
     if len(word) == 1 and word.isalpha() and label not in EXTENTS.single_letter_labels:  # guard: lone-letter-dropped
         return False

@@ -96,6 +96,8 @@ def test_values_written_without_spaces_are_hidden_whole(text, span, expected):
     ("the order of 2,000 units", (13, 14, "AMOUNT"), ["2,000"]),  # a thousands separator
     ("a total of 764,336.48, paid", (11, 18, "AMOUNT"), ["764,336.48"]),  # not the sentence's comma
     ("Ana,12/03/1990,0612345678", (4, 14, "DATE"), ["12/03/1990"]),  # fields of a list, not thousands
+    ("tel 0612345678,123 ok", (4, 14, "PHONENUMBER"), ["0612345678"]),
+    ("1,000,000 paid", (0, 1, "AMOUNT"), ["1,000,000"]),
 ])
 def test_no_value_stops_between_two_of_its_figures(text, span, expected):
     """A span of any type inside a run of figures and separators alone covers the whole run."""
@@ -256,6 +258,10 @@ def test_a_span_of_punctuation_alone_is_no_value(text):
     ("Sorry, it has been", [(7, 9, "FIRSTNAME")], []),
     ("the IT desk", [(4, 6, "COMPANYNAME")], [("IT", "COMPANYNAME")]),  # "it" counts only in lower case
     ("Chicago, IL 60601", [(9, 11, "STATE")], [("IL", "STATE")]),  # in capitals, a code
+    ("I. LES CIRCONSTANCES", [(3, 6, "LASTNAME")], []),  # a name's span in capitals: a heading's
+    ("read ELLE today", [(5, 9, "COMPANYNAME")], [("ELLE", "COMPANYNAME")]),  # another type's: a name
+    ("Mme DES ROCHES", [(0, 3, "PREFIX"), (4, 7, "LASTNAME"), (8, 14, "LASTNAME")],
+     [("Mme", "PREFIX"), ("DES", "LASTNAME"), ("ROCHES", "LASTNAME")]),  # in a name
     ("chez Bodin SA.", [(5, 13, "COMPANYNAME")], [("Bodin SA", "COMPANYNAME")]),
     ("works as Customer Success Lead in Leeds", [(9, 33, "JOBTITLE")], [("Customer Success Lead", "JOBTITLE")]),
     ("PRINTEMPS mardi 24 septembre, de 9H40", [(10, 32, "DATE")], [("mardi 24 septembre", "DATE")]),
@@ -264,6 +270,9 @@ def test_a_span_of_punctuation_alone_is_no_value(text):
     ("né en 1944", [(6, 10, "DATE")], [("1944", "DATE")]),
     ("Salut Camille, tu peux", [(0, 5, "FIRSTNAME"), (6, 13, "FIRSTNAME")], [("Camille", "FIRSTNAME")]),  # a greeting
     ("Hey, it's Tom", [(0, 3, "LASTNAME")], []),
+    ("Jonathan Hey wrote", [(0, 8, "FIRSTNAME"), (9, 12, "LASTNAME")],
+     [("Jonathan", "FIRSTNAME"), ("Hey", "LASTNAME")]),  # after a name, a surname
+    ("signed Mr Dear", [(10, 14, "LASTNAME")], [("Mr", "PREFIX"), ("Dear", "LASTNAME")]),  # after a title
     ("SALUT Productions", [(0, 17, "COMPANYNAME")], [("SALUT Productions", "COMPANYNAME")]),  # not a name's span
 ])
 def test_a_function_word_a_lone_letter_or_a_weekday_alone_is_no_value(text, spans, expected):
