@@ -72,7 +72,7 @@ def _load_extents(path: Path = _EXTENTS_FILE) -> _Extents:
         right=patterns(data["right"]), left=patterns(data["left"]),
         becomes={label: target for label, target in data["becomes"].items() if not label.startswith("_")},
         join=re.compile(data["join"]["pattern"]),
-        join_by_type={label: re.compile(p) for label, p in data["join"]["by_type"].items()},
+        join_by_type={label: compiled(p) for label, p in data["join"]["by_type"].items()},
         handle_labels=frozenset(data["handle"]["labels"]), handle_joiners=data["handle"]["joiners"],
         handle_label=data["handle"]["label"],
         title_word=re.compile(data["after_title"]["word"]), title_labels=tuple(data["after_title"]["labels"]),

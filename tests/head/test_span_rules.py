@@ -200,6 +200,11 @@ def test_no_span_runs_over_a_line_break():
     ("Jean-Dupont", [(0, 4, "FIRSTNAME"), (5, 11, "LASTNAME")], [("Jean", "FIRSTNAME"), ("Dupont", "LASTNAME")]),
     ("les 10 et 11 janvier 1990", [(4, 6, "DATE"), (10, 25, "DATE")], [("10 et 11 janvier 1990", "DATE")]),  # a day
     ("on 3, 4 and 5 May", [(3, 4, "DATE"), (6, 7, "DATE"), (12, 17, "DATE")], [("3, 4 and 5 May", "DATE")]),
+    ("les 27 juillet et 7 août 1995", [(4, 14, "DATE"), (18, 29, "DATE")],
+     [("27 juillet et 7 août 1995", "DATE")]),  # a month without its year
+    ("En mars, avril et juin 1989", [(3, 14, "DATE"), (18, 27, "DATE")], [("mars, avril et juin 1989", "DATE")]),
+    ("le 12 mars 1990 et 5 avril 1991", [(3, 15, "DATE"), (19, 31, "DATE")],
+     [("12 mars 1990", "DATE"), ("5 avril 1991", "DATE")]),  # two whole dates
     ("in 1979, 1980 et 1981", [(3, 7, "DATE"), (9, 13, "DATE"), (17, 21, "DATE")],
      [("1979", "DATE"), ("1980", "DATE"), ("1981", "DATE")]),  # years are dates of their own
 ])
