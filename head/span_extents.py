@@ -20,6 +20,7 @@ class _Extents:
 
     whole_run: frozenset  # types written without spaces: the whole run of non-space characters
     numeric_run: re.Pattern  # a run of figures and separators, which a span of any type covers whole
+    figures: str  # the characters of such a run: figures and separators
     breakers: str  # non-space characters that end a run anyway
     colon_inside: frozenset  # types whose runs go on through ':'
     code_symbols: str  # inside a run, they make it a code whatever the span's type
@@ -66,7 +67,8 @@ def _load_extents(path: Path = _EXTENTS_FILE) -> _Extents:
         return {label: [entry(p) for p in items] for label, items in section.items() if not label.startswith("_")}
 
     return _Extents(
-        whole_run=frozenset(run["labels"]), numeric_run=re.compile(run["numeric_run"]), breakers=run["breakers"],
+        whole_run=frozenset(run["labels"]), numeric_run=re.compile(run["numeric_run"]), figures=run["figures"],
+        breakers=run["breakers"],
         colon_inside=frozenset(run["colon_inside"]), code_symbols=run["code_symbols"],
         sentence_end=run["sentence_end"], sentence_start=run["sentence_start"], sigils=run["sigils"],
         right=patterns(data["right"]), left=patterns(data["left"]),

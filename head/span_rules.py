@@ -76,7 +76,27 @@ def _whole_run(text: str, span: Span, low: int, high: int) -> tuple[int, int]:
         return start, end
     if any(symbol in run[1:-1] for symbol in rules.code_symbols):
         return start, end
-    return span.start, span.end
+    start, end = _figures_around(text, span, start, end)  # guard: figures-in-a-run-widened
+    return start, end
+
+
+def _figures_around(text: str, span: Span, low: int, high: int) -> tuple[int, int]:
+    """`span`'s bounds widened to the figures and separators around it inside its run [low, high),
+    where the span is figures alone and they make one run of figures ('2' of '$2,000' covers
+    '2,000', '764,336' of '764,336.48Rufiyaa' covers '764,336.48'); else its own bounds."""
+    figures = EXTENTS.figures
+    if not all(char in figures for char in text[span.start:span.end]):
+        return span.start, span.end
+    start, end = span.start, span.end
+    while start > low and text[start - 1] in figures:
+        start -= 1
+    while end < high and text[end] in figures:
+        end += 1
+    while start < span.start and not text[start].isdigit():  # separators at the ends are no figures
+        start += 1
+    while end > span.end and not text[end - 1].isdigit():
+        end -= 1
+    return (start, end) if EXTENTS.numeric_run.match(text[start:end]) else (span.start, span.end)
 
 
 def _grown(text: str, label: str, start: int, end: int, low: int, high: int) -> tuple[int, int]:

@@ -98,6 +98,10 @@ def test_values_written_without_spaces_are_hidden_whole(text, span, expected):
     ("Ana,12/03/1990,0612345678", (4, 14, "DATE"), ["12/03/1990"]),  # fields of a list, not thousands
     ("tel 0612345678,123 ok", (4, 14, "PHONENUMBER"), ["0612345678"]),
     ("1,000,000 paid", (0, 1, "AMOUNT"), ["1,000,000"]),
+    ("paid $2,000 now", (6, 7, "AMOUNT"), ["2,000"]),  # the figures of a run that holds a sign
+    ("total of 764,336.48Rufiyaa. Was", (9, 16, "AMOUNT"), ["764,336.48"]),  # or letters
+    ("at 10h30 ok", (3, 5, "TIME"), ["10"]),  # letters between figures: two runs of figures
+    ("room 12a ok", (5, 7, "SECONDARYADDRESS"), ["12a"]),  # a number with its letter is one run
 ])
 def test_no_value_stops_between_two_of_its_figures(text, span, expected):
     """A span of any type inside a run of figures and separators alone covers the whole run."""
