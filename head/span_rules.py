@@ -41,12 +41,17 @@ def _is_run_char(char: str, breakers: str) -> bool:
     return not char.isspace() and char not in breakers
 
 
+def _next_word_initial(text: str, end: int) -> str:
+    """The first character of a word one space after `end`, or "" where none follows."""
+    following = text[end:end + 2]
+    return following[1] if len(following) == 2 and following[0] == " " else ""
+
+
 def _own_final_sign(text: str, end: int, label: str) -> bool:
     """A "!" or "?" glued to a password, with the sentence going on in lower case after it
     ("Soleil2024! a été révoqué"): it ended no sentence, so it is the password's."""
-    following = text[end:end + 2]
     return (label in _OWN_FINAL_SIGN and text[end - 1] in "!?"  # guard: own-final-sign-kept
-            and len(following) == 2 and following[0] == " " and following[1].islower())
+            and _next_word_initial(text, end).islower())
 
 
 def _whole_run(text: str, span: Span, low: int, high: int) -> tuple[int, int]:
@@ -281,8 +286,7 @@ def _is_lone_name_after_title(text: str, kept: list[tuple[Span, Span]], i: int) 
     after = kept[i + 1][0] if i + 1 < len(kept) else None
     if after is not None and after.label in EXTENTS.name_labels and _adjacent(text, span, after):
         return False  # "Mr John [Smith]"
-    following = text[span.end:span.end + 2]  # "M. Arifcan Şener": a capitalised word in any script follows
-    return not (len(following) == 2 and following[0] == " " and following[1].isupper())
+    return not _next_word_initial(text, span.end).isupper()  # "M. Arifcan Şener": a capitalised word in any script
 
 
 def _is_final_stop(text: str, start: int, end: int, label: str) -> bool:
