@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from extract.synth.dates import months, weekdays
+from extract.synth.work import job_nouns, job_words
 
 _EXTENTS_FILE = Path(__file__).with_name("span_extents.json")
 
@@ -29,7 +30,7 @@ class _Extents:
     sigils: dict  # label -> characters before a value that are not the value ("@" of "@jdoe")
     right: dict  # label -> [(pattern matched at the span's end, pattern its text must match or None)]
     left: dict  # label -> [(pattern matched just before the span's start, pattern its text must match or None)]
-    becomes: dict  # label -> the label a span takes where that label's first right pattern follows it
+    becomes: dict  # label -> [(label it takes where that label's first right pattern follows it, pattern its text must match or None)]
     join: re.Pattern  # two spans of one type with this between them (and a character either side) become one
     join_by_type: dict  # label -> pattern of the first span and what follows, up to the second's first character
     handle_labels: frozenset  # names that, written without a space ("ivah.christiansen"), are one handle
@@ -48,14 +49,18 @@ class _Extents:
     greetings: frozenset  # words that open a message, never a person's name alone ("Salut", "Hey")
     alone: dict  # label -> pattern of what is never a value of that type on its own (a weekday alone)
     single_letter_labels: frozenset  # the only types a lone letter may be (an initial, "Bât. B")
+    job_label: str  # the type whose spans in lower case must name a job
+    job_nouns: frozenset  # the words that name a job, both genders, singular and plural ("directrice", "juges")
+    beside: dict  # label -> (label of figures beside it, pattern just before its start, pattern at its end)
 
 
 def _load_extents(path: Path = _EXTENTS_FILE) -> _Extents:
     data = json.loads(path.read_text(encoding="utf-8"))
     run, titles = data["whole_run"], data["after_title"]["titles"].split()
-    names = {"<MONTH>": "|".join(months("fr") + months("en")), "<WEEKDAY>": "|".join(weekdays("fr") + weekdays("en"))}
+    names = {"<MONTH>": "|".join(months("fr") + months("en")), "<WEEKDAY>": "|".join(weekdays("fr") + weekdays("en")),
+             "<JOB_DESCRIPTOR>": "|".join(map(re.escape, job_words()["en descriptor"]))}
 
-    def compiled(pattern: str) -> re.Pattern:  # the calendar's names stand in for <MONTH> and <WEEKDAY>
+    def compiled(pattern: str) -> re.Pattern:  # <MONTH>, <WEEKDAY>, <JOB_DESCRIPTOR>: the names they stand for
         return re.compile(re.sub("|".join(names), lambda m: names[m.group()], pattern))
 
     def entry(item) -> tuple:
@@ -72,7 +77,8 @@ def _load_extents(path: Path = _EXTENTS_FILE) -> _Extents:
         colon_inside=frozenset(run["colon_inside"]), code_symbols=run["code_symbols"],
         sentence_end=run["sentence_end"], sentence_start=run["sentence_start"], sigils=run["sigils"],
         right=patterns(data["right"]), left=patterns(data["left"]),
-        becomes={label: target for label, target in data["becomes"].items() if not label.startswith("_")},
+        becomes={label: [(item, None) if isinstance(item, str) else (item["label"], compiled(item["when"]))
+                         for item in targets] for label, targets in data["becomes"].items() if not label.startswith("_")},
         join=re.compile(data["join"]["pattern"]),
         join_by_type={label: compiled(p) for label, p in data["join"]["by_type"].items()},
         handle_labels=frozenset(data["handle"]["labels"]), handle_joiners=data["handle"]["joiners"],
@@ -88,7 +94,19 @@ def _load_extents(path: Path = _EXTENTS_FILE) -> _Extents:
         particles=frozenset(data["no_value"]["particles"].split()),
         greetings=frozenset(data["no_value"]["greetings"].split()),
         alone={label: compiled(p) for label, p in data["no_value"]["alone"].items()},
-        single_letter_labels=frozenset(data["no_value"]["single_letter_labels"]))
+        single_letter_labels=frozenset(data["no_value"]["single_letter_labels"]),
+        job_label=data["job"]["label"], job_nouns=_inflected(job_nouns() | set(data["job"]["nouns"].split()),
+                                                           data["job"]["feminine"], data["job"]["plural"]),
+        beside={label: (rule["label"], re.compile(rule["before"]), re.compile(rule["after"]))
+                for label, rule in data["beside"].items() if not label.startswith("_")})
+
+
+def _inflected(nouns: set[str], feminine: str, plural: str) -> frozenset[str]:
+    """`nouns`, their feminine forms (`feminine`: "eur>rice ..." endings) and every form's plurals."""
+    endings = [pair.split(">") for pair in feminine.split()]
+    singular = nouns | {noun[:len(noun) - len(male)] + female for noun in nouns
+                        for male, female in endings if noun.endswith(male)}
+    return frozenset(singular | {form + ending for form in singular for ending in plural.split()})
 
 
 EXTENTS = _load_extents()

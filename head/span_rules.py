@@ -123,12 +123,17 @@ def _grown(text: str, label: str, start: int, end: int, low: int, high: int) -> 
 
 
 def _relabelled(text: str, span: Span, high: int) -> Span:
-    """`span` with the type its next words make it ("Human Group" before "Coordinator": JOBTITLE)."""
-    target = EXTENTS.becomes.get(span.label)
-    if target is None:
-        return span
-    found = EXTENTS.right[target][0][0].match(text, span.end)
-    return Span(span.start, span.end, target) if found is not None and found.end() <= high else span
+    """`span` with the type its next words make it ("Human Group" before "Coordinator": JOBTITLE),
+    a title read as another type than a name a PREFIX ("MM" of "MM. Clare" read as a date)."""
+    value = text[span.start:span.end]
+    dotted = value + "." if text.startswith(".", span.end) else value  # "MM" before its full stop
+    if span.label not in EXTENTS.name_labels and len(value.rstrip(".")) > 1 and dotted in EXTENTS.titles:  # guard: title-relabelled
+        return Span(span.start, span.end, "PREFIX")
+    for target, when in EXTENTS.becomes.get(span.label, ()):
+        found = EXTENTS.right[target][0][0].match(text, span.end)
+        if found is not None and found.end() <= high and (when is None or when.match(value)):
+            return Span(span.start, span.end, target)
+    return span
 
 
 def _joined(text: str, kept: list[tuple[Span, Span]]) -> list[tuple[Span, Span]]:
@@ -246,6 +251,26 @@ def _titles_before_names(text: str, kept: list[tuple[Span, Span]]) -> list[tuple
     return out
 
 
+def _numbers_beside(text: str, kept: list[tuple[Span, Span]]) -> list[tuple[Span, Span]]:
+    """Figures no span covers right before or after a street span are its building number ("645
+    Center Street", "Kuhlman Run 755"), scored on the street's decoded span."""
+    out: list[tuple[Span, Span]] = []
+    for i, (cleaned, decoded) in enumerate(kept):
+        rule = EXTENTS.beside.get(cleaned.label)
+        if rule is None:
+            out.append((cleaned, decoded))
+            continue
+        label, before, after = rule
+        low = out[-1][0].end if out else 0
+        high = kept[i + 1][0].start if i + 1 < len(kept) else len(text)
+        if (number := before.search(text, max(low, cleaned.start - _LOOK_BEHIND), cleaned.start)) is not None:  # guard: number-before-street
+            out.append((Span(*number.span(1), label), decoded))
+        out.append((cleaned, decoded))
+        if (number := after.match(text[cleaned.end:high])) is not None:  # guard: number-after-street
+            out.append((Span(cleaned.end + number.start(1), cleaned.end + number.end(1), label), decoded))
+    return out
+
+
 def _names_after_titles(text: str, kept: list[tuple[Span, Span]]) -> list[tuple[Span, Span]]:
     """A title's name: up to two capitalised words right after a PREFIX span that no span covers."""
     out: list[tuple[Span, Span]] = []
@@ -342,11 +367,19 @@ def _in_a_name(text: str, word: Span, previous: Span | None, following: Span | N
             and (value[0].isupper() or value.casefold() in EXTENTS.particles))
 
 
+def _names_a_job(value: str) -> bool:
+    """Whether a word of `value`, whole or a part of it between hyphens, apostrophes or slashes, is
+    a job noun ("directrice commerciale", "microbiologiste-conseil", "l'avocate", "senior data analyst")."""
+    words = value.casefold().split()
+    return any(part in EXTENTS.job_nouns for word in words for part in (word, *re.split(r"[-'’/]", word)))
+
+
 def _is_value(text: str, span: Span, previous: Span | None, following: Span | None) -> bool:
     """Whether `span` can be a value: not punctuation alone, not a function word alone (but in a
     name: "Sarah Le"), not a greeting taken for a name ("Salut" of "Salut Camille"; "Jonathan Hey"
     is a name), not a lone letter of a type that has none ("E: ana@x.fr"), not what its type never
-    is alone (a month alone is no DATE, but beside the rest of its date: "12", "juillet", "1993")."""
+    is alone (a month alone is no DATE, but beside the rest of its date: "12", "juillet", "1993"),
+    not a job title in lower case that names no job ("article" of "article 25", "ministère")."""
     value, label = text[span.start:span.end], span.label
     if not any(char.isalnum() for char in value):  # guard: punctuation-alone-dropped
         return False
@@ -357,6 +390,8 @@ def _is_value(text: str, span: Span, previous: Span | None, following: Span | No
     if greeting and not _after_a_name(text, span, previous):  # guard: greeting-dropped
         return False
     if len(word) == 1 and word.isalpha() and label not in EXTENTS.single_letter_labels:  # guard: lone-letter-dropped
+        return False
+    if label == EXTENTS.job_label and value[0].islower() and not _names_a_job(value):  # guard: lower-case-job-named
         return False
     if label in EXTENTS.alone and EXTENTS.alone[label].match(value):
         return any(other is not None and other.label == label and _adjacent(text, *pair)
@@ -426,7 +461,7 @@ def clean_spans(text: str, spans: Sequence[Span]) -> list[tuple[Span, Span]]:
         if _is_value(text, Span(start, end, span.label), kept[-1][0] if kept else None, following):
             kept.append((Span(start, end, span.label), span))
     kept = _joined(text, kept)  # guard: same-type-joined
-    return _names_after_titles(text, _titles_before_names(text, kept))
+    return _names_after_titles(text, _titles_before_names(text, _numbers_beside(text, kept)))
 
 
 def trim_punctuation(text: str, spans: Sequence[Span]) -> list[Span]:

@@ -28,6 +28,9 @@ COMPOSED_COMPANY_SHARE = 0.35
 # Share of job titles written in lower case where the template does not fix the case ("as a senior data analyst").
 LOWER_JOB_SHARE = 0.2
 _EN_JOB_PARTS = ("descriptor", "area", "type", "seniority", "field", "role")
+# Where a job title's field starts ("Head of Procurement", "Engineer, civil", "chargé de clientèle"): the
+# words before it name the job.
+_JOB_COMPLEMENT = re.compile(r",|\(|\s(?:(?:of|for|and|de|du|des|en|à|au|aux|pour|et)(?=\s|$)|d['’])")
 
 
 @dataclass
@@ -118,6 +121,23 @@ def _job_lists() -> dict[str, Rows]:
 def job_words() -> dict[str, tuple[str, ...]]:
     """The parts of composed English titles: {"en descriptor": (...), "en area": (...), ...}."""
     return {name: column(rows) for name, rows in _job_lists().items() if not name.startswith("fr ")}
+
+
+@cache
+def job_nouns() -> frozenset[str]:
+    """The words that name the job in every title the corpus writes, in lower case: the last word
+    of an English title before its field ('manager' of 'Senior Data Manager', 'head' of 'Head of
+    Procurement'), the words of a French one before its complement ('conducteur', 'cariste'), the
+    composed French roles in both genders ('directeur', 'directrice')."""
+    nouns = set()
+    for locale in ("en_US", "fr_FR"):
+        for job in importlib.import_module(f"faker.providers.job.{locale}").Provider.jobs:
+            words = _JOB_COMPLEMENT.split(job.casefold(), maxsplit=1)[0].split()
+            nouns.update(words[-1:] if locale == "en_US" else words)
+    lists = _job_lists()
+    nouns.update(row[0].casefold().split()[-1] for part in ("type", "role") for row in lists[f"en {part}"])
+    nouns.update(role.casefold().split()[0] for row in lists["fr role"] for role in row)
+    return frozenset(nouns | {"head"})  # the one seniority that heads a title: "Head of Procurement"
 
 
 def job_title(fill: Fill, index: int, variants: set[str]) -> str:

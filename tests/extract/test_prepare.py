@@ -52,8 +52,8 @@ def test_synthetic_templates_fall_in_exactly_one_split(synth_dir, tmp_path):
 def test_random_split_mixes_templates_and_template_split_needs_ids(tmp_path):
     from extract.synth import SynthConfig, generate, write_corpus
 
-    # 400 texts: more than one deck of templates per language, so templates repeat.
-    write_corpus(generate(SynthConfig(n_english=200, n_french=200, seed=5)), tmp_path / "data")
+    # 800 texts: more than one deck of templates per language, so templates repeat.
+    write_corpus(generate(SynthConfig(n_english=400, n_french=400, seed=5)), tmp_path / "data")
     prepare(PrepareConfig(data_dir=tmp_path / "data", out=tmp_path / "random", split_by="random", val_fraction=0.3))
     train = {r.template for r in read_split(tmp_path / "random", "train")}
     assert train & {r.template for r in read_split(tmp_path / "random", "val")}

@@ -15,7 +15,7 @@ from head.span_rules import trim_punctuation
     ("(555", "555"),
     ("« Allain et Associés »", "Allain et Associés"),  # quotes around a name are not the name
     ('"Acme', "Acme"),
-    ("Dr.", "Dr."),  # a period may end an entity (Dr., Inc., Jr.)
+    ("Inc.", "Inc."),  # a period may end an entity (Dr., Inc., Jr.)
     ('"Acme" and "Foo"', '"Acme" and "Foo"'),  # two quoted names in one span: no outer pair to strip
     (",", None),  # nothing left: no span
 ])
@@ -74,7 +74,7 @@ def test_values_that_end_in_their_own_punctuation_are_kept(value, label):
     ("pwd=Secret!9 ok", (4, 10, "PASSWORD"), ["Secret!9"]),  # '=' ends the run: the key is not the value
     ("user: jdoe.", (6, 10, "USERNAME"), ["jdoe"]),  # ':' too, for types whose values never hold one
     ("12B rue", (0, 2, "BUILDINGNUMBER"), ["12B"]),
-    ("le 3 mars, puis", (3, 4, "DATE"), ["3"]),  # words are not widened across punctuation
+    ("le 3, puis", (3, 4, "DATE"), ["3"]),  # words are not widened across punctuation
     ("de 16h30 à", (3, 5, "TIME"), ["16"]),  # nor a time written with letters
     ("d'Alice ok", (2, 7, "FIRSTNAME"), ["Alice"]),  # a French elision is not part of a name
     ("price $500 now", (7, 10, "AMOUNT"), ["500"]),  # a currency stays outside AMOUNT
@@ -126,9 +126,17 @@ def test_parts_of_one_run_of_figures_are_one_value(text, spans, expected):
     ("works at Acme Ltd in Paris", (9, 13, "COMPANYNAME"), ("Acme Ltd", "COMPANYNAME")),
     ("up in Washington County!", (6, 16, "CITY"), ("Washington County", "STATE")),
     ("Mary Court said no.", (0, 4, "FIRSTNAME"), ("Mary", "FIRSTNAME")),  # a name stays a name
+    ("Dear Direct Intranet Representative, please", (5, 11, "FIRSTNAME"),
+     ("Direct Intranet Representative", "JOBTITLE")),  # a job title's first word read as a name
+    ("signed Sarah Project Manager", (7, 12, "FIRSTNAME"), ("Sarah", "FIRSTNAME")),  # a name before a title
+    ("residing at St Mary's Road, a", (12, 21, "CITY"), ("St Mary's Road", "STREET")),  # a street's kind
+    ("par MM.", (4, 6, "DATE"), ("MM.", "PREFIX")),  # a title read as a date, with its full stop
+    ("the MM value", (4, 6, "DATE"), ("MM", "DATE")),  # no title without its full stop
+    ("Dr Who", (0, 2, "FIRSTNAME"), ("Dr", "FIRSTNAME")),  # a name's span is left to the name rules
 ])
 def test_the_next_words_may_make_a_span_another_type(text, span, expected):
-    """A firm's name before a job's head noun is a job title, a town before "County" a region."""
+    """A firm's name or a job's first word before a job's head noun is a job title, a town before
+    "County" a region, before a street's kind a street; a title read as another type is a PREFIX."""
     found = trim_punctuation(text, [Span(*span)])
     assert [(text[s.start:s.end], s.label) for s in found] == [expected]
 
@@ -158,7 +166,7 @@ def test_the_next_words_may_make_a_span_another_type(text, span, expected):
     ("un ancien Directrice de la conformité de 78 ans", (10, 26, "JOBTITLE"), "Directrice de la conformité"),
     ("our Head of Sales, Ann", (4, 11, "JOBTITLE"), "Head of Sales"),
     ("our Dynamic Group Coordinator", (4, 11, "JOBTITLE"), "Dynamic Group Coordinator"),  # a word, then the head noun
-    ("at 12 Kuhlman Road, Leeds", (6, 13, "STREET"), "Kuhlman Road"),  # a street's kind
+    ("at the Kuhlman Road, Leeds", (7, 14, "STREET"), "Kuhlman Road"),  # a street's kind
     ("in Orange County.", (3, 9, "STATE"), "Orange County"),
     ("en janvier 1994, il", (11, 15, "DATE"), "janvier 1994"),  # a year's month
     ("le 12 janvier 1994, il", (3, 13, "DATE"), "12 janvier 1994"),  # a month's year
@@ -289,6 +297,43 @@ def test_a_function_word_a_lone_letter_or_a_weekday_alone_is_no_value(text, span
     assert [(text[s.start:s.end], s.label) for s in found] == expected
 
 
+@pytest.mark.parametrize("text, street, expected", [
+    ("zoning codes for 645 Center Street. We", "Center Street", ["645", "Center Street"]),
+    ("a sign placed at 390, Wiza Spur. You", "Wiza Spur", ["390", "Wiza Spur"]),
+    ("au 12 bis rue des Lilas, Paris", "rue des Lilas", ["12 bis", "rue des Lilas"]),
+    ("a property at Kuhlman Run 755. We", "Kuhlman Run", ["Kuhlman Run", "755"]),  # after it, as Germany writes
+    ("Hauptstraße 12B, 80331 München", "Hauptstraße", ["Hauptstraße", "12B"]),
+    ("paid $250 Main Street fees", "Main Street", ["Main Street"]),  # a sum is no building number
+    ("Main Street 2019-2020 plans", "Main Street", ["Main Street"]),  # nor a range of years
+    ("Main Street 5.5 km away", "Main Street", ["Main Street"]),  # nor a distance
+])
+def test_figures_beside_a_street_are_its_building_number(text, street, expected):
+    start = text.index(street)
+    found = trim_punctuation(text, [Span(start, start + len(street), "STREET")])
+    assert [text[s.start:s.end] for s in found] == expected
+    assert [s.label for s in found if text[s.start:s.end] != street] == ["BUILDINGNUMBER"] * (len(expected) - 1)
+
+
+@pytest.mark.parametrize("text, value, kept", [
+    ("en vertu de l'ancien article 25", "article", False),  # a word the head read as a job names none
+    ("le requérant en tant que témoin, en raison", "témoin", False),
+    ("Mmes J. Hutcheon, ministère de l'Intérieur", "ministère", False),
+    ("considérés comme ayant joué un rôle", "ayant joué", False),
+    ("Mme K. Thorne, conseils, Londres", "conseils", True),  # a role of the list, in the plural
+    ("notre directrice commerciale vous rappelle", "directrice commerciale", True),  # a corpus role, feminine
+    ("elle est infirmière à Lyon", "infirmière", True),  # Faker's "infirmier", feminine
+    ("la microbiologiste-conseil du service", "microbiologiste-conseil", True),  # a part of a hyphenated word
+    ("ask our senior data analyst today", "senior data analyst", True),  # the corpus's lower-case titles
+    ("ask the head of compliance today", "head of compliance", True),
+    ("I work as a cashier at the mall", "cashier", True),
+    ("Dear Customer Applications Planner, we", "Customer Applications Planner", True),  # capitalised: the head's
+])
+def test_a_job_title_in_lower_case_must_name_a_job(text, value, kept):
+    start = text.index(value)
+    found = trim_punctuation(text, [Span(start, start + len(value), "JOBTITLE")])
+    assert [text[s.start:s.end] for s in found] == ([value] if kept else [])
+
+
 @pytest.mark.parametrize("text, span, expected", [
     ("cc @jdoe now", (3, 8, "USERNAME"), "jdoe"),  # a mention's "@" is not the user name
     ("le provisoire (Automne09@) a expiré", (15, 26, "PASSWORD"), "Automne09@"),  # the bracket around it
@@ -305,6 +350,9 @@ def test_signs_around_a_value_are_not_the_value(text, span, expected):
     ("Dimanche, 3 mars", [(10, 16, "DATE")], ["Dimanche, 3 mars"]),
     ("jeudi 29 juin, de 10H00", [(0, 13, "DATE"), (15, 17, "DATE")], ["jeudi 29 juin"]),  # "de" is no month
     ("lundi, de 9h", [(10, 12, "DATE")], ["9h"]),  # a weekday grows a date, not a time
+    ("le 16 juin, le 6 juillet et une", [(15, 16, "DATE")], ["6 juillet"]),  # a day over its month
+    ("on 3 May 2021 we", [(3, 4, "DATE")], ["3 May 2021"]),  # and over the year after it
+    ("give 5 marks", [(5, 6, "DATE")], ["5"]),  # a month's name, whole
 ])
 def test_a_date_reaches_its_weekday_and_stops_at_words_that_are_no_month(text, spans, expected):
     found = trim_punctuation(text, [Span(*s) for s in spans])

@@ -42,8 +42,8 @@ def test_same_seed_gives_byte_identical_files(tmp_path):
 # Faker's own data changes between its releases, so the comparison holds for the recorded release.
 RECORDED_FAKER = "40.63.0"
 RECORDED_CORPUS = {
-    "english_synthetic.jsonl": "56f50573b2e5a996c9e890f5acc256c7ea1699dd095b79ed14b1d0b16a7995db",
-    "french_synthetic.jsonl": "d008d05e05bef5cd363ec36c1f9e76c6524d98b9613b15ab7242dc991352ad42",
+    "english_synthetic.jsonl": "1aeb09b9e72a47a3a082445221e6f0419e96f4d7ad399a41b5a530b27ffd723b",
+    "french_synthetic.jsonl": "316e6537a98086a22c2566450b669ef310884fce9d098f553c3d9203dc5ec1cb",
 }
 
 

@@ -1,12 +1,12 @@
 """Working life (extract/synth/work.py): job titles composed and cased the way business text writes
-them, French titles agreeing with the person."""
+them, French titles agreeing with the person, and the nouns that name a job in each of them."""
 
 from __future__ import annotations
 
 import random
 import re
 
-from extract.synth.work import french_job_title, job_words
+from extract.synth.work import french_job_title, job_nouns, job_words
 from tests.extract.synth.conftest import by_language, span_texts
 
 
@@ -59,3 +59,15 @@ def test_companies_also_have_composed_names_with_their_legal_form(corpus):
                for n in composed)
     assert any(n.endswith((" Ltd", " plc", " SAS", " SARL", " Inc", " LLC")) for n in composed)  # the form inside
     assert not any(n.endswith(".") for n in names)
+
+
+def test_every_job_title_of_the_corpus_holds_one_of_its_job_nouns(big_corpus):
+    # What the head's span rules keep of a job title in lower case: it must name a job.
+    nouns = job_nouns()
+    titles = set(span_texts(big_corpus, "JOBTITLE"))
+    assert len(titles) > 300
+    nameless = [t for t in titles if not any(part in nouns for word in t.casefold().split()
+                                             for part in (word, *re.split(r"[-'’/]", word)))]
+    assert not nameless, nameless[:10]
+    assert {"manager", "head", "directrice", "conducteur", "analyst"} <= nouns
+    assert not {"of", "de", "senior", "procurement"} & nouns  # fields and seniorities name no job
