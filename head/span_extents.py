@@ -95,18 +95,30 @@ def _load_extents(path: Path = _EXTENTS_FILE) -> _Extents:
         greetings=frozenset(data["no_value"]["greetings"].split()),
         alone={label: compiled(p) for label, p in data["no_value"]["alone"].items()},
         single_letter_labels=frozenset(data["no_value"]["single_letter_labels"]),
-        job_label=data["job"]["label"], job_nouns=_inflected(job_nouns() | set(data["job"]["nouns"].split()),
-                                                           data["job"]["feminine"], data["job"]["plural"]),
+        job_label=data["job"]["label"],
+        job_nouns=_inflected(_job_nouns(data), data["job"]["feminine"], data["job"]["plural"]),
         beside={label: (rule["label"], re.compile(rule["before"]), re.compile(rule["after"]))
                 for label, rule in data["beside"].items() if not label.startswith("_")})
 
 
+def _job_nouns(data: dict) -> set[str]:
+    """The corpus's job nouns and the JSON's, less the function words a French title's words bring
+    in ("les", "dans"): a span of those names no job."""
+    no_value = data["no_value"]
+    return ((job_nouns() | set(data["job"]["nouns"].split()))
+            - set(no_value["function_words"].split()) - set(no_value["lower_case_words"].split()))
+
+
 def _inflected(nouns: set[str], feminine: str, plural: str) -> frozenset[str]:
-    """`nouns`, their feminine forms (`feminine`: "eur>rice ..." endings) and every form's plurals."""
-    endings = [pair.split(">") for pair in feminine.split()]
-    singular = nouns | {noun[:len(noun) - len(male)] + female for noun in nouns
-                        for male, female in endings if noun.endswith(male)}
-    return frozenset(singular | {form + ending for form in singular for ending in plural.split()})
+    """`nouns`, their feminine forms and every form's plurals (`feminine`, `plural`: endings, "eur>rice"
+    replaces one, "s" adds one)."""
+    singular = nouns | _with_endings(nouns, feminine)
+    return frozenset(singular | _with_endings(singular, plural))
+
+
+def _with_endings(words: set[str], endings: str) -> set[str]:
+    pairs = [ending.split(">") if ">" in ending else ("", ending) for ending in endings.split()]
+    return {word[:len(word) - len(old)] + new for word in words for old, new in pairs if word.endswith(old)}
 
 
 EXTENTS = _load_extents()

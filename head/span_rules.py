@@ -122,12 +122,19 @@ def _grown(text: str, label: str, start: int, end: int, low: int, high: int) -> 
     return start, end
 
 
+def _is_title_cut_at_its_stop(text: str, span: Span) -> bool:
+    """A span of another type than a name that stops right before a full stop with which it is a
+    title ("MM" of "MM. Clare" read as a date); "Lady" of "Lady Chapel" is no title cut there."""
+    value = text[span.start:span.end]
+    return (span.label not in EXTENTS.name_labels and len(value) > 1 and text.startswith(".", span.end)
+            and value + "." in EXTENTS.titles)
+
+
 def _relabelled(text: str, span: Span, high: int) -> Span:
     """`span` with the type its next words make it ("Human Group" before "Coordinator": JOBTITLE),
     a title read as another type than a name a PREFIX ("MM" of "MM. Clare" read as a date)."""
     value = text[span.start:span.end]
-    dotted = value + "." if text.startswith(".", span.end) else value  # "MM" before its full stop
-    if span.label not in EXTENTS.name_labels and len(value.rstrip(".")) > 1 and dotted in EXTENTS.titles:  # guard: title-relabelled
+    if _is_title_cut_at_its_stop(text, span):  # guard: title-relabelled
         return Span(span.start, span.end, "PREFIX")
     for target, when in EXTENTS.becomes.get(span.label, ()):
         found = EXTENTS.right[target][0][0].match(text, span.end)
@@ -368,10 +375,10 @@ def _in_a_name(text: str, word: Span, previous: Span | None, following: Span | N
 
 
 def _names_a_job(value: str) -> bool:
-    """Whether a word of `value`, whole or a part of it between hyphens, apostrophes or slashes, is
-    a job noun ("directrice commerciale", "microbiologiste-conseil", "l'avocate", "senior data analyst")."""
+    """Whether a word of `value`, whole or a part of it between signs, is a job noun ("directrice
+    commerciale", "microbiologiste-conseil", "l'avocate", "avocat·e", "cto.", "senior data analyst")."""
     words = value.casefold().split()
-    return any(part in EXTENTS.job_nouns for word in words for part in (word, *re.split(r"[-'’/]", word)))
+    return any(part in EXTENTS.job_nouns for word in words for part in (word, *re.split(r"[^\w]+", word)))
 
 
 def _is_value(text: str, span: Span, previous: Span | None, following: Span | None) -> bool:

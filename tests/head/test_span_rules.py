@@ -15,7 +15,7 @@ from head.span_rules import trim_punctuation
     ("(555", "555"),
     ("« Allain et Associés »", "Allain et Associés"),  # quotes around a name are not the name
     ('"Acme', "Acme"),
-    ("Inc.", "Inc."),  # a period may end an entity (Dr., Inc., Jr.)
+    ("Dr.", "Dr."),  # a period may end an entity (Dr., Inc., Jr.)
     ('"Acme" and "Foo"', '"Acme" and "Foo"'),  # two quoted names in one span: no outer pair to strip
     (",", None),  # nothing left: no span
 ])
@@ -133,6 +133,7 @@ def test_parts_of_one_run_of_figures_are_one_value(text, spans, expected):
     ("par MM.", (4, 6, "DATE"), ("MM.", "PREFIX")),  # a title read as a date, with its full stop
     ("the MM value", (4, 6, "DATE"), ("MM", "DATE")),  # no title without its full stop
     ("Dr Who", (0, 2, "FIRSTNAME"), ("Dr", "FIRSTNAME")),  # a name's span is left to the name rules
+    ("the Lady Chapel", (4, 8, "COMPANYNAME"), ("Lady", "COMPANYNAME")),  # no full stop: no title cut there
 ])
 def test_the_next_words_may_make_a_span_another_type(text, span, expected):
     """A firm's name or a job's first word before a job's head noun is a job title, a town before
@@ -306,6 +307,9 @@ def test_a_function_word_a_lone_letter_or_a_weekday_alone_is_no_value(text, span
     ("paid $250 Main Street fees", "Main Street", ["Main Street"]),  # a sum is no building number
     ("Main Street 2019-2020 plans", "Main Street", ["Main Street"]),  # nor a range of years
     ("Main Street 5.5 km away", "Main Street", ["Main Street"]),  # nor a distance
+    ("in 2019 Main Street was closed", "Main Street", ["Main Street"]),  # nor a year
+    ("Hauptstraße 5 km entfernt", "Hauptstraße", ["Hauptstraße"]),  # after it, only before punctuation
+    ("Hauptstraße 12-14, 80331 München", "Hauptstraße", ["Hauptstraße", "12-14"]),
 ])
 def test_figures_beside_a_street_are_its_building_number(text, street, expected):
     start = text.index(street)
@@ -327,6 +331,10 @@ def test_figures_beside_a_street_are_its_building_number(text, street, expected)
     ("ask the head of compliance today", "head of compliance", True),
     ("I work as a cashier at the mall", "cashier", True),
     ("Dear Customer Applications Planner, we", "Customer Applications Planner", True),  # capitalised: the head's
+    ("les témoins ont déposé", "les témoins", False),  # an article brings no job in
+    ("talk to our cto. Then", "cto.", True),  # a word with its sign
+    ("un·e avocat·e au barreau", "avocat·e", True),
+    ("she was firefighter and secretaries", "secretaries", True),  # plurals that replace an ending
 ])
 def test_a_job_title_in_lower_case_must_name_a_job(text, value, kept):
     start = text.index(value)
