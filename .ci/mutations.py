@@ -30,6 +30,7 @@ IGNORED = shutil.ignore_patterns(".venv", ".git", "demo-work", "__pycache__", ".
 #   "return": a bare `return` runs before the marked statement (the rest of the check is skipped)
 #   ("=", EXPRESSION): the marked `TARGET = VALUE` becomes `TARGET = EXPRESSION`
 GUARDS: dict[str, tuple[object, tuple[str, ...]]] = {
+    "int8-only-where-faster": ("if False", ("test_demo_quantizes_to_int8_only_where_the_backbone_would_run_in_float32_on_a_cpu",)),
     "overwrite-kind": ("if False", ("test_a_folder_that_only_looks_like_ours_is_never_replaced",
                                     "test_demo_refuses_a_git_clone_even_with_overwrite")),
     "inputs-outputs-disjoint": ("return", ("test_prepare_into_its_own_data_dir_is_refused_and_deletes_nothing",

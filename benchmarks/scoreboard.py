@@ -94,14 +94,16 @@ def fmt(value) -> str:
               help="Head folder to score.")
 @click.option("--limit", type=int, help="At most this many texts per file (quick runs).")
 @click.option("--no-peer", is_flag=True, help="Skip Presidio (the `peers` extra is not installed).")
+@click.option("--corpus", "only", multiple=True, type=click.Choice([corpus.file for corpus in CORPORA]),
+              help="Score only this file, repeatable [default: every file of the folder].")
 @click.option("--out", type=click.Path(path_type=Path), help="Also write the table (Markdown) and figures (JSON) here.")
-def main(data_dir, head, limit, no_peer, out):
+def main(data_dir, head, limit, no_peer, only, out):
     """Example: python benchmarks/scoreboard.py --data-dir ~/real-data --head demo-work/head-middle"""
     tagger = Tagger.from_pretrained(head)
     default = tagger.loaded  # the head's default operating point, rules on or off as chosen on val
     tagger.loaded = dataclasses.replace(default, rules=False)  # alone; the rule layer is merged below
     rows = []
-    for corpus in CORPORA:
+    for corpus in (c for c in CORPORA if not only or c.file in only):
         path = data_dir / corpus.file
         if not path.is_file():
             print(f"skipping {corpus.file}: not in {data_dir}")

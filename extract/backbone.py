@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import time
 from pathlib import Path
 
 import torch
@@ -48,6 +49,44 @@ def cpu_has_native_bf16() -> bool:
         return bool(probe()) if probe is not None else False
     except RuntimeError:
         return False
+
+
+# int8 pays only where the CPU has integer dot-product kernels (VNNI): elsewhere torch's integer
+# matmul falls back to a path many times slower than float32 (docs/benchmarks.md).
+INT8_MIN_SPEEDUP = 1.5
+
+
+@functools.cache
+def cpu_int8_speedup(rows: int = 256, inner: int = 576, outer: int = 1536) -> float:
+    """Float32 matmul time over int8 matmul time on this CPU, best of three, at a small model's shapes.
+
+    Measured once per process (under a second: about 0.9 s on a 2-core CPU where int8 is 10x slower):
+    instruction sets alone do not say whether torch's integer kernels are the fast ones. 0 where
+    this torch has no CPU integer matmul.
+    """
+    if not hasattr(torch, "_int_mm"):
+        return 0.0
+    generator = torch.Generator().manual_seed(0)
+    activations = torch.randn(rows, inner, generator=generator)  # [M, K]
+    weights = torch.randn(outer, inner, generator=generator)  # [N, K]
+    activations_int8 = activations.mul(20).round_().clamp_(-127, 127).to(torch.int8)  # [M, K]
+    weights_int8 = weights.mul(20).round_().clamp_(-127, 127).to(torch.int8)  # [N, K]
+    float32 = _best_seconds(lambda: activations @ weights.t())
+    try:
+        int8 = _best_seconds(lambda: torch._int_mm(activations_int8, weights_int8.t()))
+    except (RuntimeError, NotImplementedError):  # a build whose integer matmul runs on GPUs only
+        return 0.0
+    return float32 / int8
+
+
+def _best_seconds(compute, repeats: int = 3) -> float:
+    compute()  # the first call pays for kernel selection and allocation
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        compute()
+        best = min(best, time.perf_counter() - start)
+    return max(best, 1e-9)
 
 
 def check_quantize(quantize: str | None, device: torch.device, device_map: str | None = None) -> None:

@@ -32,8 +32,9 @@ class DemoConfig:
     batch_tokens: int = 2048  # forward-pass size: the sweet spot of a 2-core CPU
     dtype: str = "auto"  # backbone compute dtype (auto: bf16 on CPUs with AMX, else float32)
     # "auto": int8 Linear layers where the backbone would compute in float32 on a CPU (no AMX, no
-    # GPU): about twice the float32 extract, with the same figures within noise (docs/results.md).
-    # None: the loaded dtype alone; "int8": always (CPU only).
+    # GPU) whose int8 matmul measures at least 1.5x its float32 one (VNNI: about twice the float32
+    # extract); float32 elsewhere (AVX2 alone: int8 is 10-20x slower). None: the loaded dtype alone;
+    # "int8": always (CPU only).
     quantize: str | None = "auto"
     seed: int = 42  # synthetic data, split and head initialisation
     overwrite: bool = False  # replace an existing demo workdir (only a folder a demo wrote)

@@ -18,7 +18,7 @@ import torch
 from evaluation.configs import EvaluateConfig
 from evaluation.evaluate import evaluate
 from evaluation.report import summary_rows
-from extract.backbone import check_quantize, resolve_device, resolve_dtype
+from extract.backbone import INT8_MIN_SPEEDUP, check_quantize, cpu_int8_speedup, resolve_device, resolve_dtype
 from extract.configs import ExtractConfig
 from extract.errors import PiiTaggerError
 from extract.extractor import run_extract
@@ -33,11 +33,16 @@ from tools.configs import BACKBONES, DemoConfig
 
 
 def demo_quantize(quantize: str | None, dtype: str) -> str | None:
-    """Resolve `quantize="auto"`: int8 where the backbone would otherwise compute in float32 on a CPU."""
+    """Resolve `quantize="auto"`: int8 where the backbone would otherwise compute in float32 on a CPU
+    whose integer matmul is clearly faster than its float32 one (VNNI); float32 elsewhere."""
     if quantize != "auto":
         return quantize
     device = resolve_device("auto")
-    return "int8" if device.type == "cpu" and resolve_dtype(dtype, device) == torch.float32 else None
+    if device.type != "cpu" or resolve_dtype(dtype, device) != torch.float32:
+        return None
+    if cpu_int8_speedup() < INT8_MIN_SPEEDUP:  # guard: int8-only-where-faster
+        return None
+    return "int8"
 
 
 @dataclass

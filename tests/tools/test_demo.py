@@ -75,13 +75,24 @@ def test_demo_quantizes_to_int8_only_where_the_backbone_would_run_in_float32_on_
 
     monkeypatch.setattr(demo_module, "resolve_device", lambda device: torch.device("cpu"))
     monkeypatch.setattr("extract.backbone.cpu_has_native_bf16", lambda: False)
+    monkeypatch.setattr(demo_module, "cpu_int8_speedup", lambda: 2.6)  # AVX-512 VNNI
     assert demo_quantize("auto", "auto") == "int8" and demo_quantize("auto", "float32") == "int8"
+    monkeypatch.setattr(demo_module, "cpu_int8_speedup", lambda: 0.05)  # AVX2 only: int8 is 20x slower
+    assert demo_quantize("auto", "auto") is None and demo_quantize("int8", "auto") == "int8"
+    monkeypatch.setattr(demo_module, "cpu_int8_speedup", lambda: 2.6)
     assert demo_quantize("auto", "bfloat16") is None and demo_quantize(None, "auto") is None
     monkeypatch.setattr("extract.backbone.cpu_has_native_bf16", lambda: True)  # AMX: bf16 is faster
     assert demo_quantize("auto", "auto") is None and demo_quantize("int8", "auto") == "int8"
     monkeypatch.setattr(demo_module, "resolve_device", lambda device: torch.device("cuda"))
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
     assert demo_quantize("auto", "auto") is None
+
+
+def test_the_int8_probe_times_both_matmuls_on_this_cpu():
+    from extract.backbone import cpu_int8_speedup
+
+    speedup = cpu_int8_speedup(rows=8, inner=16, outer=8)
+    assert speedup > 0 and speedup == cpu_int8_speedup(rows=8, inner=16, outer=8)  # measured once
 
 
 @pytest.mark.slow
