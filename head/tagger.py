@@ -17,8 +17,9 @@ import numpy as np
 import torch
 
 from extract.errors import MissingInputError, PiiTaggerError, PiiTaggerNotice
-from extract.backbone import (BackboneConfig, LayerCapture, cpu_has_native_bf16, load_backbone, load_model_config,
-                              quantize_int8, quiet_transformers, resolve_device, resolve_dtype)
+from extract.backbone import (INT8_MIN_SPEEDUP, BackboneConfig, LayerCapture, cpu_has_native_bf16, cpu_int8_speedup,
+                              load_backbone, load_model_config, quantize_int8, quiet_transformers, resolve_device,
+                              resolve_dtype)
 from extract.converted import converted_folder, finished, save_converted
 from extract.cache_format import pointer_from_lengths
 from extract.forward import forward_batches
@@ -85,6 +86,10 @@ def _backbone_config(loaded: LoadedHead, model: str | None, gguf_file: str | Non
     backbone = loaded.meta["backbone"]
     dtype = matching_dtype(loaded, device, dtype)
     quantize = backbone.get("quantize")  # the head learnt int8 features (`extract --quantize`): compute them again
+    if quantize == "int8" and (speedup := cpu_int8_speedup()) < INT8_MIN_SPEEDUP:
+        warnings.warn(f"this head learnt int8 features, which this CPU computes at {speedup:.2g}x the speed of float32 "
+                      "(no VNNI): a cache extracted without `quantize` and a head fitted on it predict faster here",
+                      PiiTaggerNotice, stacklevel=3)
     if model is None:
         model, gguf_file, revision = loaded.backbone_source()
     return BackboneConfig(model=model, gguf_file=gguf_file, revision=revision, dtype=dtype, device=device,

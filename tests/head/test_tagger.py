@@ -12,6 +12,7 @@ import pytest
 
 from extract.backbone import Int8DynamicLinear
 from extract.cache_reader import CacheReader
+from extract.errors import PiiTaggerNotice
 from extract.records import Span
 from extract.tokens import tokenize_texts
 from head.checkpoint import load_head
@@ -62,13 +63,25 @@ def test_predict_with_an_echo_head_equals_evaluate(echo_head, echo_cache):
            [[(s.start, s.end, s.label) for s in spans] for spans in cached.spans]
 
 
-def test_predict_computes_int8_features_for_an_int8_head(int8_cache, tiny_cache, tmp_path):
+def _int8_head(int8_cache, tmp_path):
     from head.fit import FitConfig, fit_head
     from head.configs import Hyperparameters
 
     head = tmp_path / "head"
     fit_head(FitConfig(cache=int8_cache, out=head, lrs=(1e-2,), hp=Hyperparameters(epochs=2, batch_tokens=512),
                        progress=False))
+    return head
+
+
+def test_an_int8_head_on_a_cpu_where_int8_is_slow_says_so(int8_cache, tmp_path, monkeypatch):
+    head = _int8_head(int8_cache, tmp_path)
+    monkeypatch.setattr("head.tagger.cpu_int8_speedup", lambda: 0.05)  # AVX2 alone
+    with pytest.warns(PiiTaggerNotice, match="0.05x the speed of float32"):
+        Tagger.from_pretrained(head, device="cpu")
+
+
+def test_predict_computes_int8_features_for_an_int8_head(int8_cache, tiny_cache, tmp_path):
+    head = _int8_head(int8_cache, tmp_path)
     tagger = Tagger.from_pretrained(head, device="cpu")
     assert any(isinstance(m, Int8DynamicLinear) for m in tagger.model.modules())
     cached = CacheReader(int8_cache).read_split("val", [2])
