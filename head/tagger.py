@@ -86,7 +86,9 @@ def _backbone_config(loaded: LoadedHead, model: str | None, gguf_file: str | Non
     backbone = loaded.meta["backbone"]
     dtype = matching_dtype(loaded, device, dtype)
     quantize = backbone.get("quantize")  # the head learnt int8 features (`extract --quantize`): compute them again
-    if quantize == "int8" and (speedup := cpu_int8_speedup()) < INT8_MIN_SPEEDUP:
+    # On a GPU an int8 head is refused when the backbone loads: no CPU speed to speak of.
+    int8_on_cpu = quantize == "int8" and resolve_device(device).type == "cpu"
+    if int8_on_cpu and (speedup := cpu_int8_speedup()) < INT8_MIN_SPEEDUP:
         warnings.warn(f"this head learnt int8 features, which this CPU computes at {speedup:.2g}x the speed of float32 "
                       "(no VNNI): a cache extracted without `quantize` and a head fitted on it predict faster here",
                       PiiTaggerNotice, stacklevel=3)
