@@ -103,7 +103,7 @@ backbone_override_options = stack(
                                                               "(same shape)."),
 )
 head_option = click.option("--head", type=PATH, required=True, help="Head folder from `fit-head`.")
-RULES_HELP = ("The rule layer (validated e-mails, URLs, IPs, IBANs, cards, NIRs, written dates, phones) on or off "
+RULES_HELP = ("The rule layer (validated e-mails, URLs, IPs, IBANs, BICs, cards, NIRs, written dates, phones) on or off "
               "[default: the operating point's choice, made on val].")
 OPERATING_POINT_HELP = ("The head's O bias, span threshold and rule layer, chosen on val by fit-head: recall hides the "
                         "most at a precision floor, precise has the best character F1 [default: the head's, recall].")

@@ -74,6 +74,8 @@ GUARDS: dict[str, tuple[object, tuple[str, ...]]] = {
     "greeting-dropped": ("if False", ("test_a_function_word_a_lone_letter_or_a_weekday_alone_is_no_value",)),
     "capitals-code": ("if False", ("test_a_function_word_a_lone_letter_or_a_weekday_alone_is_no_value",)),
     "lower-case-job-named": ("if False", ("test_a_job_title_in_lower_case_must_name_a_job",)),
+    "role-no-job": ("if False", ("test_a_role_in_a_proceeding_alone_is_no_job_title",)),
+    "bic-shape": ("if True", ("test_words_in_capitals_are_no_bic",)),
     "number-before-street": ("if False", ("test_figures_beside_a_street_are_its_building_number",)),
     "number-after-street": ("if False", ("test_figures_beside_a_street_are_its_building_number",)),
     "title-relabelled": ("if False", ("test_the_next_words_may_make_a_span_another_type",)),

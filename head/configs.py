@@ -95,7 +95,7 @@ class PredictConfig:
     # Which of the head's operating points (O bias, span threshold, rule layer) to apply; None: the
     # head's default ("recall"). Heads from before operating points have one, their own.
     operating_point: str | None = None
-    # The rule layer (validated e-mails, IPs, IBANs, cards, NIRs, dates, phones) on or off whatever
+    # The rule layer (validated e-mails, IPs, IBANs, BICs, cards, NIRs, dates, phones) on or off whatever
     # the point says; None: the point's choice, made on val (on only where it raised val recall).
     rules: bool | None = None
     labels: tuple[str, ...] = ()  # keep only these entity types; empty: all of the head's

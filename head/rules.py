@@ -1,5 +1,5 @@
 """A rule layer for the redactor: PII whose form has a checksum or a strict shape, found by regex and validator.
-`rule_spans(text)` gives every validated match (email, URL, IBAN, card, SSN, IP, written date, phone) as sorted,
+`rule_spans(text)` gives every validated match (email, URL, IBAN, BIC, card, SSN, IP, written date, phone) as sorted,
 disjoint spans.
 """
 
@@ -24,6 +24,7 @@ RULE_LABELS: dict[str, str] = {
     "email": "EMAIL",
     "url": "URL",
     "iban": "IBAN",
+    "bic": "BIC",
     "card": "CREDITCARDNUMBER",
     "nir": "SSN",
     "us_ssn": "SSN",
@@ -145,6 +146,24 @@ def _ibans(text: str) -> Iterator[tuple[int, int]]:
             if len(compact) in _IBAN_LENGTHS and iban_valid(compact):
                 yield m.start(), m.start() + len(" ".join(groups[:count]))
                 break
+
+
+# --- BIC ---------------------------------------------------------------------------------------
+# ISO 9362: four letters (the bank), a country (ISO 3166, the regions phonenumbers knows), two letters
+# or figures (the place) and an optional branch of three. A word in capitals can have that shape too
+# ("TRAINING": NI is Nicaragua), so a figure in the place or the branch, or the head office's "XXX",
+# must be there as well: "BARCGB22", "SOJSGB3NXXX"; an all-letter "DEUTDEFF" is left to the head.
+_BIC = re.compile(
+    _NOT_AFTER_ALNUM + r"[A-Z]{4}(?P<country>[A-Z]{2})(?P<place>[A-Z0-9]{2})(?P<branch>[A-Z0-9]{3})?" + _NOT_BEFORE_ALNUM
+)
+_COUNTRIES = frozenset(phonenumbers.SUPPORTED_REGIONS)
+
+
+def _bics(text: str) -> Iterator[tuple[int, int]]:
+    for m in _BIC.finditer(text):
+        place = m["place"] + (m["branch"] or "")
+        if m["country"] in _COUNTRIES and (m["branch"] == "XXX" or any(c.isdigit() for c in place)):  # guard: bic-shape
+            yield m.span()
 
 
 # --- CREDITCARDNUMBER --------------------------------------------------------------------------
@@ -334,6 +353,7 @@ _DETECTORS: tuple[tuple[str, Callable[[str], Iterable[tuple[int, int]]]], ...] =
     ("email", _emails),
     ("url", _urls),
     ("iban", _ibans),
+    ("bic", _bics),
     ("card", _cards),
     ("nir", _nirs),
     ("us_ssn", _us_ssns),

@@ -51,6 +51,7 @@ class _Extents:
     single_letter_labels: frozenset  # the only types a lone letter may be (an initial, "Bât. B")
     job_label: str  # the type whose spans in lower case must name a job
     job_nouns: frozenset  # the words that name a job, both genders, singular and plural ("directrice", "juges")
+    job_roles: frozenset  # a named person's role in a proceeding, no job title alone ("conseil", "déléguées")
     beside: dict  # label -> (label of figures beside it, pattern just before its start, pattern at its end)
 
 
@@ -97,6 +98,7 @@ def _load_extents(path: Path = _EXTENTS_FILE) -> _Extents:
         single_letter_labels=frozenset(data["no_value"]["single_letter_labels"]),
         job_label=data["job"]["label"],
         job_nouns=_inflected(_job_nouns(data), data["job"]["feminine"], data["job"]["plural"]),
+        job_roles=_inflected(set(data["job"]["roles"].split()), data["job"]["feminine"], data["job"]["plural"]),
         beside={label: (rule["label"], re.compile(rule["before"]), re.compile(rule["after"]))
                 for label, rule in data["beside"].items() if not label.startswith("_")})
 

@@ -386,7 +386,8 @@ def _is_value(text: str, span: Span, previous: Span | None, following: Span | No
     name: "Sarah Le"), not a greeting taken for a name ("Salut" of "Salut Camille"; "Jonathan Hey"
     is a name), not a lone letter of a type that has none ("E: ana@x.fr"), not what its type never
     is alone (a month alone is no DATE, but beside the rest of its date: "12", "juillet", "1993"),
-    not a job title in lower case that names no job ("article" of "article 25", "ministère")."""
+    not a job title in lower case that names no job ("article" of "article 25", "ministère") or
+    that is a role in a proceeding alone ("conseil", "déléguée": the occupation beside it stays)."""
     value, label = text[span.start:span.end], span.label
     if not any(char.isalnum() for char in value):  # guard: punctuation-alone-dropped
         return False
@@ -399,6 +400,8 @@ def _is_value(text: str, span: Span, previous: Span | None, following: Span | No
     if len(word) == 1 and word.isalpha() and label not in EXTENTS.single_letter_labels:  # guard: lone-letter-dropped
         return False
     if label == EXTENTS.job_label and value[0].islower() and not _names_a_job(value):  # guard: lower-case-job-named
+        return False
+    if label == EXTENTS.job_label and value[0].islower() and value.casefold() in EXTENTS.job_roles:  # guard: role-no-job
         return False
     if label in EXTENTS.alone and EXTENTS.alone[label].match(value):
         return any(other is not None and other.label == label and _adjacent(text, *pair)

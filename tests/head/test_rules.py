@@ -11,7 +11,7 @@ import pytest
 from extract.records import Span
 from head.rules import RULE_LABELS, luhn_valid, rule_spans
 
-PROJECT_LABELS = {"EMAIL", "URL", "IPV4", "IPV6", "IBAN", "CREDITCARDNUMBER", "SSN", "DATE", "PHONENUMBER"}
+PROJECT_LABELS = {"EMAIL", "URL", "IPV4", "IPV6", "IBAN", "BIC", "CREDITCARDNUMBER", "SSN", "DATE", "PHONENUMBER"}
 
 
 def found(text: str) -> list[tuple[str, str]]:
@@ -102,6 +102,21 @@ def test_iban_stops_before_an_upper_case_word():
 NIR = "1 85 05 78 006 084 91"
 # Corsica: 2A counts as 19, so 2 90 02 2A 004 012 -> 2900219004012 = 97 * 29899165000 + 79; key 97 - 79 = 18.
 NIR_CORSICA = "2 90 02 2A 004 012 18"
+
+
+@pytest.mark.parametrize("bic", ["SOJSGB3NXXX", "BARCGB22", "BNPAFRPPXXX", "CHASUS33"])
+def test_bic_found(bic):
+    only(f"{bic} does not belong to the bank", bic, "BIC")
+
+
+@pytest.mark.parametrize("text", [
+    "TRAINING and INFORMATION",  # capitals with a country in place ("NI"), but no figure nor "XXX"
+    "DEUTDEFF",  # a real BIC of letters alone: the head's to find
+    "code ABCDZZ12 here",  # no such country
+    "ref. XSOJSGB3NXXX",  # longer than a BIC
+])
+def test_words_in_capitals_are_no_bic(text):
+    assert "BIC" not in {label for _, label in found(text)}
 
 
 def test_nir_key_arithmetic():

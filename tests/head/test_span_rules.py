@@ -250,6 +250,8 @@ def test_a_span_of_punctuation_alone_is_no_value(text):
 
 @pytest.mark.parametrize("text, spans, expected", [
     ("Selon la Cour", [(0, 5, "FIRSTNAME")], []),  # a preposition alone, whatever its case
+    ("Afin d'éviter la perte", [(0, 4, "FIRSTNAME")], []),  # a sentence's opening word, not a name
+    ("Ayant fui l'Irak, il arriva", [(0, 5, "FIRSTNAME")], []),
     ("que le requérant", [(4, 6, "USERNAME")], []),
     ("Email Julia at julia@x.org", [(12, 14, "EMAIL"), (15, 26, "EMAIL")], [("julia@x.org", "EMAIL")]),
     ("E: ana@x.fr", [(0, 1, "EMAIL"), (3, 11, "EMAIL")], [("ana@x.fr", "EMAIL")]),  # a lone letter of a type with none
@@ -323,7 +325,7 @@ def test_figures_beside_a_street_are_its_building_number(text, street, expected)
     ("le requérant en tant que témoin, en raison", "témoin", False),
     ("Mmes J. Hutcheon, ministère de l'Intérieur", "ministère", False),
     ("considérés comme ayant joué un rôle", "ayant joué", False),
-    ("Mme K. Thorne, conseils, Londres", "conseils", True),  # a role of the list, in the plural
+    ("Mme K. Thorne, conseils, Londres", "conseils", False),  # a role in the proceeding, not a job: below
     ("notre directrice commerciale vous rappelle", "directrice commerciale", True),  # a corpus role, feminine
     ("elle est infirmière à Lyon", "infirmière", True),  # Faker's "infirmier", feminine
     ("la microbiologiste-conseil du service", "microbiologiste-conseil", True),  # a part of a hyphenated word
@@ -337,6 +339,25 @@ def test_figures_beside_a_street_are_its_building_number(text, street, expected)
     ("she was firefighter and secretaries", "secretaries", True),  # plurals that replace an ending
 ])
 def test_a_job_title_in_lower_case_must_name_a_job(text, value, kept):
+    start = text.index(value)
+    found = trim_punctuation(text, [Span(start, start + len(value), "JOBTITLE")])
+    assert [text[s.start:s.end] for s in found] == ([value] if kept else [])
+
+
+@pytest.mark.parametrize("text, value, kept", [
+    ("- pour la Commission : M. L. Loucaides, délégué ;", "délégué", False),
+    ("Mme J. Liddy, déléguée ;", "déléguée", False),  # feminine
+    ("MM. R. Singh QC, A. Sharland, conseils,", "conseils", False),  # plural
+    ("Mme J. Sawyer, conseillère.", "conseillère", False),
+    ("M. Jamieson, M. A. Dickson, conseillers ;", "conseillers", False),
+    ("Mr D. Walton, agent, Foreign Office", "agent", False),
+    ("Ms K. Hill, adviser, Home Office", "adviser", False),
+    ("Mme C. Westerling, conseiller juridique au ministère", "conseiller juridique", True),  # the occupation stays
+    ("notre déléguée commerciale passera", "déléguée commerciale", True),
+    ("Call our insurance agent today", "insurance agent", True),
+    ("Jean Martin, Conseiller clientèle", "Conseiller", True),  # capitalised: the head's
+])
+def test_a_role_in_a_proceeding_alone_is_no_job_title(text, value, kept):
     start = text.index(value)
     found = trim_punctuation(text, [Span(start, start + len(value), "JOBTITLE")])
     assert [text[s.start:s.end] for s in found] == ([value] if kept else [])

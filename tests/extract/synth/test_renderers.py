@@ -69,7 +69,7 @@ def test_addresses_abroad_keep_their_parts_apart(corpus):
         for a, b in zip(record.spans, record.spans[1:]):
             if a.label == "STREET" and b.label == "BUILDINGNUMBER" and record.text[a.end:b.start] == " ":
                 street_first += 1
-    assert street_first >= 5
+    assert street_first >= 3  # a few in 1,000 texts: a fifth of addresses are abroad, some of them street first
 
 
 def test_timestamps_are_a_date_and_a_time(corpus):
