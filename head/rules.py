@@ -150,19 +150,21 @@ def _ibans(text: str) -> Iterator[tuple[int, int]]:
 
 # --- BIC ---------------------------------------------------------------------------------------
 # ISO 9362: four letters (the bank), a country (ISO 3166, the regions phonenumbers knows), two letters
-# or figures (the place) and an optional branch of three. A word in capitals can have that shape too
-# ("TRAINING": NI is Nicaragua), so a figure in the place or the branch, or the head office's "XXX",
-# must be there as well: "BARCGB22", "SOJSGB3NXXX"; an all-letter "DEUTDEFF" is left to the head.
+# or figures (the place) and an optional branch of three. Words in capitals have that shape too
+# ("TRAINING": NI is Nicaragua; "SERVER01", "SUMMER24"), so a BIC also needs the head office's
+# branch "XXX" ("SOJSGB3NXXX") or a word naming it or its bank shortly before ("BIC : DEUTDEFF").
 _BIC = re.compile(
-    _NOT_AFTER_ALNUM + r"[A-Z]{4}(?P<country>[A-Z]{2})(?P<place>[A-Z0-9]{2})(?P<branch>[A-Z0-9]{3})?" + _NOT_BEFORE_ALNUM
+    _NOT_AFTER_ALNUM + r"[A-Z]{4}(?P<country>[A-Z]{2})[A-Z0-9]{2}(?P<branch>[A-Z0-9]{3})?" + _NOT_BEFORE_ALNUM
 )
+_BIC_CUE = re.compile(r"(?i)\b(?:bic|swift|bank|banque|banco|bancaire)\b[^\n]{0,30}$")
+_BIC_CUE_REACH = 40  # characters before a BIC where its cue word may stand
 _COUNTRIES = frozenset(phonenumbers.SUPPORTED_REGIONS)
 
 
 def _bics(text: str) -> Iterator[tuple[int, int]]:
     for m in _BIC.finditer(text):
-        place = m["place"] + (m["branch"] or "")
-        if m["country"] in _COUNTRIES and (m["branch"] == "XXX" or any(c.isdigit() for c in place)):  # guard: bic-shape
+        cued = m["branch"] == "XXX" or _BIC_CUE.search(text, max(0, m.start() - _BIC_CUE_REACH), m.start())
+        if m["country"] in _COUNTRIES and cued:  # guard: bic-shape
             yield m.span()
 
 

@@ -381,13 +381,26 @@ def _names_a_job(value: str) -> bool:
     return any(part in EXTENTS.job_nouns for word in words for part in (word, *re.split(r"[^\w]+", word)))
 
 
+# A role in an appearance list stands between a comma and the list's punctuation ("M. R. Reed, conseil,").
+_ROLE_AFTER = re.compile(r"[ \t]*(?:[,;.)]|$)", re.MULTILINE)
+
+
+def _is_role_in_a_list(text: str, span: Span) -> bool:
+    """Whether `span` is one role word in lower case after a comma and before a list's punctuation or
+    the line's end ("M. R. Reed, conseil,", "Mme J. Liddy, déléguée ;", "Mme J. Sawyer, conseillère."):
+    a role in a proceeding, not an occupation ("Marie Dupont, conseillère à la BNP" keeps hers)."""
+    value = text[span.start:span.end].rstrip(".")
+    return (value[:1].islower() and value.casefold() in EXTENTS.job_roles
+            and text[max(0, span.start - 2):span.start] == ", " and bool(_ROLE_AFTER.match(text, span.start + len(value))))
+
+
 def _is_value(text: str, span: Span, previous: Span | None, following: Span | None) -> bool:
     """Whether `span` can be a value: not punctuation alone, not a function word alone (but in a
     name: "Sarah Le"), not a greeting taken for a name ("Salut" of "Salut Camille"; "Jonathan Hey"
     is a name), not a lone letter of a type that has none ("E: ana@x.fr"), not what its type never
     is alone (a month alone is no DATE, but beside the rest of its date: "12", "juillet", "1993"),
-    not a job title in lower case that names no job ("article" of "article 25", "ministère") or
-    that is a role in a proceeding alone ("conseil", "déléguée": the occupation beside it stays)."""
+    not a job title in lower case that names no job ("article" of "article 25", "ministère") nor
+    a role in a proceeding, alone in a list ("M. R. Reed, conseil,": the occupation beside it stays)."""
     value, label = text[span.start:span.end], span.label
     if not any(char.isalnum() for char in value):  # guard: punctuation-alone-dropped
         return False
@@ -401,7 +414,7 @@ def _is_value(text: str, span: Span, previous: Span | None, following: Span | No
         return False
     if label == EXTENTS.job_label and value[0].islower() and not _names_a_job(value):  # guard: lower-case-job-named
         return False
-    if label == EXTENTS.job_label and value[0].islower() and value.casefold() in EXTENTS.job_roles:  # guard: role-no-job
+    if label == EXTENTS.job_label and _is_role_in_a_list(text, span):  # guard: role-no-job
         return False
     if label in EXTENTS.alone and EXTENTS.alone[label].match(value):
         return any(other is not None and other.label == label and _adjacent(text, *pair)

@@ -104,16 +104,23 @@ NIR = "1 85 05 78 006 084 91"
 NIR_CORSICA = "2 90 02 2A 004 012 18"
 
 
-@pytest.mark.parametrize("bic", ["SOJSGB3NXXX", "BARCGB22", "BNPAFRPPXXX", "CHASUS33"])
-def test_bic_found(bic):
-    only(f"{bic} does not belong to the bank", bic, "BIC")
+@pytest.mark.parametrize("text, bic", [
+    ("SOJSGB3NXXX does not belong to the bank", "SOJSGB3NXXX"),  # the head office's branch
+    ("SWIFT BNPAFRPPXXX ok", "BNPAFRPPXXX"),
+    ("BIC: BARCGB22.", "BARCGB22"),  # a word naming it shortly before
+    ("Code BIC : DEUTDEFF", "DEUTDEFF"),
+    ("Our bank code is CHASUS33, thanks", "CHASUS33"),
+])
+def test_bic_found(text, bic):
+    only(text, bic, "BIC")
 
 
 @pytest.mark.parametrize("text", [
-    "TRAINING and INFORMATION",  # capitals with a country in place ("NI"), but no figure nor "XXX"
-    "DEUTDEFF",  # a real BIC of letters alone: the head's to find
-    "code ABCDZZ12 here",  # no such country
-    "ref. XSOJSGB3NXXX",  # longer than a BIC
+    "TRAINING and INFORMATION",  # capitals with a country in place ("NI")
+    "SERVER01 is down, SUMMER24 applies",  # a country ("ER", "ER") and figures, but no cue nor "XXX"
+    "password: WINTER22!",
+    "the BIC is below. ABCDZZ12XXX",  # no such country
+    "BIC: XSOJSGB3NXXX",  # longer than a BIC
 ])
 def test_words_in_capitals_are_no_bic(text):
     assert "BIC" not in {label for _, label in found(text)}

@@ -356,6 +356,10 @@ def test_a_job_title_in_lower_case_must_name_a_job(text, value, kept):
     ("notre déléguée commerciale passera", "déléguée commerciale", True),
     ("Call our insurance agent today", "insurance agent", True),
     ("Jean Martin, Conseiller clientèle", "Conseiller", True),  # capitalised: the head's
+    ("M. Reed, agent.", "agent.", False),  # the list's full stop inside the span
+    ("Marie Dupont, conseillère à la BNP", "conseillère", True),  # an occupation: the sentence goes on
+    ("elle est conseillère à la BNP", "conseillère", True),  # no list: no comma before it
+    ("she works as an agent for Acme", "agent", True),
 ])
 def test_a_role_in_a_proceeding_alone_is_no_job_title(text, value, kept):
     start = text.index(value)
