@@ -27,7 +27,8 @@ from extract.prepare import SPLIT_BY, PrepareConfig
 from extract.schema import SPLITS
 from extract.synth import SynthConfig
 from extract.tokens import CONTEXTS
-from head.configs import CLASS_WEIGHTS, OPERATING_POINTS, ExportConfig, FitConfig, Hyperparameters, PredictConfig
+from head.configs import (CLASS_WEIGHTS, FLOOR_CONFIDENCE, OPERATING_POINTS, ExportConfig, FitConfig,
+                          Hyperparameters, PredictConfig)
 from head.decoding import AGGREGATIONS, DECODERS
 from head.documents import FORMATS
 from head.operators import OPERATORS, SALT_ENV
@@ -314,7 +315,7 @@ def _grid_help(what: str, values: tuple[float, ...]) -> str:
              "token: decode tokens apart.")
 @option(FitConfig, "precision_floor", type=click.FloatRange(0, 1),
         help="The default (recall) operating point hides the most val characters at this character precision "
-             "or above.")
+             f"or above, held with {FLOOR_CONFIDENCE:.0%} confidence over val's texts.")
 @option(FitConfig, "refit", "--refit/--no-refit",
         help="After every choice is made on val, train the chosen trial again on train + val and keep that head.")
 @option(FitConfig, "standardize", "--standardize/--no-standardize",

@@ -22,7 +22,7 @@ from extract.files import atomic_write_json, check_can_write, check_disjoint, ou
 from extract.labels import IGNORE_LABEL
 from extract.weights import portable_backbone
 from head.checkpoint import check_finite_tensors, save_head
-from head.configs import FitConfig
+from head.configs import FLOOR_CONFIDENCE, FitConfig
 from head.data import FeatureSpec, InMemoryBatches, Standardizer, StreamingBatches, TokenBatches
 from head.decoding import AGGREGATIONS, DECODERS
 from head.model import TokenHead
@@ -220,8 +220,9 @@ def point_summary(point: dict, floor: float | None) -> str:
     """One operating point in a line: its settings and its val character figures."""
     val = point["val_char"]
     aim = "best val character F1" if floor is None else (
-        f"best val character F5 at precision >= {floor:g}" if point["floor_reached"]
-        else f"no point reaches precision {floor:g} on val: the best F1")
+        f"best val character F5 at precision >= {floor:g}, held with {FLOOR_CONFIDENCE:.0%} confidence"
+        if point["floor_reached"]
+        else f"no point reaches precision {floor:g} on val with {FLOOR_CONFIDENCE:.0%} confidence: the best F1")
     return (f"O bias {point['outside_bias']:g}, span threshold {point['threshold']:.3f}, rules "
             f"{'on' if point['rules'] else 'off'}: val character P {val['precision']:.3f} R {val['recall']:.3f}, "
             f"partial leaks {val['partial_leak_rate']:.1%} ({aim})")

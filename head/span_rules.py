@@ -1,10 +1,11 @@
 """What a predicted span may cover: a value written without spaces widened to its whole run, a
 multi-word value grown to its natural extent (a firm's legal suffix, "Flat 2", "16 et 17 avril",
 "Kuhlman Road"), names written without a space made one handle ("ivah.christiansen"), a title's
-name and a name's title, unpaired punctuation, a sentence's full stop and a mention's "@" left
-out; what is no value dropped (a function word or a lone letter alone, a month alone). One
-rule set, data in `span_extents.json`, applied identically by fit-head's validation, evaluate,
-predict and score (through `tag_block`).
+name, a name's title and a couple's titles ("M. et Mme"), unpaired punctuation, a sentence's full
+stop and a mention's "@" left out; what is no value dropped (a function word or a lone letter
+alone, a month alone, a role in a proceeding and the office listed with it). One rule set, data in
+`span_extents.json`, applied identically by fit-head's validation, evaluate, predict and score
+(through `tag_block`).
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from extract.records import Span
 from head.span_extents import EXTENTS
 
 # Punctuation a token may carry that never ends (or opens) an entity: "Consultant," is one
-# token to some tokenizers. A bracket or quote is kept when the span holds its partner: "(555)".
+# token to some tokenizers. A bracket or quote is kept when the span holds as many of its partner: "(555)".
 _TRAILING = {",": None, ";": None, ":": None, "!": None, "?": None, ")": "(", "]": "[", "»": "«", "”": "“", '"': '"',
              "(": None, "[": None, "«": None, "“": None}  # an opening bracket never ends a value: "Huerta ("
-_LEADING = {"(": ")", "[": "]", "«": "»", "“": "”", '"': '"', ")": None, "]": None, "»": None, "”": None}
+_LEADING = {"(": ")", "[": "]", "«": "»", "“": "”", '"': '"', ")": None, "]": None, "»": None, "”": None,
+            ",": None, ";": None, ":": None}  # a list's punctuation never opens a value: ",c.long@gmail.com"
 _CLOSING = {")": "(", "]": "[", "»": "«", "”": "“"}
 _QUOTES = {('"', '"'), ("“", "”"), ("«", "»"), ("'", "'")}
 # Types whose values may end in punctuation of their own: "P@ssw0rd!", "fe80::", "user_:".
@@ -61,10 +63,13 @@ def _whole_run(text: str, span: Span, low: int, high: int) -> tuple[int, int]:
     punctuation at the run's ends stays out (unless the head's own span held it)."""
     rules = EXTENTS
     breakers = rules.breakers + ("" if span.label in rules.colon_inside else ":")
+    if span.label in rules.comma_breaks:  # guard: comma-ends-run
+        breakers += ","
     start, end = span.start, span.end
-    while start > low and _is_run_char(text[start - 1], breakers):
+    # A span that starts (ends) on a space or a breaker ("," of ",c.long@gmail.com") has its run inside.
+    while start > low and _is_run_char(text[start - 1], breakers) and _is_run_char(text[start], breakers):
         start -= 1
-    while end < high and _is_run_char(text[end], breakers):
+    while end < high and _is_run_char(text[end], breakers) and _is_run_char(text[end - 1], breakers):
         end += 1
     while end > span.end and text[end - 1] in rules.sentence_end and not _own_final_sign(text, end, span.label):
         end -= 1
@@ -83,6 +88,18 @@ def _whole_run(text: str, span: Span, low: int, high: int) -> tuple[int, int]:
         return start, end
     start, end = _figures_around(text, span, start, end)  # guard: figures-in-a-run-widened
     return start, end
+
+
+def _longest_run(text: str, span: Span) -> Span:
+    """`span` cut to its longest run of non-space characters, for types whose values hold no space
+    ("https://cook-wong.com/account" of "https://cook-wong.com/account opens")."""
+    if span.label not in EXTENTS.one_run:
+        return span
+    runs = [m.span() for m in re.finditer(r"\S+", text[span.start:span.end])]
+    if len(runs) < 2:
+        return span
+    start, end = max(runs, key=lambda run: run[1] - run[0])
+    return Span(span.start + start, span.start + end, span.label)
 
 
 def _figures_around(text: str, span: Span, low: int, high: int) -> tuple[int, int]:
@@ -321,6 +338,16 @@ def _is_lone_name_after_title(text: str, kept: list[tuple[Span, Span]], i: int) 
     return not _next_word_initial(text, span.end).isupper()  # "M. Arifcan Şener": a capitalised word in any script
 
 
+def _unpaired(text: str, start: int, end: int, char: str, partner: str | None) -> bool:
+    """Whether `char` at an end of [start, end) has no partner inside: more of it than of its
+    partner ("((400) 362-1495"), an odd count of a quote that is its own partner, or no partner at all."""
+    if partner is None:
+        return True
+    if partner == char:
+        return text.count(char, start, end) % 2 == 1
+    return text.count(char, start, end) > text.count(partner, start, end)
+
+
 def _is_final_stop(text: str, start: int, end: int, label: str) -> bool:
     return (end - start > 1 and text[end - 1] == "."
             and (label in _NO_FINAL_STOP or (label in ("DATE", "TIME") and text[end - 2].isdigit())))
@@ -381,6 +408,15 @@ def _names_a_job(value: str) -> bool:
     return any(part in EXTENTS.job_nouns for word in words for part in (word, *re.split(r"[^\w]+", word)))
 
 
+def _is_a_heading(value: str) -> bool:
+    """Words in capitals with a function word of three letters or more among them ("LES CIRCONSTANCES
+    DE L'ESPÈCE", "THE FACTS"): a heading, no name ("VAN DER BERG", "DE LA CRUZ" hold particles)."""
+    words = re.findall(r"[^\W\d_]+", value)
+    return len(words) >= 2 and value.isupper() and any(
+        len(word) >= 3 and word.casefold() in EXTENTS.function_words and word.casefold() not in EXTENTS.particles
+        for word in words)
+
+
 # A role in an appearance list stands between a comma and the list's punctuation ("M. R. Reed, conseil,").
 _ROLE_AFTER = re.compile(r"[ \t]*(?:[,;.)]|$)", re.MULTILINE)
 
@@ -394,18 +430,38 @@ def _is_role_in_a_list(text: str, span: Span) -> bool:
             and text[max(0, span.start - 2):span.start] == ", " and bool(_ROLE_AFTER.match(text, span.start + len(value))))
 
 
+# A list item of one word: a role in the proceeding where it is one of `job.roles` (", conseil,", ", Agent ;").
+_ROLE_ITEM = re.compile(r",[ \t]*([^\W\d_][\w-]*)[ \t]*(?=[,;.)]|$)", re.MULTILINE)
+_ENTRY_BREAKS = ";\n"  # what ends an entry of an appearance list
+
+
+def _is_capacity_in_a_proceeding(text: str, span: Span) -> bool:
+    """Whether `span` is a later item of an appearance-list entry that a role in the proceeding
+    closes ("Mme A. Glover, conseiller juridique, ministère des Affaires étrangères, agent,", "Me J.
+    Axelsson, avocat, conseil.", "juriste, conseil" as one span): the capacity in which one appears,
+    on the proceeding's record."""
+    start = max(text.rfind(char, 0, span.start) for char in _ENTRY_BREAKS) + 1
+    end = min((i for char in _ENTRY_BREAKS if (i := text.find(char, span.end)) != -1), default=len(text))
+    # From the span's start: the role may be inside it ("juriste, conseil" read as one title).
+    return "," in text[start:span.start] and any(
+        item.group(1).casefold() in EXTENTS.job_roles for item in _ROLE_ITEM.finditer(text, span.start, end))
+
+
 def _is_value(text: str, span: Span, previous: Span | None, following: Span | None) -> bool:
     """Whether `span` can be a value: not punctuation alone, not a function word alone (but in a
     name: "Sarah Le"), not a greeting taken for a name ("Salut" of "Salut Camille"; "Jonathan Hey"
     is a name), not a lone letter of a type that has none ("E: ana@x.fr"), not what its type never
     is alone (a month alone is no DATE, but beside the rest of its date: "12", "juillet", "1993"),
     not a job title in lower case that names no job ("article" of "article 25", "ministère") nor
-    a role in a proceeding, alone in a list ("M. R. Reed, conseil,": the occupation beside it stays)."""
+    a role in a proceeding, alone in a list ("M. R. Reed, conseil,": the occupation beside it stays),
+    nor the office an appearance list gives with such a role ("Me J. Axelsson, avocat, conseil.")."""
     value, label = text[span.start:span.end], span.label
     if not any(char.isalnum() for char in value):  # guard: punctuation-alone-dropped
         return False
     word = value.rstrip("'’")
     if len(word) > 1 and _is_function_word(word, label) and not _in_a_name(text, span, previous, following):  # guard: function-word-dropped
+        return False
+    if label in EXTENTS.name_labels and _is_a_heading(value):  # guard: heading-no-name
         return False
     greeting = label in EXTENTS.name_labels and word.casefold() in EXTENTS.greetings
     if greeting and not _after_a_name(text, span, previous):  # guard: greeting-dropped
@@ -415,6 +471,8 @@ def _is_value(text: str, span: Span, previous: Span | None, following: Span | No
     if label == EXTENTS.job_label and value[0].islower() and not _names_a_job(value):  # guard: lower-case-job-named
         return False
     if label == EXTENTS.job_label and _is_role_in_a_list(text, span):  # guard: role-no-job
+        return False
+    if label == EXTENTS.job_label and _is_capacity_in_a_proceeding(text, span):  # guard: capacity-no-job
         return False
     if label in EXTENTS.alone and EXTENTS.alone[label].match(value):
         return any(other is not None and other.label == label and _adjacent(text, *pair)
@@ -446,6 +504,7 @@ def clean_spans(text: str, spans: Sequence[Span]) -> list[tuple[Span, Span]]:
         low = kept[-1][0].end if kept else 0
         high = spans[i + 1].start if i + 1 < len(spans) else len(text)
         span = _relabelled(text, span, high)  # guard: relabelled-by-next-words
+        span = _longest_run(text, span)  # guard: one-run-kept
         start, end = _whole_run(text, span, low, high)  # guard: whole-run-widened
         start, end = _grown(text, span.label, start, end, low, high)  # guard: extents-grown
         own = span.label in _OWN_PUNCTUATION
@@ -469,10 +528,10 @@ def clean_spans(text: str, spans: Sequence[Span]) -> list[tuple[Span, Span]]:
             if (tail := _function_word_tail(text, start, end, span.label)) is not None:  # guard: function-word-tail
                 end = tail
                 continue
-            if last in _TRAILING and (_TRAILING[last] is None or text.count(_TRAILING[last], start, end - 1) == 0):
+            if last in _TRAILING and _unpaired(text, start, end, last, _TRAILING[last]):
                 end -= 1
                 continue
-            if first in _LEADING and (_LEADING[first] is None or text.count(_LEADING[first], start + 1, end) == 0):
+            if first in _LEADING and _unpaired(text, start, end, first, _LEADING[first]):  # guard: unpaired-bracket
                 start += 1
                 continue
             if (end - start >= 2 and (first, last) in _QUOTES  # a quoted name: the quotes are not the name
@@ -484,7 +543,10 @@ def clean_spans(text: str, spans: Sequence[Span]) -> list[tuple[Span, Span]]:
         if _is_value(text, Span(start, end, span.label), kept[-1][0] if kept else None, following):
             kept.append((Span(start, end, span.label), span))
     kept = _joined(text, kept)  # guard: same-type-joined
-    return _names_after_titles(text, _titles_before_names(text, _numbers_beside(text, kept)))
+    kept = _titles_before_names(text, _numbers_beside(text, kept))
+    # Again once titles and initials are in: a couple's titles ("M. et Mme Robins"), two initials ("J. - A.").
+    kept = _joined(text, kept)  # guard: titles-joined
+    return _names_after_titles(text, kept)
 
 
 def trim_punctuation(text: str, spans: Sequence[Span]) -> list[Span]:

@@ -15,7 +15,7 @@ from extract.errors import PiiTaggerError
 from extract.records import Span
 from extract.span_metrics import CharCounts, char_counts, check_ignored, countable_chars, cover_mask, score_corpus
 from extract.token_metrics import token_metrics
-from head.configs import OPERATING_POINTS
+from head.configs import FLOOR_CONFIDENCE, OPERATING_POINTS
 from head.data import FeatureSpec, Standardizer, head_inputs
 from head.decoding import BlockTagging, ScoredSpan, merge_rule_spans, tag_block
 from head.rules import rule_spans
@@ -26,6 +26,8 @@ WORD_SCORE_CHOICES = ("first", "mean", "max")  # what "auto" tries on val: every
 # trained; more opens entities the head was less sure of.
 OUTSIDE_BIASES = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0)
 MAX_CANDIDATES = 200  # thresholds tried: every distinct span score, thinned to this many quantiles
+BOOTSTRAP_SAMPLES = 1000  # resamples of the val texts for the floor's lower bound (FLOOR_CONFIDENCE)
+BOOTSTRAP_SEED = 0  # fixed: the same val gives the same choice
 
 
 def candidate_thresholds(scored: Sequence[Sequence[ScoredSpan]]) -> np.ndarray:
@@ -135,14 +137,36 @@ def char_curve(tallies: tuple[int, np.ndarray, np.ndarray, np.ndarray], threshol
     return points
 
 
-def choose_operating_points(curves: dict[tuple[float, bool], list[dict]], precision_floor: float) -> dict:
+def text_char_counts(texts: Sequence[str], gold: Sequence[Sequence[Span]], ignored: Sequence,
+                     spans: Sequence[Sequence[ScoredSpan]]) -> np.ndarray:
+    """[N, 2]: per text, the characters its spans hide and those of them that should be (no threshold)."""
+    rows = [char_counts(text, gold_spans, [s.span for s in text_spans], ranges)
+            for text, gold_spans, ranges, text_spans in zip(texts, gold, ignored, spans)]
+    return np.array([(c.pred_chars, c.hit_chars) for c in rows], np.int64).reshape(-1, 2)
+
+
+def precision_lower_bound(counts: np.ndarray, confidence: float = FLOOR_CONFIDENCE) -> float:
+    """The character precision that per-text counts [N, 2] reach with `confidence`: the
+    (1 - confidence) quantile of the precision of texts drawn again with replacement."""
+    if not len(counts) or not counts[:, 0].sum():
+        return 0.0
+    picks = np.random.default_rng(BOOTSTRAP_SEED).integers(0, len(counts), (BOOTSTRAP_SAMPLES, len(counts)))  # [B, N]
+    drawn = counts[picks].sum(axis=1)  # [B, 2]
+    precision = np.divide(drawn[:, 1], drawn[:, 0], out=np.zeros(len(drawn)), where=drawn[:, 0] > 0)  # [B]
+    return float(np.quantile(precision, 1.0 - confidence))
+
+
+def choose_operating_points(curves: dict[tuple[float, bool], list[dict]], precision_floor: float,
+                            text_counts: dict[tuple[float, bool], np.ndarray] | None = None) -> dict:
     """The two points fit-head stores, from val curves keyed (O bias, rules on).
 
     `recall`: the best character F5 (recall weighs 25 times precision) among the points without a
-    span threshold whose character precision reaches `precision_floor` (where none does, the best
-    character F1 without a threshold); `precise`: the best character F1 among the points,
-    thresholds included, at least as precise as `recall`. Ties go to higher precision, then the
-    smaller bias, rules off and the lower threshold."""
+    span threshold whose character precision reaches `precision_floor` (given each point's
+    per-text counts, `text_char_counts`: whose precision reaches it with FLOOR_CONFIDENCE,
+    `precision_lower_bound`; where none does, the best character F1 without a threshold);
+    `precise`: the best character F1 among the points, thresholds included, at least as precise
+    as `recall`. Ties go to higher precision, then the smaller bias, rules off and the lower
+    threshold."""
     points = [{"outside_bias": bias, "rules": rules, **point}
               for (bias, rules), curve in curves.items() for point in curve]
     if not points:
@@ -155,6 +179,8 @@ def choose_operating_points(curves: dict[tuple[float, bool], list[dict]], precis
     # precision for recall; a threshold on top of a high bias fitted val and lost recall on test.
     unthresholded = [p for p in points if p["threshold"] == 0.0] or points
     above = [p for p in unthresholded if p["precision"] >= precision_floor]
+    if text_counts is not None:  # guard: floor-with-confidence
+        above = [p for p in above if precision_lower_bound(text_counts[(p["outside_bias"], p["rules"])]) >= precision_floor]
     # Where no point reaches the floor, the most recall-heavy one would hide the text wholesale: the
     # balanced one (best F1) instead.
     recall = (max(above, key=lambda p: (p["f5"], p["recall"], *tie(p))) if above
@@ -187,7 +213,8 @@ def choose_decoding(valset: ValidationSet, best: TrialResult, word_scores: str, 
         scored[(bias, True)] = [merge_rule_spans(s, f) for s, f in zip(spans, found)]
     tallies = {key: span_char_tallies(valset.texts, valset.gold, valset.ignored, spans) for key, spans in scored.items()}
     curves = {key: char_curve(t, candidate_thresholds(scored[key])) for key, t in tallies.items()}
-    points = choose_operating_points(curves, precision_floor)
+    counts = {key: text_char_counts(valset.texts, valset.gold, valset.ignored, spans) for key, spans in scored.items()}
+    points = choose_operating_points(curves, precision_floor, counts)
     for name, point in points.items():
         kept = [[s.span for s in spans if s.score >= point["threshold"]]
                 for spans in scored[(point["outside_bias"], point["rules"])]]

@@ -201,7 +201,7 @@ def test_the_name_after_a_title_is_hidden_with_it(text, spans, expected):
 def test_no_span_runs_over_a_line_break():
     text = "tel 555-123-4567.\n\nSecond line: mary@example.com\n"
     spans = trim_punctuation(text, [Span(4, len(text) - 1, "EMAIL")])
-    assert [text[s.start:s.end] for s in spans] == ["555-123-4567", "Second line: mary@example.com"]
+    assert [text[s.start:s.end] for s in spans] == ["555-123-4567", "mary@example.com"]  # an e-mail holds no space
 
 
 @pytest.mark.parametrize("text, spans, expected", [
@@ -320,6 +320,14 @@ def test_figures_beside_a_street_are_its_building_number(text, street, expected)
     assert [s.label for s in found if text[s.start:s.end] != street] == ["BUILDINGNUMBER"] * (len(expected) - 1)
 
 
+def _job_title_kept(text: str, value: str) -> bool:
+    """Whether a JOBTITLE span over `value` survives the span rules, as it is."""
+    start = text.index(value)
+    found = trim_punctuation(text, [Span(start, start + len(value), "JOBTITLE")])
+    assert [text[s.start:s.end] for s in found] in ([value], [])
+    return bool(found)
+
+
 @pytest.mark.parametrize("text, value, kept", [
     ("en vertu de l'ancien article 25", "article", False),  # a word the head read as a job names none
     ("le requérant en tant que témoin, en raison", "témoin", False),
@@ -339,9 +347,7 @@ def test_figures_beside_a_street_are_its_building_number(text, street, expected)
     ("she was firefighter and secretaries", "secretaries", True),  # plurals that replace an ending
 ])
 def test_a_job_title_in_lower_case_must_name_a_job(text, value, kept):
-    start = text.index(value)
-    found = trim_punctuation(text, [Span(start, start + len(value), "JOBTITLE")])
-    assert [text[s.start:s.end] for s in found] == ([value] if kept else [])
+    assert _job_title_kept(text, value) == kept
 
 
 @pytest.mark.parametrize("text, value, kept", [
@@ -362,9 +368,70 @@ def test_a_job_title_in_lower_case_must_name_a_job(text, value, kept):
     ("she works as an agent for Acme", "agent", True),
 ])
 def test_a_role_in_a_proceeding_alone_is_no_job_title(text, value, kept):
+    assert _job_title_kept(text, value) == kept
+
+
+@pytest.mark.parametrize("text, value, label, expected", [
+    ("157,2024-07-15,Cliff,Long,c.long@gmail.com,+64 21 202 8506,EH3 0XR", "long@gmail", "EMAIL",
+     "c.long@gmail.com"),  # a CSV row: the comma ends an e-mail's run, on either side
+    ("Cliff,Long,c.long@gmail.com,+64", ",c.long@gmail.com", "EMAIL", "c.long@gmail.com"),  # a list's comma opens no value
+    ("ids: 10.0.0.1,10.0.0.2", "10.0.0", "IPV4", "10.0.0.1"),
+    ("Pwd: a,b!9x, thanks", "a,b!9x", "PASSWORD", "a,b!9x"),  # a password may hold a comma
+    ("Contact Joanna Haynes ((400) 362-14956) for help.", "((400) 362-14956", "PHONENUMBER",
+     "(400) 362-14956"),  # two opening brackets, one closing: the outer one is not the value's
+    ("Tel (0)20 7946 0958) today", "(0)20 7946 0958)", "PHONENUMBER", "(0)20 7946 0958"),
+    ("the halls say https://cook-wong.com/account opens a blank page", "https://cook-wong.com/account opens", "URL",
+     "https://cook-wong.com/account"),  # a URL holds no space: its longest run
+    ("write to see mary@example.com now", "see mary@example.com", "EMAIL", "mary@example.com"),
+])
+def test_list_punctuation_brackets_and_spaces_end_a_value(text, value, label, expected):
     start = text.index(value)
-    found = trim_punctuation(text, [Span(start, start + len(value), "JOBTITLE")])
+    found = trim_punctuation(text, [Span(start, start + len(value), label)])
+    assert [text[s.start:s.end] for s in found] == [expected]
+
+
+@pytest.mark.parametrize("text, value, kept", [
+    ("Mme A. Glover, conseiller juridique, ministère des Affaires étrangères, agent,", "conseiller juridique", False),
+    ("M. C. Ehrencrona, conseiller juridique au ministère des Affaires étrangères, conseillers ;",
+     "conseiller juridique", False),  # the role in the plural, the list's semicolon
+    ("Me J. Axelsson, avocat, conseil.", "avocat", False),
+    ("MmesS. Westerberg, juriste, conseil,", "juriste, conseil", False),  # the role inside the span
+    ("Mr D. Walton, Legal Adviser, Foreign Office, Agent; for the applicant", "Legal Adviser", False),  # capitalised
+    ("Mme C. Westerling, conseiller juridique au ministère des Finances,", "conseiller juridique", True),  # no role
+    ("Marie Dupont, directrice commerciale, nous rappellera.", "directrice commerciale", True),
+    ("Paul, chef de projet, agent immobilier à Lyon", "chef de projet", True),  # an occupation, not a role
+    ("directrice commerciale ; M. Reed, conseil,", "directrice commerciale", True),  # another entry's role
+    ("Sales Director, agent.", "Sales Director", True),  # no list item before it: no name it is the capacity of
+])
+def test_an_office_listed_with_a_role_in_a_proceeding_is_no_job_title(text, value, kept):
+    assert _job_title_kept(text, value) == kept
+
+
+@pytest.mark.parametrize("text, value, kept", [
+    ("I. LES CIRCONSTANCES DE L'ESPÈCE", "LES CIRCONSTANCES", False),  # a heading in capitals
+    ("THE CIRCUMSTANCES OF THE CASE", "THE CIRCUMSTANCES", False),
+    ("Nom : VAN DER BERG", "VAN DER BERG", True),  # particles, not function words
+    ("Nom : DE LA CRUZ", "DE LA CRUZ", True),
+    ("DUPONT Olivier, né le", "DUPONT Olivier", True),
+    ("Signé : JEAN DUPONT", "JEAN DUPONT", True),
+])
+def test_words_in_capitals_with_a_function_word_are_a_heading_not_a_name(text, value, kept):
+    start = text.index(value)
+    found = trim_punctuation(text, [Span(start, start + len(value), "LASTNAME")])
     assert [text[s.start:s.end] for s in found] == ([value] if kept else [])
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    ("Les requérants, M. et Mme Robins, sont nés", [("M.", "PREFIX"), ("Robins", "LASTNAME")],
+     ["M. et Mme", "Robins"]),  # the second title found by the name, then both joined
+    ("to Mr and Mrs Smith today", [("Mr", "PREFIX"), ("Mrs", "PREFIX"), ("Smith", "LASTNAME")], ["Mr and Mrs", "Smith"]),
+    ("M. Dupont et Mme Martin", [("Dupont", "LASTNAME"), ("Martin", "LASTNAME")], ["M.", "Dupont", "Mme", "Martin"]),
+    ("M. Dupont et Mme Martin", [("M.", "PREFIX"), ("Mme", "PREFIX"), ("Martin", "LASTNAME")],
+     ["M.", "Dupont", "Mme", "Martin"]),  # two persons, a name missed: the titles stay apart, the title finds it
+])
+def test_a_couples_titles_are_one_span(text, spans, expected):
+    given = [Span(text.index(value), text.index(value) + len(value), label) for value, label in spans]
+    assert [text[s.start:s.end] for s in trim_punctuation(text, given)] == expected
 
 
 @pytest.mark.parametrize("text, span, expected", [

@@ -1,5 +1,6 @@
 """What fit-head chooses on val, by hand: the detection curve, the character curve over span
-thresholds, and the two operating points (recall above a precision floor, best character F1)."""
+thresholds, and the two operating points (recall above a precision floor held with confidence,
+best character F1)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ import pytest
 from extract.records import Span
 from extract.span_metrics import char_counts
 from head.decoding import ScoredSpan
-from head.validation import char_curve, choose_operating_points, span_char_tallies, threshold_curve
+import numpy as np
+
+from head.validation import (char_curve, choose_operating_points, precision_lower_bound, span_char_tallies,
+                             text_char_counts, threshold_curve)
 
 
 def test_the_detection_curve_by_hand():
@@ -77,3 +81,32 @@ def test_ties_go_to_precision_then_the_smaller_bias_and_rules_off():
     assert (points["recall"]["outside_bias"], points["recall"]["rules"]) == (0.5, True)
     points = choose_operating_points({(1.0, True): same, (1.0, False): same}, 0.97)
     assert points["recall"]["rules"] is False and points["precise"]["rules"] is False
+
+
+def test_per_text_counts_are_char_counts_and_the_precision_bound_by_hand():
+    texts = ["Jean Dupont ok", "tel 06 12"]
+    gold = [[Span(0, 4, "FIRSTNAME"), Span(5, 11, "LASTNAME")], [Span(4, 9, "PHONENUMBER")]]
+    scored = [[ScoredSpan(0, 11, "FIRSTNAME", 0.9)], [ScoredSpan(0, 6, "PHONENUMBER", 0.5)]]
+    counts = text_char_counts(texts, gold, [[], []], scored)
+    assert counts.tolist() == [[10, 10], [5, 2]]  # (hidden, hidden rightly) per text
+    assert precision_lower_bound(np.array([[10, 10]] * 50)) == 1.0  # every text right: no doubt
+    assert precision_lower_bound(np.array([[10, 9]] * 50)) == pytest.approx(0.9)  # the same in every text
+    # 96% on the whole, but from texts that differ: the bound is under it.
+    uneven = np.array([[10, 10]] * 24 + [[10, 0]])
+    assert precision_lower_bound(uneven) < uneven[:, 1].sum() / uneven[:, 0].sum()
+    assert precision_lower_bound(np.zeros((0, 2), np.int64)) == 0.0
+
+
+def test_the_recall_point_needs_its_floor_with_confidence():
+    curves = {(1.0, False): _curve((0.0, 0.97, 0.95)), (2.0, False): _curve((0.0, 0.953, 0.98))}
+    # Bias 2: 95.3% on val, from texts whose precision varies (19 of 20 texts right, one at 6%);
+    # bias 1: 97%, every text alike. Bias 2 has the better F5, but its floor may be luck.
+    steady = np.array([[100, 97]] * 20)
+    shaky = np.array([[100, 100]] * 19 + [[106, 6]])
+    point = choose_operating_points(curves, 0.95)["recall"]  # the figures alone: bias 2
+    assert point["outside_bias"] == 2.0
+    point = choose_operating_points(curves, 0.95, {(1.0, False): steady, (2.0, False): shaky})["recall"]
+    assert point["outside_bias"] == 1.0 and point["floor_reached"]
+    calm = np.array([[106, 101]] * 20)  # 95.3% in every text: the floor holds, bias 2 stays
+    point = choose_operating_points(curves, 0.95, {(1.0, False): steady, (2.0, False): calm})["recall"]
+    assert point["outside_bias"] == 2.0

@@ -42,8 +42,8 @@ def test_same_seed_gives_byte_identical_files(tmp_path):
 # Faker's own data changes between its releases, so the comparison holds for the recorded release.
 RECORDED_FAKER = "40.63.0"
 RECORDED_CORPUS = {
-    "english_synthetic.jsonl": "b0b20aef2d2a49b9621d97fc3a45466f39bef94fd4163b3a2066a0e8e7e7203a",
-    "french_synthetic.jsonl": "316e6537a98086a22c2566450b669ef310884fce9d098f553c3d9203dc5ec1cb",
+    "english_synthetic.jsonl": "ed9ec622abde7da011e3061999de0e7b59b2b22103a5f87d23f3aa7da19b3bb1",
+    "french_synthetic.jsonl": "f9bba7013d4987ff168cf62a977d34651891aab6d53307d5b296b71f7715ddde",
 }
 
 
