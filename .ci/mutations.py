@@ -78,7 +78,7 @@ GUARDS: dict[str, tuple[object, tuple[str, ...]]] = {
     "capacity-no-job": ("if False", ("test_an_office_listed_with_a_role_in_a_proceeding_is_no_job_title",)),
     "titles-joined": (("=", "kept"), ("test_a_couples_titles_are_one_span",)),
     "floor-with-confidence": ("if False", ("test_the_recall_point_needs_its_floor_with_confidence",)),
-    "heading-no-name": ("if False", ("test_words_in_capitals_with_a_function_word_are_a_heading_not_a_name",)),
+    "heading-no-name": ("if False", ("test_function_words_of_a_numbered_heading_in_capitals_are_no_name",)),
     "comma-ends-run": ("if False", ("test_list_punctuation_brackets_and_spaces_end_a_value",)),
     "one-run-kept": (("=", "span"), ("test_list_punctuation_brackets_and_spaces_end_a_value",)),
     "unpaired-bracket": ("if False", ("test_list_punctuation_brackets_and_spaces_end_a_value",)),

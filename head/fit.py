@@ -219,10 +219,11 @@ def refit_trial(config: FitConfig, reader: CacheReader, spec: FeatureSpec, best:
 def point_summary(point: dict, floor: float | None) -> str:
     """One operating point in a line: its settings and its val character figures."""
     val = point["val_char"]
+    held = f", held with {FLOOR_CONFIDENCE:.0%} confidence" if point.get("floor_confident", True) else (
+        f"; none holds it with {FLOOR_CONFIDENCE:.0%} confidence")
     aim = "best val character F1" if floor is None else (
-        f"best val character F5 at precision >= {floor:g}, held with {FLOOR_CONFIDENCE:.0%} confidence"
-        if point["floor_reached"]
-        else f"no point reaches precision {floor:g} on val with {FLOOR_CONFIDENCE:.0%} confidence: the best F1")
+        f"best val character F5 at precision >= {floor:g}{held}" if point["floor_reached"]
+        else f"no point reaches precision {floor:g} on val: the best F1")
     return (f"O bias {point['outside_bias']:g}, span threshold {point['threshold']:.3f}, rules "
             f"{'on' if point['rules'] else 'off'}: val character P {val['precision']:.3f} R {val['recall']:.3f}, "
             f"partial leaks {val['partial_leak_rate']:.1%} ({aim})")

@@ -25,7 +25,7 @@ class _Extents:
     breakers: str  # non-space characters that end a run anyway
     colon_inside: frozenset  # types whose runs go on through ':'
     comma_breaks: frozenset  # types whose values never hold a comma: one ends their run
-    one_run: frozenset  # types whose values never hold a space: a span keeps its longest run
+    one_run: dict  # label -> characters its values hold: types whose values never hold a space
     code_symbols: str  # inside a run, they make it a code whatever the span's type
     sentence_end: str
     sentence_start: str
@@ -78,7 +78,7 @@ def _load_extents(path: Path = _EXTENTS_FILE) -> _Extents:
         whole_run=frozenset(run["labels"]), numeric_run=re.compile(run["numeric_run"]), figures=run["figures"],
         breakers=run["breakers"],
         colon_inside=frozenset(run["colon_inside"]), comma_breaks=frozenset(run["comma_breaks"]),
-        one_run=frozenset(run["one_run"]), code_symbols=run["code_symbols"],
+        one_run=dict(run["one_run"]), code_symbols=run["code_symbols"],
         sentence_end=run["sentence_end"], sentence_start=run["sentence_start"], sigils=run["sigils"],
         right=patterns(data["right"]), left=patterns(data["left"]),
         becomes={label: [(item, None) if isinstance(item, str) else (item["label"], compiled(item["when"]))

@@ -91,12 +91,15 @@ def _whole_run(text: str, span: Span, low: int, high: int) -> tuple[int, int]:
 
 
 def _longest_run(text: str, span: Span) -> Span:
-    """`span` cut to its longest run of non-space characters, for types whose values hold no space
-    ("https://cook-wong.com/account" of "https://cook-wong.com/account opens")."""
-    if span.label not in EXTENTS.one_run:
+    """`span` cut to the longest of its runs of non-space characters that holds a character of its
+    type's values, for types whose values hold no space ("https://cook-wong.com/account" of
+    "https://cook-wong.com/account opens", "jo@x.io" of "support jo@x.io"); whole where none does."""
+    marks = EXTENTS.one_run.get(span.label)
+    if marks is None:
         return span
-    runs = [m.span() for m in re.finditer(r"\S+", text[span.start:span.end])]
-    if len(runs) < 2:
+    runs = [m.span() for m in re.finditer(r"\S+", text[span.start:span.end])
+            if any(mark in m.group() for mark in marks)]
+    if not runs:
         return span
     start, end = max(runs, key=lambda run: run[1] - run[0])
     return Span(span.start + start, span.start + end, span.label)
@@ -408,13 +411,23 @@ def _names_a_job(value: str) -> bool:
     return any(part in EXTENTS.job_nouns for word in words for part in (word, *re.split(r"[^\w]+", word)))
 
 
-def _is_a_heading(value: str) -> bool:
-    """Words in capitals with a function word of three letters or more among them ("LES CIRCONSTANCES
-    DE L'ESPÈCE", "THE FACTS"): a heading, no name ("VAN DER BERG", "DE LA CRUZ" hold particles)."""
-    words = re.findall(r"[^\W\d_]+", value)
-    return len(words) >= 2 and value.isupper() and any(
-        len(word) >= 3 and word.casefold() in EXTENTS.function_words and word.casefold() not in EXTENTS.particles
-        for word in words)
+# A heading's numbering at a line's start: "I. ", "IV. ", "B. ", "2. " ("M. " is a title, not a number).
+_NUMBERED = re.compile(r"[ \t]*(?:[IVXLC]+|[A-Z]|[0-9]+)\.[ \t]")
+
+
+def _is_a_heading(text: str, span: Span) -> bool:
+    """Whether `span` holds words of a numbered heading in capitals: its line starts with a number
+    and is all in capitals, and the span holds a function word of three letters or more ("LES
+    CIRCONSTANCES" of "I. LES CIRCONSTANCES DE L'ESPÈCE", "THE LAW" of "II. THE LAW"). A name in
+    capitals stays one, in a heading too ("III. THE CASE OF JOHN SMITH": "JOHN SMITH")."""
+    line_start = text.rfind("\n", 0, span.start) + 1
+    line_end = text.find("\n", span.end)
+    line = text[line_start:line_end if line_end != -1 else len(text)]
+    number = _NUMBERED.match(line)
+    if number is None or number.group().strip() in EXTENTS.titles or not line.isupper():
+        return False
+    return any(len(word) >= 3 and word.casefold() in EXTENTS.function_words and word.casefold() not in EXTENTS.particles
+               for word in re.findall(r"[^\W\d_]+", text[span.start:span.end]))
 
 
 # A role in an appearance list stands between a comma and the list's punctuation ("M. R. Reed, conseil,").
@@ -433,18 +446,28 @@ def _is_role_in_a_list(text: str, span: Span) -> bool:
 # A list item of one word: a role in the proceeding where it is one of `job.roles` (", conseil,", ", Agent ;").
 _ROLE_ITEM = re.compile(r",[ \t]*([^\W\d_][\w-]*)[ \t]*(?=[,;.)]|$)", re.MULTILINE)
 _ENTRY_BREAKS = ";\n"  # what ends an entry of an appearance list
+# A list item that starts with a title or an initial, glued or not ("Mme A. Glover", "MmeH. Jäderblom", "G. Regner").
+_TITLED_ITEM = re.compile(r"(?:%s|[A-ZÀ-ÖØ-Þ]\.)(?=[\s.A-ZÀ-ÖØ-Þ]|$)" % "|".join(
+    re.escape(title) for title in sorted(EXTENTS.titles, key=len, reverse=True)))
 
 
 def _is_capacity_in_a_proceeding(text: str, span: Span) -> bool:
-    """Whether `span` is a later item of an appearance-list entry that a role in the proceeding
-    closes ("Mme A. Glover, conseiller juridique, ministère des Affaires étrangères, agent,", "Me J.
-    Axelsson, avocat, conseil.", "juriste, conseil" as one span): the capacity in which one appears,
-    on the proceeding's record."""
+    """Whether `span` is an item of an appearance-list entry, after a titled name and before a
+    role in the proceeding ("Mme A. Glover, conseiller juridique, ministère des Affaires
+    étrangères, agent,", "Me J. Axelsson, avocat, conseil.", "juriste, conseil" as one span): the
+    capacity in which one appears, on the proceeding's record. The span starts its item (or that
+    item's first word: "sous-secrétaire" read from its hyphen), and an item before it starts with
+    a title or an initial: a signature ("John Smith, Sales Manager, Acme, agent.") or a sentence
+    ("Hi, I am the Marketing Manager, thanks, agent.") is no such list."""
     start = max(text.rfind(char, 0, span.start) for char in _ENTRY_BREAKS) + 1
     end = min((i for char in _ENTRY_BREAKS if (i := text.find(char, span.end)) != -1), default=len(text))
+    *before, own = text[start:span.start].split(",")
+    if not before or len(own.split()) > 1:
+        return False
+    if not any(_TITLED_ITEM.match(item.rsplit(":", 1)[-1].strip()) for item in before):
+        return False
     # From the span's start: the role may be inside it ("juriste, conseil" read as one title).
-    return "," in text[start:span.start] and any(
-        item.group(1).casefold() in EXTENTS.job_roles for item in _ROLE_ITEM.finditer(text, span.start, end))
+    return any(item.group(1).casefold() in EXTENTS.job_roles for item in _ROLE_ITEM.finditer(text, span.start, end))
 
 
 def _is_value(text: str, span: Span, previous: Span | None, following: Span | None) -> bool:
@@ -461,7 +484,7 @@ def _is_value(text: str, span: Span, previous: Span | None, following: Span | No
     word = value.rstrip("'’")
     if len(word) > 1 and _is_function_word(word, label) and not _in_a_name(text, span, previous, following):  # guard: function-word-dropped
         return False
-    if label in EXTENTS.name_labels and _is_a_heading(value):  # guard: heading-no-name
+    if label in EXTENTS.name_labels and _is_a_heading(text, span):  # guard: heading-no-name
         return False
     greeting = label in EXTENTS.name_labels and word.casefold() in EXTENTS.greetings
     if greeting and not _after_a_name(text, span, previous):  # guard: greeting-dropped
@@ -544,7 +567,7 @@ def clean_spans(text: str, spans: Sequence[Span]) -> list[tuple[Span, Span]]:
             kept.append((Span(start, end, span.label), span))
     kept = _joined(text, kept)  # guard: same-type-joined
     kept = _titles_before_names(text, _numbers_beside(text, kept))
-    # Again once titles and initials are in: a couple's titles ("M. et Mme Robins"), two initials ("J. - A.").
+    # Again once the titles before names are in: a couple's titles ("M. et Mme Robins").
     kept = _joined(text, kept)  # guard: titles-joined
     return _names_after_titles(text, kept)
 

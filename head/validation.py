@@ -28,6 +28,7 @@ OUTSIDE_BIASES = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0)
 MAX_CANDIDATES = 200  # thresholds tried: every distinct span score, thinned to this many quantiles
 BOOTSTRAP_SAMPLES = 1000  # resamples of the val texts for the floor's lower bound (FLOOR_CONFIDENCE)
 BOOTSTRAP_SEED = 0  # fixed: the same val gives the same choice
+BOOTSTRAP_CELLS = 10_000_000  # texts drawn at once (resamples x texts): bounds the memory to ~80 MB
 
 
 def candidate_thresholds(scored: Sequence[Sequence[ScoredSpan]]) -> np.ndarray:
@@ -147,13 +148,20 @@ def text_char_counts(texts: Sequence[str], gold: Sequence[Sequence[Span]], ignor
 
 def precision_lower_bound(counts: np.ndarray, confidence: float = FLOOR_CONFIDENCE) -> float:
     """The character precision that per-text counts [N, 2] reach with `confidence`: the
-    (1 - confidence) quantile of the precision of texts drawn again with replacement."""
-    if not len(counts) or not counts[:, 0].sum():
-        return 0.0
-    picks = np.random.default_rng(BOOTSTRAP_SEED).integers(0, len(counts), (BOOTSTRAP_SAMPLES, len(counts)))  # [B, N]
-    drawn = counts[picks].sum(axis=1)  # [B, 2]
-    precision = np.divide(drawn[:, 1], drawn[:, 0], out=np.zeros(len(drawn)), where=drawn[:, 0] > 0)  # [B]
+    (1 - confidence) quantile of the precision of texts drawn again with replacement (a draw that
+    hides nothing is precise, as `CharCounts` has it)."""
+    if not len(counts):
+        return 1.0
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    drawn = np.concatenate([counts[rng.integers(0, len(counts), (size, len(counts)))].sum(axis=1)  # [size, 2]
+                            for size in _chunks(BOOTSTRAP_SAMPLES, max(1, BOOTSTRAP_CELLS // len(counts)))])
+    precision = np.divide(drawn[:, 1], drawn[:, 0], out=np.ones(len(drawn)), where=drawn[:, 0] > 0)  # [B]
     return float(np.quantile(precision, 1.0 - confidence))
+
+
+def _chunks(total: int, size: int) -> list[int]:
+    """`total` split into sizes of at most `size`."""
+    return [min(size, total - done) for done in range(0, total, size)]
 
 
 def choose_operating_points(curves: dict[tuple[float, bool], list[dict]], precision_floor: float,
@@ -163,7 +171,8 @@ def choose_operating_points(curves: dict[tuple[float, bool], list[dict]], precis
     `recall`: the best character F5 (recall weighs 25 times precision) among the points without a
     span threshold whose character precision reaches `precision_floor` (given each point's
     per-text counts, `text_char_counts`: whose precision reaches it with FLOOR_CONFIDENCE,
-    `precision_lower_bound`; where none does, the best character F1 without a threshold);
+    `precision_lower_bound`, or where none does, on val's figures alone; where none reaches it at
+    all, the best character F1 without a threshold);
     `precise`: the best character F1 among the points, thresholds included, at least as precise
     as `recall`. Ties go to higher precision, then the smaller bias, rules off and the lower
     threshold."""
@@ -179,21 +188,26 @@ def choose_operating_points(curves: dict[tuple[float, bool], list[dict]], precis
     # precision for recall; a threshold on top of a high bias fitted val and lost recall on test.
     unthresholded = [p for p in points if p["threshold"] == 0.0] or points
     above = [p for p in unthresholded if p["precision"] >= precision_floor]
+    confident = above
     if text_counts is not None:  # guard: floor-with-confidence
-        above = [p for p in above if precision_lower_bound(text_counts[(p["outside_bias"], p["rules"])]) >= precision_floor]
+        confident = [p for p in above if precision_lower_bound(text_counts[(p["outside_bias"], p["rules"])])
+                     >= precision_floor]
+    # Where no point holds the floor with confidence, those that reach it on val's figures.
+    held, above = bool(confident), confident or above
     # Where no point reaches the floor, the most recall-heavy one would hide the text wholesale: the
     # balanced one (best F1) instead.
     recall = (max(above, key=lambda p: (p["f5"], p["recall"], *tie(p))) if above
               else max(unthresholded, key=lambda p: (p["f1"], *tie(p))))
     # Never less precise than the recall point: fewer false alarms is what this point is for.
     precise = max((p for p in points if p["precision"] >= recall["precision"]), key=lambda p: (p["f1"], *tie(p)))
-    return {name: _point_json(point, reached=name != "recall" or bool(above))
+    return {name: _point_json(point, reached=name != "recall" or bool(above), confident=name != "recall" or held)
             for name, point in zip(OPERATING_POINTS, (recall, precise))}
 
 
-def _point_json(point: dict, reached: bool) -> dict:
+def _point_json(point: dict, reached: bool, confident: bool) -> dict:
     return {"outside_bias": point["outside_bias"], "threshold": point["threshold"], "rules": point["rules"],
-            "val_char": {key: point[key] for key in ("precision", "recall", "f1", "f5")}, "floor_reached": reached}
+            "val_char": {key: point[key] for key in ("precision", "recall", "f1", "f5")}, "floor_reached": reached,
+            "floor_confident": confident}
 
 
 def choose_decoding(valset: ValidationSet, best: TrialResult, word_scores: str, precision_floor: float,

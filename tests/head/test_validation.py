@@ -94,7 +94,8 @@ def test_per_text_counts_are_char_counts_and_the_precision_bound_by_hand():
     # 96% on the whole, but from texts that differ: the bound is under it.
     uneven = np.array([[10, 10]] * 24 + [[10, 0]])
     assert precision_lower_bound(uneven) < uneven[:, 1].sum() / uneven[:, 0].sum()
-    assert precision_lower_bound(np.zeros((0, 2), np.int64)) == 0.0
+    # Draws that hide nothing are precise: a point that hides little is not excluded for it.
+    assert precision_lower_bound(np.array([[0, 0]] * 30 + [[10, 10]])) == 1.0
 
 
 def test_the_recall_point_needs_its_floor_with_confidence():
@@ -107,6 +108,10 @@ def test_the_recall_point_needs_its_floor_with_confidence():
     assert point["outside_bias"] == 2.0
     point = choose_operating_points(curves, 0.95, {(1.0, False): steady, (2.0, False): shaky})["recall"]
     assert point["outside_bias"] == 1.0 and point["floor_reached"]
+    assert point["floor_confident"]
     calm = np.array([[106, 101]] * 20)  # 95.3% in every text: the floor holds, bias 2 stays
     point = choose_operating_points(curves, 0.95, {(1.0, False): steady, (2.0, False): calm})["recall"]
     assert point["outside_bias"] == 2.0
+    # Neither holds it with confidence: those that reach it on val's figures, said so.
+    point = choose_operating_points(curves, 0.95, {(1.0, False): shaky, (2.0, False): shaky})["recall"]
+    assert point["outside_bias"] == 2.0 and point["floor_reached"] and not point["floor_confident"]
