@@ -565,10 +565,9 @@ def clean_spans(text: str, spans: Sequence[Span]) -> list[tuple[Span, Span]]:
         following = spans[i + 1] if i + 1 < len(spans) else None
         if _is_value(text, Span(start, end, span.label), kept[-1][0] if kept else None, following):
             kept.append((Span(start, end, span.label), span))
-    kept = _joined(text, kept)  # guard: same-type-joined
     kept = _titles_before_names(text, _numbers_beside(text, kept))
-    # Again once the titles before names are in: a couple's titles ("M. et Mme Robins").
-    kept = _joined(text, kept)  # guard: titles-joined
+    # Once the titles before names are in: a couple's titles join too ("M. et Mme Robins").
+    kept = _joined(text, kept)  # guard: same-type-joined
     return _names_after_titles(text, kept)
 
 
