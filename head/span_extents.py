@@ -43,6 +43,7 @@ class _Extents:
     name_labels: frozenset  # labels of a person's names: a lone FIRSTNAME after a title is a surname only beside none
     titles_before: re.Pattern  # titles no span covers, ending right before a name ("MM. ", "Lord Justice ")
     titles: frozenset  # those titles, one word each
+    titled_item: re.Pattern  # a list item that starts with a title or an initial, glued or not ("MmeH. Jäderblom")
     initial: re.Pattern  # an initial right before a name ("I. " of "I. Cabral")
     initial_label: str  # the type of such an initial
     function_words: frozenset  # lower-case words that are never a value alone ("le", "Selon", "at")
@@ -74,6 +75,7 @@ def _load_extents(path: Path = _EXTENTS_FILE) -> _Extents:
     def patterns(section: dict) -> dict:
         return {label: [entry(p) for p in items] for label, items in section.items() if not label.startswith("_")}
 
+    title_alternation = "|".join(re.escape(title) for title in sorted(titles, key=len, reverse=True))
     return _Extents(
         whole_run=frozenset(run["labels"]), numeric_run=re.compile(run["numeric_run"]), figures=run["figures"],
         breakers=run["breakers"],
@@ -89,8 +91,8 @@ def _load_extents(path: Path = _EXTENTS_FILE) -> _Extents:
         handle_label=data["handle"]["label"],
         title_word=re.compile(data["after_title"]["word"]), title_labels=tuple(data["after_title"]["labels"]),
         name_labels=frozenset(data["after_title"]["name_labels"]),
-        titles_before=re.compile(r"(?<![\w.])(?:(?:%s) +)+$" % "|".join(
-            re.escape(title) for title in sorted(titles, key=len, reverse=True))),
+        titles_before=re.compile(r"(?<![\w.])(?:(?:%s) +)+$" % title_alternation),
+        titled_item=re.compile(r"(?:%s|[A-ZÀ-ÖØ-Þ]\.)(?=[\s.A-ZÀ-ÖØ-Þ]|$)" % title_alternation),
         titles=frozenset(titles), initial=re.compile(data["after_title"]["initial"]),
         initial_label=data["after_title"]["initial_label"],
         function_words=frozenset(data["no_value"]["function_words"].split()),

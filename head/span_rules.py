@@ -411,6 +411,13 @@ def _names_a_job(value: str) -> bool:
     return any(part in EXTENTS.job_nouns for word in words for part in (word, *re.split(r"[^\w]+", word)))
 
 
+def _segment(text: str, span: Span, breaks: str) -> tuple[int, int]:
+    """The bounds of the stretch of `text` around `span` that none of `breaks` cuts (a line, a list's entry)."""
+    start = max(text.rfind(char, 0, span.start) for char in breaks) + 1
+    end = min((i for char in breaks if (i := text.find(char, span.end)) != -1), default=len(text))
+    return start, end
+
+
 # A heading's numbering at a line's start: "I. ", "IV. ", "B. ", "2. " ("M. " is a title, not a number).
 _NUMBERED = re.compile(r"[ \t]*(?:[IVXLC]+|[A-Z]|[0-9]+)\.[ \t]")
 
@@ -420,9 +427,7 @@ def _is_a_heading(text: str, span: Span) -> bool:
     and is all in capitals, and the span holds a function word of three letters or more ("LES
     CIRCONSTANCES" of "I. LES CIRCONSTANCES DE L'ESPÈCE", "THE LAW" of "II. THE LAW"). A name in
     capitals stays one, in a heading too ("III. THE CASE OF JOHN SMITH": "JOHN SMITH")."""
-    line_start = text.rfind("\n", 0, span.start) + 1
-    line_end = text.find("\n", span.end)
-    line = text[line_start:line_end if line_end != -1 else len(text)]
+    line = text[slice(*_segment(text, span, "\n"))]
     number = _NUMBERED.match(line)
     if number is None or number.group().strip() in EXTENTS.titles or not line.isupper():
         return False
@@ -446,9 +451,6 @@ def _is_role_in_a_list(text: str, span: Span) -> bool:
 # A list item of one word: a role in the proceeding where it is one of `job.roles` (", conseil,", ", Agent ;").
 _ROLE_ITEM = re.compile(r",[ \t]*([^\W\d_][\w-]*)[ \t]*(?=[,;.)]|$)", re.MULTILINE)
 _ENTRY_BREAKS = ";\n"  # what ends an entry of an appearance list
-# A list item that starts with a title or an initial, glued or not ("Mme A. Glover", "MmeH. Jäderblom", "G. Regner").
-_TITLED_ITEM = re.compile(r"(?:%s|[A-ZÀ-ÖØ-Þ]\.)(?=[\s.A-ZÀ-ÖØ-Þ]|$)" % "|".join(
-    re.escape(title) for title in sorted(EXTENTS.titles, key=len, reverse=True)))
 
 
 def _is_capacity_in_a_proceeding(text: str, span: Span) -> bool:
@@ -459,12 +461,11 @@ def _is_capacity_in_a_proceeding(text: str, span: Span) -> bool:
     item's first word: "sous-secrétaire" read from its hyphen), and an item before it starts with
     a title or an initial: a signature ("John Smith, Sales Manager, Acme, agent.") or a sentence
     ("Hi, I am the Marketing Manager, thanks, agent.") is no such list."""
-    start = max(text.rfind(char, 0, span.start) for char in _ENTRY_BREAKS) + 1
-    end = min((i for char in _ENTRY_BREAKS if (i := text.find(char, span.end)) != -1), default=len(text))
+    start, end = _segment(text, span, _ENTRY_BREAKS)
     *before, own = text[start:span.start].split(",")
     if not before or len(own.split()) > 1:
         return False
-    if not any(_TITLED_ITEM.match(item.rsplit(":", 1)[-1].strip()) for item in before):
+    if not any(EXTENTS.titled_item.match(item.rsplit(":", 1)[-1].strip()) for item in before):
         return False
     # From the span's start: the role may be inside it ("juriste, conseil" read as one title).
     return any(item.group(1).casefold() in EXTENTS.job_roles for item in _ROLE_ITEM.finditer(text, span.start, end))

@@ -5,7 +5,7 @@ that evaluate and predict apply.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 import torch
@@ -101,15 +101,26 @@ class ValidationSet:
         return Validation(score, lambda: iter([self.inputs]))
 
 
+class CharTallies(NamedTuple):
+    """What `span_char_tallies` counts: characters to hide, and per predicted span its score, its
+    characters, those of them to hide and the index of its text."""
+
+    gold_total: int
+    scores: np.ndarray  # [S]
+    chars: np.ndarray  # [S]
+    hits: np.ndarray  # [S]
+    text_ids: np.ndarray  # [S]
+
+
 def span_char_tallies(texts: Sequence[str], gold: Sequence[Sequence[Span]], ignored: Sequence,
-                      scored: Sequence[Sequence[ScoredSpan]]) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
-    """(characters to hide, and per predicted span: its score, its characters, those of them to hide).
+                      scored: Sequence[Sequence[ScoredSpan]]) -> CharTallies:
+    """Characters to hide, and per predicted span: its score, its characters, those of them to hide.
 
     Over non-whitespace characters outside ignored regions, as `char_counts` counts them; the
     spans of one text do not overlap, so any threshold's character counts are sums over the spans
     it keeps."""
-    gold_total, scores, chars, hits = 0, [], [], []
-    for text, gold_spans, ranges, spans in zip(texts, gold, ignored, scored):
+    gold_total, scores, chars, hits, text_ids = 0, [], [], [], []
+    for index, (text, gold_spans, ranges, spans) in enumerate(zip(texts, gold, ignored, scored)):
         countable = countable_chars(text, check_ignored(ranges, gold_spans))  # [n]
         to_hide = cover_mask(gold_spans, len(text)) & countable  # [n]
         gold_total += int(to_hide.sum())
@@ -119,12 +130,14 @@ def span_char_tallies(texts: Sequence[str], gold: Sequence[Sequence[Span]], igno
             scores.append(span.score)
             chars.append(countable_before[span.end] - countable_before[span.start])
             hits.append(hit_before[span.end] - hit_before[span.start])
-    return gold_total, np.array(scores, dtype=np.float64), np.array(chars, np.int64), np.array(hits, np.int64)
+            text_ids.append(index)
+    return CharTallies(gold_total, np.array(scores, dtype=np.float64), np.array(chars, np.int64),
+                       np.array(hits, np.int64), np.array(text_ids, np.int64))
 
 
-def char_curve(tallies: tuple[int, np.ndarray, np.ndarray, np.ndarray], thresholds: np.ndarray) -> list[dict]:
+def char_curve(tallies: CharTallies, thresholds: np.ndarray) -> list[dict]:
     """Label-blind character precision, recall, F1 and F5 of the spans kept at each threshold."""
-    gold_total, scores, chars, hits = tallies
+    gold_total, scores, chars, hits, _ = tallies
     order = np.argsort(scores)
     sorted_scores = scores[order]
     # Spans kept at t are those from the first score >= t: suffix sums of the sorted spans.
@@ -138,12 +151,10 @@ def char_curve(tallies: tuple[int, np.ndarray, np.ndarray, np.ndarray], threshol
     return points
 
 
-def text_char_counts(texts: Sequence[str], gold: Sequence[Sequence[Span]], ignored: Sequence,
-                     spans: Sequence[Sequence[ScoredSpan]]) -> np.ndarray:
+def text_char_counts(tallies: CharTallies, n_texts: int) -> np.ndarray:
     """[N, 2]: per text, the characters its spans hide and those of them that should be (no threshold)."""
-    rows = [char_counts(text, gold_spans, [s.span for s in text_spans], ranges)
-            for text, gold_spans, ranges, text_spans in zip(texts, gold, ignored, spans)]
-    return np.array([(c.pred_chars, c.hit_chars) for c in rows], np.int64).reshape(-1, 2)
+    return np.stack([np.bincount(tallies.text_ids, weights=tallies.chars, minlength=n_texts),
+                     np.bincount(tallies.text_ids, weights=tallies.hits, minlength=n_texts)], axis=1).astype(np.int64)
 
 
 def precision_lower_bound(counts: np.ndarray, confidence: float = FLOOR_CONFIDENCE) -> float:
@@ -227,7 +238,7 @@ def choose_decoding(valset: ValidationSet, best: TrialResult, word_scores: str, 
         scored[(bias, True)] = [merge_rule_spans(s, f) for s, f in zip(spans, found)]
     tallies = {key: span_char_tallies(valset.texts, valset.gold, valset.ignored, spans) for key, spans in scored.items()}
     curves = {key: char_curve(t, candidate_thresholds(scored[key])) for key, t in tallies.items()}
-    counts = {key: text_char_counts(valset.texts, valset.gold, valset.ignored, spans) for key, spans in scored.items()}
+    counts = {key: text_char_counts(t, len(valset.texts)) for key, t in tallies.items()}
     points = choose_operating_points(curves, precision_floor, counts)
     for name, point in points.items():
         kept = [[s.span for s in spans if s.score >= point["threshold"]]

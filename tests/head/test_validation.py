@@ -87,7 +87,7 @@ def test_per_text_counts_are_char_counts_and_the_precision_bound_by_hand():
     texts = ["Jean Dupont ok", "tel 06 12"]
     gold = [[Span(0, 4, "FIRSTNAME"), Span(5, 11, "LASTNAME")], [Span(4, 9, "PHONENUMBER")]]
     scored = [[ScoredSpan(0, 11, "FIRSTNAME", 0.9)], [ScoredSpan(0, 6, "PHONENUMBER", 0.5)]]
-    counts = text_char_counts(texts, gold, [[], []], scored)
+    counts = text_char_counts(span_char_tallies(texts, gold, [[], []], scored), len(texts))
     assert counts.tolist() == [[10, 10], [5, 2]]  # (hidden, hidden rightly) per text
     assert precision_lower_bound(np.array([[10, 10]] * 50)) == 1.0  # every text right: no doubt
     assert precision_lower_bound(np.array([[10, 9]] * 50)) == pytest.approx(0.9)  # the same in every text
